@@ -1,0 +1,65 @@
+# 长辛先锋 · Changxin Pioneer
+#   make demo   set up everything, load Fengtai's divisions and demo data, serve on http://127.0.0.1:8000
+#   make test   set up everything and run the whole test suite
+# `make setup` is idempotent: it installs what is missing and changes nothing when all is in place.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint format check-migrations system-deps messages serve clean
+
+setup: system-deps $(VENV)/.installed node_modules/.installed messages
+
+system-deps:
+	@missing=""; \
+	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	  fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || missing="$$missing fonts-wqy-microhei"; \
+	  command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	  command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	  fi
+
+$(VENV)/.installed: pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+messages: $(VENV)/.installed
+	$(BIN)/changxin compilemessages -v 0 --ignore .venv --ignore node_modules
+
+demo: setup
+	DEBUG=$${DEBUG:-1} $(BIN)/changxin migrate --noinput -v 0
+	DEBUG=$${DEBUG:-1} $(BIN)/changxin demo
+	@echo ""
+	@echo "长辛先锋 · Changxin Pioneer is running at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	DEBUG=$${DEBUG:-1} $(BIN)/changxin runserver --noreload $(HOST):$(PORT)
+
+test: setup
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check-migrations: $(VENV)/.installed
+	$(BIN)/changxin makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) node_modules var

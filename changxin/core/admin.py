@@ -1,0 +1,80 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin
+from changxin.core.models import AuditEntry, CalendarDay, CalendarYear, OrgUnit, User
+from changxin.core.workcalendar import calendar_changed
+
+admin.site.unregister(Group)
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(ScopedAdmin):
+    list_display = ("name", "code", "kind", "parent", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "short_name", "code")
+    autocomplete_fields = ("parent",)
+    readonly_fields = ("path", "depth")
+
+
+@admin.register(User)
+class UserAdmin(ScopedAdmin, DjangoUserAdmin):
+    list_display = ("username", "full_name", "role", "unit", "is_active")
+    list_filter = ("role", "is_active")
+    search_fields = ("username", "full_name", "unit__name")
+    autocomplete_fields = ("unit",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("full_name", "phone", "email")}),
+        (_("Role and unit"), {"fields": ("role", "unit", "is_active", "is_superuser")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "role", "unit")}),
+    )
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 5
+    fields = ("date", "is_workday", "name")
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(DistrictAdminOnly):
+    """Admins enter a new year's official schedule here (holidays and 调休 working weekends)."""
+
+    list_display = ("year", "source", "notice", "updated_at")
+    inlines = [CalendarDayInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.source = CalendarYear.Source.ADMIN
+            obj.entered_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        calendar_changed()
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("source", "entered_by", "updated_at")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(DistrictAdminOnly):
+    list_display = ("at", "actor_name", "action", "content_type", "object_repr", "ip")
+    list_filter = ("action", "content_type")
+    search_fields = ("actor_name", "object_repr", "object_id", "detail")
+    date_hierarchy = "at"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,83 @@
+"""Scoped Django admin: the admin goes through the same scoping as every other view.
+
+Every ModelAdmin in the project derives from `ScopedAdmin`:
+- the change list shows only rows `restrict()` lets the user see;
+- an object outside the user's scope is a 404 (not the admin's "perhaps it was deleted" redirect);
+- district leadership may view but never change; unit staff view their subtree; only district
+  administrators add, change and delete unless an admin class widens `unit_staff_can_change`;
+- every add/change/delete made in the admin is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import Http404
+
+from changxin.core import audit
+from changxin.core.models import PUBLIC_ROLES, AuditAction, Role
+from changxin.core.scope import restrict
+
+
+def is_district_admin(user) -> bool:
+    return user.is_active and (user.is_superuser or user.role == Role.ADMIN)
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    unit_staff_can_change = False
+
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(str(self.model._meta.verbose_name))
+        return obj
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        return user.is_active and user.is_staff and (user.is_superuser or user.role not in PUBLIC_ROLES)
+
+    def has_change_permission(self, request, obj=None):
+        user = request.user
+        if is_district_admin(user):
+            return True
+        return self.unit_staff_can_change and self.has_view_permission(request) and not user.is_read_only
+
+    def has_add_permission(self, request):
+        return is_district_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_district_admin(request.user)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit.record(
+            request.user,
+            AuditAction.UPDATE if change else AuditAction.CREATE,
+            obj,
+            fields=list(form.changed_data),
+            detail="admin",
+            request=request,
+        )
+
+    def delete_model(self, request, obj):
+        audit.record(request.user, AuditAction.DELETE, obj, detail="admin", request=request)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            audit.record(request.user, AuditAction.DELETE, obj, detail="admin", request=request)
+        super().delete_queryset(request, queryset)
+
+
+class DistrictAdminOnly(ScopedAdmin):
+    """Reference data and logs that only district administrators see in the admin."""
+
+    def has_view_permission(self, request, obj=None):
+        return (
+            is_district_admin(request.user) or request.user.is_active and request.user.role == Role.LEADERSHIP
+        )

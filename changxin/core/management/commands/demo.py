@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from changxin.core.demo import DEMO_PASSWORD, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load Fengtai's divisions, the official calendar, demo users and demo data (idempotent)."
+
+    def handle(self, *args, **opts):
+        users = load_demo(self.stdout)
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for user in users:
+            unit = f" @ {user.unit}" if user.unit else ""
+            self.stdout.write(f"  {user.username:16} {user.get_role_display()}{unit}")

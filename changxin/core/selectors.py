@@ -1,0 +1,50 @@
+"""Reads of core data, already scoped to the user."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db.models import Count, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core.models import OrgUnit, UnitKind, User
+from changxin.core.scope import restrict
+
+
+def units_visible_to(user: User) -> QuerySet[OrgUnit]:
+    return restrict(OrgUnit.objects.all(), user)
+
+
+def list_units(
+    user: User, *, kind: str = "", q: str = "", parent: OrgUnit | None = None
+) -> QuerySet[OrgUnit]:
+    units = units_visible_to(user).select_related("parent").annotate(child_count=Count("children"))
+    if kind:
+        units = units.filter(kind=kind)
+    if q:
+        units = units.filter(name__icontains=q) | units.filter(code__startswith=q)
+    if parent is not None:
+        units = units.filter(parent=parent)
+    return units.order_by("path")
+
+
+def home_cards(user: User) -> list[dict]:
+    """Real counts for the home page. Apps add their own cards with an AppConfig.home_cards(user)."""
+    units = units_visible_to(user)
+    cards = [
+        {
+            "label": _("Streets and towns"),
+            "value": units.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN]).count(),
+            "url": "units",
+        },
+        {
+            "label": _("Communities and villages"),
+            "value": units.filter(kind__in=[UnitKind.COMMUNITY, UnitKind.VILLAGE]).count(),
+            "url": "units",
+        },
+        {"label": _("Users"), "value": restrict(User.objects.all(), user).count(), "url": ""},
+    ]
+    for config in apps.get_app_configs():
+        extra = getattr(config, "home_cards", None)
+        if callable(extra):
+            cards.extend(extra(user))
+    return cards

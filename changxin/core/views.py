@@ -1,0 +1,33 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from changxin.core import selectors
+from changxin.core.models import OrgUnit, UnitKind
+from changxin.core.scope import get_visible_or_404
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "core/welcome.html")
+    return render(request, "core/home.html", {"cards": selectors.home_cards(request.user)})
+
+
+@login_required
+def unit_list(request):
+    kind = request.GET.get("kind", "")
+    q = request.GET.get("q", "").strip()
+    units = selectors.list_units(request.user, kind=kind if kind in UnitKind.values else "", q=q)
+    page = Paginator(units, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/unit_list.html",
+        {"page": page, "kinds": UnitKind.choices, "kind": kind, "q": q},
+    )
+
+
+@login_required
+def unit_detail(request, code):
+    unit = get_visible_or_404(OrgUnit.objects.select_related("parent"), request.user, code=code)
+    children = selectors.list_units(request.user, parent=unit)
+    return render(request, "core/unit_detail.html", {"unit": unit, "children": children})
