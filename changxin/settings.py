@@ -167,3 +167,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- 接诉即办 defaults (RULES.md; *default* figures are settings, never constants) --------------
+CHANGXIN_DISPUTE_WINDOW_WORKING_HOURS = float(os.environ.get("CHANGXIN_DISPUTE_WINDOW_WORKING_HOURS", "2"))
+CHANGXIN_VISIT_MAX_ATTEMPTS = int(os.environ.get("CHANGXIN_VISIT_MAX_ATTEMPTS", "3"))
+CHANGXIN_NEARLY_OVERDUE_WORKING_HOURS = float(os.environ.get("CHANGXIN_NEARLY_OVERDUE_WORKING_HOURS", "4"))
+CHANGXIN_RANKING_DEFAULTS = {
+    "response_weight": "0.10",
+    "resolution_weight": "0.45",
+    "satisfaction_weight": "0.45",
+    "partly_resolved_credit": "0.5",
+    "basic_satisfied_credit": "0.8",
+}
+CHANGXIN_ATTACHMENT_MAX_BYTES = int(os.environ.get("CHANGXIN_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+CHANGXIN_AUTO_DISPATCH_CONFIDENCE = float(os.environ.get("CHANGXIN_AUTO_DISPATCH_CONFIDENCE", "0.9"))

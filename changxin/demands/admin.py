@@ -1,0 +1,97 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin
+from changxin.core.privacy import mask_name, mask_phone
+from changxin.demands.models import (
+    Category,
+    DeadlinePolicy,
+    Demand,
+    DemandAttachment,
+    DemandEvent,
+    DemandTask,
+    RankingWeights,
+)
+
+
+@admin.register(Category)
+class CategoryAdmin(DistrictAdminOnly):
+    list_display = ("full_name", "level", "is_active")
+    list_filter = ("level", "is_active")
+    search_fields = ("name", "full_name")
+    autocomplete_fields = ("parent",)
+
+
+class DemandTaskInline(admin.TabularInline):
+    model = DemandTask
+    extra = 0
+    can_delete = False
+    fields = ("unit", "role", "state", "assigned_at", "due_at", "acknowledged_at", "done_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DemandEventInline(admin.TabularInline):
+    model = DemandEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "actor_name", "action", "from_state", "to_state", "note")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Demand)
+class DemandAdmin(ScopedAdmin):
+    """Read-mostly: state changes go through the workflow screens, never through admin edits."""
+
+    list_display = (
+        "number",
+        "title",
+        "demand_type",
+        "state",
+        "lead_unit",
+        "street",
+        "received_at",
+        "finish_due",
+    )
+    list_filter = ("state", "demand_type", "urgency", "channel")
+    search_fields = ("number", "title", "address")
+    date_hierarchy = "received_at"
+    inlines = [DemandTaskInline, DemandEventInline]
+    exclude = ("requester_name", "requester_phone", "idempotency_key")
+    readonly_fields = [
+        f.name
+        for f in Demand._meta.fields
+        if f.name not in ("requester_name", "requester_phone", "idempotency_key")
+    ] + ["masked_requester"]
+
+    @admin.display(description=_("requester"))
+    def masked_requester(self, obj):
+        return f"{mask_name(obj.requester_name)} {mask_phone(obj.requester_phone)}"
+
+
+@admin.register(DemandAttachment)
+class DemandAttachmentAdmin(ScopedAdmin):
+    list_display = ("original_name", "demand", "content_type", "size", "uploaded_at")
+    readonly_fields = ("demand", "file", "original_name", "content_type", "size")
+
+
+@admin.register(DeadlinePolicy)
+class DeadlinePolicyAdmin(DistrictAdminOnly):
+    list_display = (
+        "__str__",
+        "contact_amount",
+        "contact_unit",
+        "finish_amount",
+        "finish_unit",
+        "max_extension_days",
+    )
+
+
+@admin.register(RankingWeights)
+class RankingWeightsAdmin(DistrictAdminOnly):
+    list_display = ("month", "response_weight", "resolution_weight", "satisfaction_weight")

@@ -1,0 +1,498 @@
+"""接诉即办: demands, their per-unit tasks, the event timeline, deadlines policy and ranking weights."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core.models import OrgUnit, phone_validator
+from changxin.core.scope import ScopedQuerySet
+
+
+class Category(models.Model):
+    """The 3-level demand taxonomy (level 1 → 2 → 3)."""
+
+    name = models.CharField(_("name"), max_length=50)
+    level = models.PositiveSmallIntegerField(
+        _("level"), validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    full_name = models.CharField(_("full name"), max_length=160, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Scope:
+        district_roles = frozenset(
+            {
+                "admin",
+                "leadership",
+                "operator",
+                "officer",
+                "leader",
+                "service_manager",
+                "inspector",
+                "party_staff",
+                "citizen",
+                "enterprise",
+            }
+        )
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_in_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.full_name = f"{self.parent.full_name} / {self.name}" if self.parent_id else self.name
+        super().save(*args, **kwargs)
+
+    @property
+    def top(self) -> Category:
+        node = self
+        while node.parent_id:
+            node = node.parent
+        return node
+
+
+class Channel(models.TextChoices):
+    HOTLINE = "hotline", _("12345 hotline")
+    WEB = "web", _("Web portal")
+    MINI_PROGRAM = "mini_program", _("Mini-program")
+    LEADER_MAILBOX = "leader_mailbox", _("Leader mailbox")
+    MEDIA = "media", _("Media")
+    ENTERPRISE_PORTAL = "enterprise_portal", _("Enterprise portal")
+    PROACTIVE = "proactive", _("Proactive discovery")
+    OPEN311 = "open311", _("Open311 client")
+    API = "api", _("API integration")
+    IMPORT = "import", _("Historical import")
+
+
+class DemandType(models.TextChoices):
+    CONSULT = "consult", _("Consultation")
+    HELP = "help", _("Request for help")
+    COMPLAINT = "complaint", _("Complaint")
+    REPORT = "report", _("Report")
+    SUGGESTION = "suggestion", _("Suggestion")
+    PRAISE = "praise", _("Praise")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Ordinary")
+    URGENT = "urgent", _("Urgent (risk to life or property)")
+    UTILITY = "utility", _("Water, power, gas or heating outage")
+
+
+class RequesterKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    ENTERPRISE = "enterprise", _("Enterprise")
+    ANONYMOUS = "anonymous", _("Anonymous")
+
+
+class State(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    DISPATCHED = "dispatched", _("Dispatched")
+    DISPUTED = "disputed", _("Dispatch disputed")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CONTACTED = "contacted", _("Requester contacted")
+    IN_PROGRESS = "in_progress", _("In progress")
+    REPLIED = "replied", _("Replied")
+    VISITED = "visited", _("Return visit done")
+    ARCHIVED = "archived", _("Archived")
+    MERGED = "merged", _("Merged into another demand")
+
+
+OPEN_STATES = frozenset(
+    {State.RECEIVED, State.DISPATCHED, State.DISPUTED, State.ACKNOWLEDGED, State.CONTACTED, State.IN_PROGRESS}
+)
+CLOSED_STATES = frozenset({State.REPLIED, State.VISITED, State.ARCHIVED, State.MERGED})
+
+
+class Resolution(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved")
+    PARTLY = "partly", _("Partly resolved")
+    UNRESOLVED = "unresolved", _("Unresolved")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASIC = "basic", _("Basically satisfied")
+    DISSATISFIED = "dissatisfied", _("Dissatisfied")
+    UNRATED = "unrated", _("Not rated (unreachable)")
+
+
+class ExtensionState(models.TextChoices):
+    NONE = "", _("None")
+    PENDING = "pending", _("Requested")
+    APPROVED = "approved", _("Approved")
+    DENIED = "denied", _("Denied")
+
+
+class DisputeReason(models.TextChoices):
+    NOT_OUR_DUTY = "not_our_duty", _("Not within our duties")
+    WRONG_PLACE = "wrong_place", _("Location is outside our area")
+    WRONG_CATEGORY = "wrong_category", _("Wrong category")
+    COURT_OR_PETITION = "legal_process", _("Belongs to a legal or petition process")
+    OTHER = "other", _("Other")
+
+
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
+
+
+class DemandQuerySet(ScopedQuerySet):
+    def open(self):
+        return self.filter(state__in=OPEN_STATES)
+
+
+class Demand(models.Model):
+    number = models.CharField(_("number"), max_length=32, unique=True, blank=True)
+    tracking_code = models.CharField(
+        _("tracking code"), max_length=16, unique=True, default=new_tracking_code
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.WEB)
+    demand_type = models.CharField(_("type"), max_length=12, choices=DemandType.choices)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    title = models.CharField(_("title"), max_length=120)
+    content = models.TextField(_("content"), max_length=5000)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="demands",
+    )
+
+    requester_kind = models.CharField(
+        _("requester kind"), max_length=12, choices=RequesterKind.choices, default=RequesterKind.PERSON
+    )
+    requester_name = models.CharField(_("requester name"), max_length=60, blank=True)
+    requester_phone = models.CharField(
+        _("requester phone"), max_length=20, blank=True, validators=[phone_validator]
+    )
+    enterprise_name = models.CharField(_("enterprise name"), max_length=120, blank=True)
+    requester_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="demands",
+    )
+
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    street = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("street/town"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    community = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("community/village"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.RECEIVED, db_index=True
+    )
+    version = models.PositiveIntegerField(_("version"), default=0)
+    lead_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("lead unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_demands",
+    )
+    master = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
+
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    contacted_at = models.DateTimeField(_("contacted at"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    visited_at = models.DateTimeField(_("return visit at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+
+    contact_due = models.DateTimeField(_("contact due"), null=True, blank=True, db_index=True)
+    finish_due = models.DateTimeField(_("finish due"), null=True, blank=True, db_index=True)
+    deadline_estimated = models.BooleanField(
+        _("deadline estimated"),
+        default=False,
+        help_text=_("The work calendar did not know a year involved; weekends-only was assumed."),
+    )
+    extension_state = models.CharField(
+        _("extension"), max_length=10, choices=ExtensionState.choices, default=ExtensionState.NONE, blank=True
+    )
+    extension_days = models.PositiveSmallIntegerField(_("extension working days"), default=0)
+    supervised_at = models.DateTimeField(_("supervised at"), null=True, blank=True)
+    supervision_count = models.PositiveSmallIntegerField(_("supervision count"), default=0)
+
+    reply = models.TextField(_("reply"), blank=True)
+    resolution = models.CharField(_("resolution"), max_length=12, choices=Resolution.choices, blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=14, choices=Satisfaction.choices, blank=True
+    )
+    visit_attempts = models.PositiveSmallIntegerField(_("return-visit attempts"), default=0)
+    rating_excluded = models.BooleanField(_("rating excluded"), default=False)
+    rating_excluded_reason = models.CharField(_("reason for exclusion"), max_length=200, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+
+    triage = models.JSONField(_("triage suggestions"), default=dict, blank=True)
+    external_id = models.CharField(_("external id"), max_length=64, blank=True, db_index=True)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=80, null=True, blank=True, unique=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = DemandQuerySet.as_manager()
+
+    class Scope:
+        unit_fields = ("lead_unit", "tasks__unit")
+        owner_fields = ("requester_user",)
+
+    class Meta:
+        verbose_name = _("demand")
+        verbose_name_plural = _("demands")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["lead_unit", "received_at"], name="demand_unit_received_idx"),
+            models.Index(fields=["state", "finish_due"], name="demand_state_due_idx"),
+            models.Index(fields=["street", "received_at"], name="demand_street_received_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def top_category(self) -> Category | None:
+        return self.category.top if self.category_id else None
+
+
+class TaskRole(models.TextChoices):
+    LEAD = "lead", _("Lead unit (主办)")
+    CO = "co", _("Co-unit (协办)")
+    WHISTLE = "whistle", _("Called in (吹哨报到)")
+
+
+class TaskState(models.TextChoices):
+    PENDING = "pending", _("Waiting for acknowledgement")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged / reported in")
+    DONE = "done", _("Done")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class DemandTask(models.Model):
+    """One unit's part in a demand: the lead unit, a co-unit, or a department called in by a whistle."""
+
+    demand = models.ForeignKey(
+        Demand, verbose_name=_("demand"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="demand_tasks"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=TaskRole.choices)
+    state = models.CharField(_("state"), max_length=14, choices=TaskState.choices, default=TaskState.PENDING)
+    assigned_at = models.DateTimeField(_("assigned at"))
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    request_note = models.TextField(_("what is asked"), blank=True)
+    result_note = models.TextField(_("result"), blank=True)
+    called_by = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("called in by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Scope:
+        unit_fields = ("unit", "demand__lead_unit")
+
+    class Meta:
+        verbose_name = _("demand task")
+        verbose_name_plural = _("demand tasks")
+        ordering = ["assigned_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.demand.number} · {self.unit} · {self.get_role_display()}"
+
+
+class DemandEvent(models.Model):
+    """One row per change: the timeline of a demand, and the raw record the 三率 are computed from."""
+
+    demand = models.ForeignKey(
+        Demand, verbose_name=_("demand"), on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    actor_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("actor unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=32, db_index=True)
+    from_state = models.CharField(_("from state"), max_length=16, choices=State.choices, blank=True)
+    to_state = models.CharField(_("to state"), max_length=16, choices=State.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    automatic = models.BooleanField(_("automatic"), default=False)
+
+    class Scope:
+        unit_fields = ("demand__lead_unit", "demand__tasks__unit")
+        owner_fields = ("demand__requester_user",)
+
+    class Meta:
+        verbose_name = _("demand event")
+        verbose_name_plural = _("demand events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance: DemandAttachment, filename: str) -> str:
+    return f"demands/{instance.demand_id}/{secrets.token_hex(8)}-{filename[-80:]}"
+
+
+class DemandAttachment(models.Model):
+    demand = models.ForeignKey(
+        Demand, verbose_name=_("demand"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Scope:
+        unit_fields = ("demand__lead_unit", "demand__tasks__unit")
+        owner_fields = ("demand__requester_user",)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class TimeUnit(models.TextChoices):
+    WORKING_DAYS = "working_days", _("working days")
+    WORKING_HOURS = "working_hours", _("working hours")
+    CLOCK_HOURS = "clock_hours", _("clock hours")
+
+
+class DeadlinePolicy(models.Model):
+    """Contact and finish deadlines per demand type and urgency (RULES.md defaults, editable)."""
+
+    demand_type = models.CharField(
+        _("type"), max_length=12, choices=DemandType.choices, blank=True, help_text=_("Empty: any type.")
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
+    contact_amount = models.DecimalField(_("contact within"), max_digits=6, decimal_places=1)
+    contact_unit = models.CharField(_("contact time unit"), max_length=16, choices=TimeUnit.choices)
+    finish_amount = models.DecimalField(_("finish within"), max_digits=6, decimal_places=1)
+    finish_unit = models.CharField(_("finish time unit"), max_length=16, choices=TimeUnit.choices)
+    max_extension_days = models.PositiveSmallIntegerField(
+        _("longest extended term (working days)"), default=15
+    )
+
+    class Scope:
+        district_roles = frozenset({"admin", "leadership", "operator"})
+
+    class Meta:
+        verbose_name = _("deadline policy")
+        verbose_name_plural = _("deadline policies")
+        constraints = [
+            models.UniqueConstraint(fields=["demand_type", "urgency"], name="deadline_policy_unique"),
+        ]
+
+    def __str__(self) -> str:
+        kind = self.get_demand_type_display() if self.demand_type else _("any type")
+        return f"{kind} · {self.get_urgency_display()}"
+
+
+class RankingWeights(models.Model):
+    """三率 weights and partial-credit factors frozen per month, so old rankings never change."""
+
+    month = models.DateField(_("month"), unique=True, help_text=_("First day of the month."))
+    response_weight = models.DecimalField(_("response weight"), max_digits=4, decimal_places=3)
+    resolution_weight = models.DecimalField(_("resolution weight"), max_digits=4, decimal_places=3)
+    satisfaction_weight = models.DecimalField(_("satisfaction weight"), max_digits=4, decimal_places=3)
+    partly_resolved_credit = models.DecimalField(
+        _("credit for partly resolved"), max_digits=4, decimal_places=3
+    )
+    basic_satisfied_credit = models.DecimalField(
+        _("credit for basically satisfied"), max_digits=4, decimal_places=3
+    )
+
+    class Scope:
+        district_roles = frozenset({"admin", "leadership", "operator"})
+
+    class Meta:
+        verbose_name = _("ranking weights")
+        verbose_name_plural = _("ranking weights")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"

@@ -1,0 +1,143 @@
+"""Reads of demands, always scoped to the user. One filter definition serves pages, API and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from changxin.core.models import User
+from changxin.core.scope import get_visible_or_404, restrict
+from changxin.demands import deadlines
+from changxin.demands.models import Demand, DemandTask, TaskRole, TaskState
+
+
+def demands_visible_to(user: User) -> QuerySet[Demand]:
+    return restrict(Demand.objects.all(), user)
+
+
+def get_demand_for(user: User, **lookup) -> Demand:
+    return get_visible_or_404(
+        Demand.objects.select_related("category", "lead_unit", "street", "community", "master"),
+        user,
+        **lookup,
+    )
+
+
+@dataclass
+class DemandFilter:
+    """The one definition of the demand list filters (page, API, Excel export)."""
+
+    q: str = ""
+    state: str = ""
+    demand_type: str = ""
+    urgency: str = ""
+    channel: str = ""
+    category: int | None = None
+    street: int | None = None
+    lead_unit: int | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    due: str = ""  # "overdue" | "soon"
+
+    FIELDS = (
+        "q",
+        "state",
+        "demand_type",
+        "urgency",
+        "channel",
+        "category",
+        "street",
+        "lead_unit",
+        "received_from",
+        "received_to",
+        "due",
+    )
+
+    @classmethod
+    def from_params(cls, params) -> DemandFilter:
+        def integer(name):
+            value = params.get(name)
+            return int(value) if value and str(value).isdigit() else None
+
+        def date(name):
+            value = params.get(name)
+            if not value:
+                return None
+            try:
+                return dt.date.fromisoformat(str(value))
+            except ValueError:
+                return None
+
+        return cls(
+            q=(params.get("q") or "").strip()[:100],
+            state=params.get("state") or "",
+            demand_type=params.get("demand_type") or "",
+            urgency=params.get("urgency") or "",
+            channel=params.get("channel") or "",
+            category=integer("category"),
+            street=integer("street"),
+            lead_unit=integer("lead_unit"),
+            received_from=date("received_from"),
+            received_to=date("received_to"),
+            due=params.get("due") or "",
+        )
+
+    def apply(self, demands: QuerySet[Demand]) -> QuerySet[Demand]:
+        if self.q:
+            demands = demands.filter(
+                Q(number__icontains=self.q) | Q(title__icontains=self.q) | Q(address__icontains=self.q)
+            )
+        for name in ("state", "demand_type", "urgency", "channel"):
+            value = getattr(self, name)
+            if value:
+                demands = demands.filter(**{name: value})
+        if self.category:
+            demands = demands.filter(
+                Q(category_id=self.category)
+                | Q(category__parent_id=self.category)
+                | Q(category__parent__parent_id=self.category)
+            )
+        if self.street:
+            demands = demands.filter(street_id=self.street)
+        if self.lead_unit:
+            demands = demands.filter(lead_unit_id=self.lead_unit)
+        tz = timezone.get_current_timezone()
+        if self.received_from:
+            demands = demands.filter(
+                received_at__gte=dt.datetime.combine(self.received_from, dt.time.min, tz)
+            )
+        if self.received_to:
+            demands = demands.filter(
+                received_at__lt=dt.datetime.combine(self.received_to + dt.timedelta(days=1), dt.time.min, tz)
+            )
+        if self.due == "overdue":
+            demands = deadlines.list_overdue(demands)
+        elif self.due == "soon":
+            demands = deadlines.list_nearly_overdue(demands)
+        return demands
+
+
+def list_demands(user: User, flt: DemandFilter | None = None) -> QuerySet[Demand]:
+    demands = demands_visible_to(user).select_related("category", "lead_unit", "street")
+    return (flt or DemandFilter()).apply(demands)
+
+
+def tasks_for_unit_staff(user: User) -> QuerySet[DemandTask]:
+    """Open tasks of the user's unit subtree (the officer workbench), soonest deadline first."""
+    if not user.unit_id:
+        return DemandTask.objects.none()
+    return (
+        DemandTask.objects.filter(
+            unit__path__startswith=user.unit.path,
+            state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED],
+        )
+        .select_related("demand", "unit", "demand__category")
+        .order_by("due_at")
+    )
+
+
+def lead_tasks_open(user: User) -> QuerySet[DemandTask]:
+    return tasks_for_unit_staff(user).filter(role=TaskRole.LEAD)

@@ -1,0 +1,634 @@
+"""Every write to a demand. One service applies transitions: `transition()`.
+
+Each call runs in one transaction, locks the demand row (SELECT … FOR UPDATE on PostgreSQL; an
+IMMEDIATE transaction serialises writers on SQLite), checks the workflow table and the actor's
+relation to the demand, validates the action's data, saves with `update_fields`, bumps `version`,
+and writes one DemandEvent (the timeline) and one audit entry. A rejected action changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from changxin.core import audit
+from changxin.core.models import AuditAction, OrgUnit, Role, UnitKind, User
+from changxin.core.workcalendar import add_working_time, working_time_between
+from changxin.demands import deadlines, workflow
+from changxin.demands.models import (
+    Demand,
+    DemandEvent,
+    DemandTask,
+    DisputeReason,
+    ExtensionState,
+    Resolution,
+    Satisfaction,
+    State,
+    TaskRole,
+    TaskState,
+)
+from changxin.demands.workflow import CENTRE, LEAD, REQUESTER, STREET, SYSTEM, TASK, WorkflowError
+
+DISPATCHABLE_KINDS = {UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY}
+WHISTLE_KINDS = {UnitKind.DEPARTMENT, UnitKind.COMPANY}
+UNIT_STAFF_ROLES = {Role.OFFICER, Role.LEADER}
+INTAKE_FIELDS = [
+    "channel",
+    "demand_type",
+    "urgency",
+    "title",
+    "content",
+    "category",
+    "requester_kind",
+    "requester_name",
+    "requester_phone",
+    "enterprise_name",
+    "address",
+    "street",
+    "community",
+    "latitude",
+    "longitude",
+    "external_id",
+]
+
+
+# --- who the actor is to this demand ----------------------------------------------------------
+
+
+def relations_of(user: User | None, demand: Demand) -> set[str]:
+    if user is None:
+        return {SYSTEM}
+    if not user.is_authenticated or not user.is_active or user.is_read_only:
+        return set()
+    relations: set[str] = set()
+    if user.is_superuser or user.role in (Role.OPERATOR, Role.ADMIN):
+        relations.add(CENTRE)
+    if demand.requester_user_id and demand.requester_user_id == user.pk:
+        relations.add(REQUESTER)
+    if user.role in UNIT_STAFF_ROLES and user.unit_id:
+        prefix = user.unit.path
+        if demand.lead_unit_id and demand.lead_unit.path.startswith(prefix):
+            relations.add(LEAD)
+            if demand.lead_unit.is_street_level:
+                relations.add(STREET)
+        if any(
+            t.unit.path.startswith(prefix)
+            for t in demand.tasks.select_related("unit").exclude(role=TaskRole.LEAD)
+            if t.state in (TaskState.PENDING, TaskState.ACKNOWLEDGED)
+        ):
+            relations.add(TASK)
+    return relations
+
+
+def available_actions(user: User | None, demand: Demand) -> list[workflow.Transition]:
+    return workflow.available(demand.state, relations_of(user, demand))
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+
+def _locate(demand: Demand) -> None:
+    """Keep street and community consistent: a community implies its street."""
+    if demand.community_id and not demand.street_id:
+        demand.street = demand.community.street()
+    if demand.community_id and demand.street_id and not demand.community.path.startswith(demand.street.path):
+        raise ValidationError({"community": _("This community is not in the chosen street/town.")})
+
+
+def create_demand(
+    data: dict[str, Any],
+    *,
+    actor: User | None,
+    idempotency_key: str | None = None,
+    received_at: dt.datetime | None = None,
+    number: str | None = None,
+    attachments: Iterable = (),
+) -> tuple[Demand, bool]:
+    """Store a new demand whole, or not at all. Returns (demand, created).
+
+    With an idempotency key, a repeated submission returns the demand the first one created.
+    Raises django ValidationError with per-field messages on bad input.
+    """
+    if idempotency_key:
+        existing = Demand.objects.filter(idempotency_key=idempotency_key).first()
+        if existing:
+            return existing, False
+    unknown = set(data) - set(INTAKE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    demand = Demand(**data)
+    demand.received_at = received_at or timezone.now()
+    demand.idempotency_key = idempotency_key or None
+    if actor is not None and actor.is_authenticated:
+        demand.created_by = actor
+        if actor.role in (Role.CITIZEN, Role.ENTERPRISE):
+            demand.requester_user = actor
+    if demand.requester_kind == "anonymous":
+        demand.requester_name = demand.requester_phone = ""
+    _locate(demand)
+    demand.full_clean(exclude=["number", "tracking_code", "idempotency_key"])
+    try:
+        with transaction.atomic():
+            demand.save()
+            demand.number = number or f"FT{timezone.localtime(demand.received_at):%y%m%d}{demand.pk:06d}"
+            demand.save(update_fields=["number"])
+            for upload in attachments:
+                from changxin.demands.attachments import store_attachment
+
+                store_attachment(demand, upload)
+            _event(demand, actor, "receive", "", State.RECEIVED, note="", data={"channel": demand.channel})
+            audit.record(actor, AuditAction.CREATE, demand, detail=demand.channel)
+    except IntegrityError:
+        if idempotency_key:  # a concurrent request with the same key won the race
+            existing = Demand.objects.filter(idempotency_key=idempotency_key).first()
+            if existing:
+                return existing, False
+        raise
+    transaction.on_commit(lambda: _after_intake(demand.pk))
+    return demand, True
+
+
+def _after_intake(demand_id: int) -> None:
+    """Side effects after commit (triage suggestions). Failures never lose the demand."""
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        hook = getattr(config, "on_demand_received", None)
+        if callable(hook):
+            try:
+                hook(demand_id)
+            except Exception:  # noqa: BLE001 — a failing side effect must not break intake
+                import logging
+
+                logging.getLogger(__name__).exception("after-intake hook %s failed", config.label)
+
+
+# --- the one transition service ------------------------------------------------------------
+
+
+def _event(demand, actor, action, from_state, to_state, *, note="", data=None, automatic=False, at=None):
+    return DemandEvent.objects.create(
+        demand=demand,
+        at=at or timezone.now(),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_name=(actor.get_username() if actor is not None else "system")[:150],
+        actor_unit=getattr(actor, "unit", None),
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data or {},
+        automatic=automatic or actor is None,
+    )
+
+
+def transition(
+    demand: Demand | int,
+    name: str,
+    actor: User | None,
+    *,
+    note: str = "",
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+    **data,
+) -> Demand:
+    """Apply workflow transition `name` to a demand on behalf of `actor` (None = the system).
+
+    Raises WorkflowError (with a code and, for bad data, the field) and changes nothing when the
+    action is not allowed.
+    """
+    pk = demand.pk if isinstance(demand, Demand) else demand
+    now = now or timezone.now()
+    note = (note or "").strip()
+    with transaction.atomic():
+        locked = Demand.objects.select_for_update().select_related("lead_unit").get(pk=pk)
+        if expected_version is not None and locked.version != int(expected_version):
+            raise WorkflowError(
+                "stale",
+                _("Someone else changed this demand a moment ago. Reload it and try again."),
+            )
+        relations = relations_of(actor, locked)
+        step = workflow.check(name, locked.state, relations)
+        if step.needs_note and not note:
+            raise WorkflowError("note_required", _("Please write a note for this action."), field="note")
+        from_state = locked.state
+        if step.target:
+            locked.state = step.target
+        handler = HANDLERS[name]
+        changed, event_data = handler(locked, actor, now, note, **data)
+        locked.version += 1
+        changed = set(changed) | {"state", "version", "updated_at"}
+        locked.save(update_fields=sorted(changed))
+        _event(
+            locked,
+            actor,
+            name,
+            from_state,
+            locked.state,
+            note=note,
+            data=event_data,
+            automatic=bool(data.get("automatic")),
+            at=now,
+        )
+        if from_state != locked.state:
+            audit.record(actor, AuditAction.STATE, locked, detail=f"{name}: {from_state} → {locked.state}")
+    if isinstance(demand, Demand):
+        demand.refresh_from_db()
+    return locked
+
+
+# --- handlers: validate the action's data and change the demand --------------------------------
+# Each returns (fields changed on the demand, data stored on the event).
+
+
+def _unit(value, field: str, kinds: set[str]) -> OrgUnit:
+    unit = (
+        value if isinstance(value, OrgUnit) else OrgUnit.objects.filter(pk=value).first() if value else None
+    )
+    if unit is None:
+        raise WorkflowError("invalid", _("Choose a unit."), field=field)
+    if unit.kind not in kinds or not unit.is_active:
+        raise WorkflowError("invalid", _("“%(unit)s” cannot take this demand.") % {"unit": unit}, field=field)
+    return unit
+
+
+def _assign(demand: Demand, lead: OrgUnit, co_units, now: dt.datetime) -> dict:
+    co = [_unit(u, "co_units", DISPATCHABLE_KINDS) for u in (co_units or [])]
+    if any(u.pk == lead.pk for u in co):
+        raise WorkflowError("invalid", _("The lead unit cannot also be a co-unit."), field="co_units")
+    due = deadlines.compute(demand, now)
+    demand.lead_unit = lead
+    demand.dispatched_at = now
+    demand.acknowledged_at = demand.contacted_at = None
+    demand.contact_due, demand.finish_due = due.contact_due, due.finish_due
+    demand.deadline_estimated = due.estimated
+    demand.extension_state, demand.extension_days = ExtensionState.NONE, 0
+    demand.tasks.filter(state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]).update(
+        state=TaskState.WITHDRAWN
+    )
+    DemandTask.objects.create(
+        demand=demand, unit=lead, role=TaskRole.LEAD, assigned_at=now, due_at=due.finish_due
+    )
+    for unit in co:
+        DemandTask.objects.create(
+            demand=demand, unit=unit, role=TaskRole.CO, assigned_at=now, due_at=due.finish_due
+        )
+    return {
+        "lead_unit": lead.pk,
+        "lead_unit_name": lead.name,
+        "co_units": [u.pk for u in co],
+        "contact_due": due.contact_due.isoformat(),
+        "finish_due": due.finish_due.isoformat(),
+        "deadline_estimated": due.estimated,
+    }
+
+
+DEADLINE_FIELDS = [
+    "lead_unit",
+    "dispatched_at",
+    "acknowledged_at",
+    "contacted_at",
+    "contact_due",
+    "finish_due",
+    "deadline_estimated",
+    "extension_state",
+    "extension_days",
+]
+
+
+def _dispatch(
+    demand, actor, now, note, *, lead_unit=None, co_units=(), automatic=False, reasons=None, **_ignored
+):
+    lead = _unit(lead_unit, "lead_unit", DISPATCHABLE_KINDS)
+    data = _assign(demand, lead, co_units, now)
+    if automatic:
+        data["automatic"] = True
+        data["reasons"] = reasons or []
+    return DEADLINE_FIELDS, data
+
+
+def _answer(demand, actor, now, note, **_):
+    demand.reply, demand.replied_at = note, now
+    return ["reply", "replied_at"], {}
+
+
+def _lead_task(demand) -> DemandTask | None:
+    return demand.tasks.filter(role=TaskRole.LEAD).exclude(state=TaskState.WITHDRAWN).order_by("-id").first()
+
+
+def _acknowledge(demand, actor, now, note, **_):
+    demand.acknowledged_at = now
+    task = _lead_task(demand)
+    if task:
+        task.state, task.acknowledged_at = TaskState.ACKNOWLEDGED, now
+        task.save(update_fields=["state", "acknowledged_at"])
+    return ["acknowledged_at"], {}
+
+
+def _dispute(demand, actor, now, note, *, reason="", **_):
+    if reason not in DisputeReason.values:
+        raise WorkflowError("invalid", _("Choose a reason for the dispute."), field="reason")
+    window = settings.CHANGXIN_DISPUTE_WINDOW_WORKING_HOURS
+    elapsed = working_time_between(demand.dispatched_at, now).value
+    if elapsed > dt.timedelta(hours=window):
+        raise WorkflowError(
+            "dispute_window_passed",
+            _("A dispatch may be disputed only within %(hours)s working hours of dispatch.")
+            % {"hours": window},
+        )
+    return [], {"reason": reason, "unit": demand.lead_unit_id, "clock": "running"}
+
+
+def _redispatch(demand, actor, now, note, *, lead_unit=None, co_units=(), **_):
+    previous = demand.lead_unit_id
+    lead = _unit(lead_unit, "lead_unit", DISPATCHABLE_KINDS)
+    if lead.pk == previous:
+        raise WorkflowError("invalid", _("Re-dispatch to a different unit."), field="lead_unit")
+    data = _assign(demand, lead, co_units, now)
+    data["dispute_upheld_for"] = previous
+    return DEADLINE_FIELDS, data
+
+
+def _reject_dispute(demand, actor, now, note, **_):
+    task = _lead_task(demand)
+    if task and task.state == TaskState.PENDING:
+        task.state, task.acknowledged_at = TaskState.ACKNOWLEDGED, now
+        task.save(update_fields=["state", "acknowledged_at"])
+    if demand.acknowledged_at is None:
+        demand.acknowledged_at = now
+    return ["acknowledged_at"], {"dispute_rejected_for": demand.lead_unit_id}
+
+
+def _contact(demand, actor, now, note, **_):
+    demand.contacted_at = now
+    on_time = demand.contact_due is None or now <= demand.contact_due
+    return ["contacted_at"], {"on_time": on_time, "unit": demand.lead_unit_id}
+
+
+def _start(demand, actor, now, note, **_):
+    return [], {}
+
+
+def _request_extension(demand, actor, now, note, *, days=None, **_):
+    if demand.extension_state != ExtensionState.NONE:
+        raise WorkflowError("invalid", _("A demand may be extended only once."), field="days")
+    policy = deadlines.policy_for(demand.demand_type, demand.urgency)
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        raise WorkflowError(
+            "invalid", _("Enter the number of working days to extend by."), field="days"
+        ) from None
+    base = float(policy.finish_amount) if policy.finish_unit == "working_days" else 0
+    limit = max(1, int(policy.max_extension_days - base))
+    if not 1 <= days <= limit:
+        raise WorkflowError(
+            "invalid", _("Extend by 1 to %(limit)s working days.") % {"limit": limit}, field="days"
+        )
+    demand.extension_state, demand.extension_days = ExtensionState.PENDING, days
+    return ["extension_state", "extension_days"], {"days": days}
+
+
+def _approve_extension(demand, actor, now, note, **_):
+    if demand.extension_state != ExtensionState.PENDING:
+        raise WorkflowError("invalid", _("There is no extension request to decide."))
+    answer = add_working_time(demand.finish_due, days=demand.extension_days)
+    old = demand.finish_due
+    demand.finish_due = answer.value
+    demand.deadline_estimated = demand.deadline_estimated or answer.is_estimate
+    demand.extension_state = ExtensionState.APPROVED
+    demand.tasks.filter(role=TaskRole.LEAD, due_at=old).update(due_at=answer.value)
+    return ["finish_due", "deadline_estimated", "extension_state"], {
+        "days": demand.extension_days,
+        "finish_due": answer.value.isoformat(),
+    }
+
+
+def _deny_extension(demand, actor, now, note, **_):
+    if demand.extension_state != ExtensionState.PENDING:
+        raise WorkflowError("invalid", _("There is no extension request to decide."))
+    demand.extension_state = ExtensionState.DENIED
+    return ["extension_state"], {}
+
+
+def _whistle(demand, actor, now, note, *, units=(), due_days=3, **_):
+    called = [_unit(u, "units", WHISTLE_KINDS) for u in (units or [])]
+    if not called:
+        raise WorkflowError("invalid", _("Choose the departments to call in."), field="units")
+    try:
+        due_days = float(due_days)
+    except (TypeError, ValueError):
+        raise WorkflowError("invalid", _("Enter a number of working days."), field="due_days") from None
+    if not 0 < due_days <= 15:
+        raise WorkflowError("invalid", _("Give the called units 1 to 15 working days."), field="due_days")
+    active = set(
+        demand.tasks.filter(
+            role=TaskRole.WHISTLE, state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]
+        ).values_list("unit_id", flat=True)
+    )
+    due = add_working_time(now, days=due_days).value
+    created = []
+    for unit in called:
+        if unit.pk in active:
+            raise WorkflowError(
+                "invalid", _("%(unit)s is already called in.") % {"unit": unit}, field="units"
+            )
+        DemandTask.objects.create(
+            demand=demand,
+            unit=unit,
+            role=TaskRole.WHISTLE,
+            assigned_at=now,
+            due_at=due,
+            request_note=note,
+            called_by=demand.lead_unit,
+        )
+        created.append(unit.pk)
+    return [], {"units": created, "due_at": due.isoformat()}
+
+
+def _my_task(demand, actor, task_id) -> DemandTask:
+    task = (
+        demand.tasks.select_related("unit")
+        .exclude(role=TaskRole.LEAD)
+        .filter(pk=task_id, state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED])
+        .first()
+        if task_id
+        else None
+    )
+    if task is None or not actor.unit_id or not task.unit.path.startswith(actor.unit.path):
+        raise WorkflowError("invalid", _("Choose one of your unit's open tasks."), field="task")
+    return task
+
+
+def _task_acknowledge(demand, actor, now, note, *, task=None, **_):
+    item = _my_task(demand, actor, task)
+    if item.state != TaskState.PENDING:
+        raise WorkflowError("invalid", _("This task is already acknowledged."), field="task")
+    item.state, item.acknowledged_at = TaskState.ACKNOWLEDGED, now
+    item.save(update_fields=["state", "acknowledged_at"])
+    return [], {"task": item.pk, "unit": item.unit_id}
+
+
+def _task_complete(demand, actor, now, note, *, task=None, **_):
+    item = _my_task(demand, actor, task)
+    item.state, item.done_at, item.result_note = TaskState.DONE, now, note
+    item.acknowledged_at = item.acknowledged_at or now
+    item.save(update_fields=["state", "done_at", "result_note", "acknowledged_at"])
+    return [], {"task": item.pk, "unit": item.unit_id, "on_time": item.due_at is None or now <= item.due_at}
+
+
+def _reply(demand, actor, now, note, **_):
+    demand.reply, demand.replied_at = note, now
+    task = _lead_task(demand)
+    if task:
+        task.state, task.done_at, task.result_note = TaskState.DONE, now, note
+        task.save(update_fields=["state", "done_at", "result_note"])
+    return ["reply", "replied_at"], {"on_time": demand.finish_due is None or now <= demand.finish_due}
+
+
+def _visit_attempt(demand, actor, now, note, **_):
+    demand.visit_attempts += 1
+    changed = ["visit_attempts"]
+    if demand.visit_attempts >= settings.CHANGXIN_VISIT_MAX_ATTEMPTS:
+        demand.state = State.VISITED
+        demand.satisfaction = Satisfaction.UNRATED
+        demand.visited_at = now
+        changed += ["satisfaction", "visited_at"]
+    return changed, {"attempt": demand.visit_attempts}
+
+
+def _return_visit(demand, actor, now, note, *, resolution="", satisfaction="", **_):
+    if resolution not in Resolution.values:
+        raise WorkflowError("invalid", _("Say whether the matter was resolved."), field="resolution")
+    if satisfaction not in (Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.DISSATISFIED):
+        raise WorkflowError("invalid", _("Say how satisfied the requester is."), field="satisfaction")
+    demand.resolution, demand.satisfaction, demand.visited_at = resolution, satisfaction, now
+    demand.visit_attempts += 1
+    return ["resolution", "satisfaction", "visited_at", "visit_attempts"], {
+        "resolution": resolution,
+        "satisfaction": satisfaction,
+        "unit": demand.lead_unit_id,
+    }
+
+
+def _exclude_rating(demand, actor, now, note, **_):
+    if demand.satisfaction != Satisfaction.DISSATISFIED or demand.rating_excluded:
+        raise WorkflowError("invalid", _("Only a dissatisfied rating can be excluded, once."))
+    demand.rating_excluded, demand.rating_excluded_reason = True, note[:200]
+    return ["rating_excluded", "rating_excluded_reason"], {}
+
+
+def _reopen(demand, actor, now, note, **_):
+    if demand.lead_unit_id is None:
+        raise WorkflowError("invalid", _("A demand answered at intake cannot be reopened; file a new one."))
+    data = _assign(demand, demand.lead_unit, [], now)
+    demand.reopen_count += 1
+    demand.reply, demand.replied_at, demand.visited_at = "", None, None
+    demand.resolution = demand.satisfaction = ""
+    demand.visit_attempts, demand.rating_excluded, demand.rating_excluded_reason = 0, False, ""
+    return DEADLINE_FIELDS + [
+        "reopen_count",
+        "reply",
+        "replied_at",
+        "visited_at",
+        "resolution",
+        "satisfaction",
+        "visit_attempts",
+        "rating_excluded",
+        "rating_excluded_reason",
+    ], data
+
+
+def _archive(demand, actor, now, note, **_):
+    demand.closed_at = now
+    return ["closed_at"], {}
+
+
+def _supervise(demand, actor, now, note, *, kind="", automatic=False, **_):
+    if automatic:  # re-checked under the row lock, so concurrent ticks cannot double-escalate
+        already = demand.supervised_at is not None and (
+            kind == "contact" or (demand.finish_due and demand.supervised_at >= demand.finish_due)
+        )
+        if already:
+            raise WorkflowError("already_supervised", _("Already supervised for this deadline."))
+    demand.supervised_at, demand.supervision_count = now, demand.supervision_count + 1
+    return ["supervised_at", "supervision_count"], {"kind": kind, "automatic": bool(automatic)}
+
+
+def _merge(demand, actor, now, note, *, master=None, **_):
+    target = Demand.objects.filter(pk=getattr(master, "pk", master)).first() if master else None
+    if target is None:
+        raise WorkflowError("invalid", _("Choose the master demand."), field="master")
+    while target.master_id:
+        target = target.master
+    if target.pk == demand.pk:
+        raise WorkflowError("invalid", _("A demand cannot be merged into itself."), field="master")
+    demand.master = target
+    demand.closed_at = now
+    demand.tasks.filter(state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]).update(
+        state=TaskState.WITHDRAWN
+    )
+    return ["master", "closed_at"], {"master": target.pk, "master_number": target.number}
+
+
+HANDLERS = {
+    "answer": _answer,
+    "dispatch": _dispatch,
+    "acknowledge": _acknowledge,
+    "dispute": _dispute,
+    "redispatch": _redispatch,
+    "reject_dispute": _reject_dispute,
+    "contact": _contact,
+    "start": _start,
+    "request_extension": _request_extension,
+    "approve_extension": _approve_extension,
+    "deny_extension": _deny_extension,
+    "whistle": _whistle,
+    "task_acknowledge": _task_acknowledge,
+    "task_complete": _task_complete,
+    "reply": _reply,
+    "visit_attempt": _visit_attempt,
+    "return_visit": _return_visit,
+    "exclude_rating": _exclude_rating,
+    "reopen": _reopen,
+    "archive": _archive,
+    "supervise": _supervise,
+    "merge": _merge,
+}
+assert set(HANDLERS) == set(workflow.TRANSITIONS), "every transition needs exactly one handler"
+
+
+# --- periodic escalation ---------------------------------------------------------------------
+
+
+def escalate_overdue(now: dt.datetime | None = None) -> int:
+    """督办 every open demand that missed a deadline and has not been supervised for that miss.
+
+    Idempotent: a demand is supervised once per missed contact deadline and once per missed finish
+    deadline (again only if an extension moved the deadline and it was missed again).
+    """
+    now = now or timezone.now()
+    count = 0
+    candidates = Demand.objects.filter(deadlines.overdue_q(now)).values_list(
+        "pk", "contacted_at", "contact_due", "finish_due", "supervised_at"
+    )
+    for pk, contacted_at, contact_due, finish_due, supervised_at in candidates.iterator():
+        if finish_due and finish_due < now and (supervised_at is None or supervised_at < finish_due):
+            kind = "finish"
+        elif contacted_at is None and contact_due and contact_due < now and supervised_at is None:
+            kind = "contact"
+        else:
+            continue
+        try:
+            transition(pk, "supervise", None, now=now, kind=kind, automatic=True)
+            count += 1
+        except WorkflowError:
+            continue  # it changed state meanwhile
+    return count
