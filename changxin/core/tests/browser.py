@@ -1,0 +1,137 @@
+"""Shared Playwright helpers and fixtures for browser tests (re-exported by the root conftest.py).
+
+Browser tests drive Debian's Chromium through Playwright's sync API::
+
+    @pytest.mark.browser
+    def test_something(page, live_server, demo_world):
+        login(page, live_server, "lugouqiao")
+        page.goto(live_server.url + "/units/")
+
+A screenshot of every `page`/`phone_page` is saved to test-artifacts/<test name>.png on teardown.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "changxin-demo"
+ARTIFACTS_DIR = Path(__file__).resolve().parents[3] / "test-artifacts"
+DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+def artifact_path(name: str) -> Path:
+    """Where a screenshot named after a test goes (brackets/slashes of parametrised ids made safe)."""
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS_DIR / (re.sub(r"[^\w.-]+", "_", name).strip("_") + ".png")
+
+
+def login(page, live_server, username: str, password: str = DEMO_PASSWORD, next_url: str = "/"):
+    """Log in through the real login form and wait until the app has redirected away from it."""
+    base = live_server.url if hasattr(live_server, "url") else str(live_server)
+    page.goto(f"{base}/login/?next={next_url}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("form button[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
+    return page
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        message = f"{CHROMIUM} is missing: install Debian's chromium package (make setup does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser, request, **context_options):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        # a crashed page must not hide the test's own failure
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(artifact_path(request.node.name)), full_page=True)
+        context.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh desktop browser context (zh-CN, 1280x900) per test."""
+    yield from _page(browser, request, viewport=DESKTOP_VIEWPORT)
+
+
+@pytest.fixture
+def phone_page(browser, request):
+    """A fresh phone-sized context (390x844, touch, mobile user agent) per test."""
+    yield from _page(
+        browser,
+        request,
+        viewport=PHONE_VIEWPORT,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        user_agent=(
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+            "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+        ),
+    )
+
+
+@pytest.fixture
+def demo_world(db):
+    """Fengtai's divisions, the official calendar for this year and next, and the demo logins.
+
+    Returns the demo users by username. Uses `db`; a test that also uses `live_server` gets a
+    transactional database automatically (pytest-django switches when live_server is requested).
+    """
+    from django.utils import timezone
+
+    from changxin.core.demo import create_demo_users, load_divisions
+    from changxin.core.workcalendar import seed_from_chinese_calendar
+
+    load_divisions()
+    year = timezone.localdate().year
+    seed_from_chinese_calendar([year, year + 1])
+    return {user.username: user for user in create_demo_users()}
+
+
+def is_postgresql() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+def require_postgres_for(item) -> None:
+    """Skip `@pytest.mark.postgres` tests on SQLite; fail them when CHANGXIN_REQUIRE_POSTGRES=1."""
+    if item.get_closest_marker("postgres") is None:
+        return
+    if is_postgresql():
+        return
+    if os.environ.get("CHANGXIN_REQUIRE_POSTGRES") == "1":
+        pytest.fail("CHANGXIN_REQUIRE_POSTGRES=1 but the test database is not PostgreSQL (set DATABASE_URL)")
+    pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://…)")

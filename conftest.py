@@ -1,0 +1,23 @@
+"""Fixtures shared by every app's tests.
+
+Browser fixtures (`browser`, `page`, `phone_page`), `demo_world` and the `login()` helper live in
+changxin/core/tests/browser.py; import the helper with `from changxin.core.tests.browser import login`.
+"""
+
+import os
+
+# Playwright's sync API runs an asyncio loop in this thread; Django would otherwise refuse ORM calls.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+from changxin.core.tests.browser import (  # noqa: E402,F401
+    browser,
+    demo_world,
+    login,
+    page,
+    phone_page,
+    require_postgres_for,
+)
+
+
+def pytest_runtest_setup(item):
+    require_postgres_for(item)
