@@ -62,7 +62,15 @@ INTAKE_FIELDS = [
 # --- who the actor is to this demand ----------------------------------------------------------
 
 
-def relations_of(user: User | None, demand: Demand) -> set[str]:
+def relations_of(user: User | None, demand: Demand, *, requester_code: str | None = None) -> set[str]:
+    """How `user` relates to `demand`. `requester_code`: the tracking code, proving the (possibly
+    anonymous) web user is the requester — as when a citizen rates the outcome on the tracking page."""
+    if requester_code is not None:
+        import hmac
+
+        if hmac.compare_digest(str(requester_code).upper(), demand.tracking_code):
+            return {REQUESTER}
+        return set()
     if user is None:
         return {SYSTEM}
     if not user.is_authenticated or not user.is_active or user.is_read_only:
@@ -143,7 +151,16 @@ def create_demand(
                 from changxin.demands.attachments import store_attachment
 
                 store_attachment(demand, upload)
-            _event(demand, actor, "receive", "", State.RECEIVED, note="", data={"channel": demand.channel})
+            _event(
+                demand,
+                actor,
+                "receive",
+                "",
+                State.RECEIVED,
+                data={"channel": demand.channel},
+                automatic=actor is None,
+                at=demand.received_at,
+            )
             audit.record(actor, AuditAction.CREATE, demand, detail=demand.channel)
     except IntegrityError:
         if idempotency_key:  # a concurrent request with the same key won the race
@@ -174,18 +191,22 @@ def _after_intake(demand_id: int) -> None:
 
 
 def _event(demand, actor, action, from_state, to_state, *, note="", data=None, automatic=False, at=None):
+    if actor is not None and not actor.is_authenticated:
+        actor_name = "requester"
+    else:
+        actor_name = actor.get_username() if actor is not None else "system"
     return DemandEvent.objects.create(
         demand=demand,
         at=at or timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_name=(actor.get_username() if actor is not None else "system")[:150],
+        actor_name=actor_name[:150],
         actor_unit=getattr(actor, "unit", None),
         action=action,
         from_state=from_state,
         to_state=to_state,
         note=note,
         data=data or {},
-        automatic=automatic or actor is None,
+        automatic=automatic,
     )
 
 
@@ -197,12 +218,14 @@ def transition(
     note: str = "",
     expected_version: int | None = None,
     now: dt.datetime | None = None,
+    requester_code: str | None = None,
     **data,
 ) -> Demand:
     """Apply workflow transition `name` to a demand on behalf of `actor` (None = the system).
 
     Raises WorkflowError (with a code and, for bad data, the field) and changes nothing when the
-    action is not allowed.
+    action is not allowed. `requester_code`: act as the requester proven by the tracking code
+    (anonymous web users rating the outcome); `actor` is then recorded if logged in, else "requester".
     """
     pk = demand.pk if isinstance(demand, Demand) else demand
     now = now or timezone.now()
@@ -214,7 +237,7 @@ def transition(
                 "stale",
                 _("Someone else changed this demand a moment ago. Reload it and try again."),
             )
-        relations = relations_of(actor, locked)
+        relations = relations_of(actor, locked, requester_code=requester_code)
         step = workflow.check(name, locked.state, relations)
         if step.needs_note and not note:
             raise WorkflowError("note_required", _("Please write a note for this action."), field="note")
