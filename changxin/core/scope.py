@@ -64,7 +64,7 @@ def scope_filter(model, user: User) -> Q | None:
             q |= Q(**{lookup: prefix})
     if user.role in PUBLIC_ROLES or user.role in UNIT_ROLES:
         for field in getattr(scope, "owner_fields", ()):
-            q |= Q(**{field: user})
+            q |= Q(**{field: user.pk})
     return q
 
 
