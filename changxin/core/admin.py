@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin
+from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin, ScopedInline
 from changxin.core.models import AuditEntry, CalendarDay, CalendarYear, OrgUnit, User
 from changxin.core.workcalendar import calendar_changed
 
@@ -36,7 +36,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     )
 
 
-class CalendarDayInline(admin.TabularInline):
+class CalendarDayInline(ScopedInline, admin.TabularInline):
     model = CalendarDay
     extra = 5
     fields = ("date", "is_workday", "name")

@@ -64,6 +64,23 @@ class ScopedAdmin(admin.ModelAdmin):
             request=request,
         )
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            for obj in getattr(formset, "new_objects", []):
+                audit.record(request.user, AuditAction.CREATE, obj, detail="admin inline", request=request)
+            for obj, changed in getattr(formset, "changed_objects", []):
+                audit.record(
+                    request.user,
+                    AuditAction.UPDATE,
+                    obj,
+                    fields=list(changed),
+                    detail="admin inline",
+                    request=request,
+                )
+            for obj in getattr(formset, "deleted_objects", []):
+                audit.record(request.user, AuditAction.DELETE, obj, detail="admin inline", request=request)
+
     def delete_model(self, request, obj):
         audit.record(request.user, AuditAction.DELETE, obj, detail="admin", request=request)
         super().delete_model(request, obj)
@@ -72,6 +89,31 @@ class ScopedAdmin(admin.ModelAdmin):
         for obj in queryset:
             audit.record(request.user, AuditAction.DELETE, obj, detail="admin", request=request)
         super().delete_queryset(request, queryset)
+
+
+class ScopedInline:
+    """Mixin for inlines of a ScopedAdmin: the same role rules instead of Django's per-model perms.
+
+    Without it a district administrator (role, not superuser) would not even see the inline rows.
+    """
+
+    unit_staff_can_change = False
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        return user.is_active and user.is_staff and (user.is_superuser or user.role not in PUBLIC_ROLES)
+
+    def has_change_permission(self, request, obj=None):
+        user = request.user
+        if is_district_admin(user):
+            return True
+        return self.unit_staff_can_change and self.has_view_permission(request) and not user.is_read_only
+
+    def has_add_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_district_admin(request.user)
 
 
 class DistrictAdminOnly(ScopedAdmin):

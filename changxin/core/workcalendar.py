@@ -111,7 +111,9 @@ class WorkCalendar:
         for _ in range(MAX_SPAN_DAYS):
             if self.is_workday(day, used):
                 for begin, end in self._day_periods(day):
-                    if end <= cursor:
+                    # Office periods are closed intervals: a moment at closing time is still inside,
+                    # so adding nothing to it stays put and add(add(t, x), y) == add(t, x + y).
+                    if end < cursor:
                         continue
                     begin = max(begin, cursor)
                     if remaining <= end - begin:
