@@ -2,11 +2,17 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from changxin.api.site import api
+
 admin.site.site_header = admin.site.site_title = "长辛先锋 · Changxin Pioneer"
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("open311/v2/", include("changxin.open311.urls")),
+    path("demands/", include("changxin.demands.urls")),
+    path("station/", include("changxin.station.urls")),
     path("", include("changxin.core.urls")),
 ]
 

@@ -5,13 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from changxin.core.models import User
+from changxin.core.models import OrgUnit, UnitKind, User
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands import deadlines
-from changxin.demands.models import Demand, DemandTask, TaskRole, TaskState
+from changxin.demands.models import (
+    Category,
+    DeadlinePolicy,
+    Demand,
+    DemandAttachment,
+    DemandEvent,
+    DemandTask,
+    State,
+    TaskRole,
+    TaskState,
+    TimeUnit,
+)
 
 
 def demands_visible_to(user: User) -> QuerySet[Demand]:
@@ -141,3 +152,89 @@ def tasks_for_unit_staff(user: User) -> QuerySet[DemandTask]:
 
 def lead_tasks_open(user: User) -> QuerySet[DemandTask]:
     return tasks_for_unit_staff(user).filter(role=TaskRole.LEAD)
+
+
+# --- reads for the staff screens -----------------------------------------------------------------
+
+
+def list_events(user: User, demand: Demand) -> QuerySet[DemandEvent]:
+    """The timeline of a demand the user may see, oldest first."""
+    return restrict(DemandEvent.objects.filter(demand=demand), user).select_related("actor", "actor_unit")
+
+
+def list_attachments(user: User, demand: Demand) -> QuerySet[DemandAttachment]:
+    return restrict(DemandAttachment.objects.filter(demand=demand), user).order_by("uploaded_at", "id")
+
+
+def get_attachment_for(user: User, demand: Demand, pk: int) -> DemandAttachment:
+    return get_visible_or_404(DemandAttachment.objects.filter(demand=demand), user, pk=pk)
+
+
+def list_tasks(demand: Demand) -> QuerySet[DemandTask]:
+    """Every unit's part in a demand (call only after the demand itself was fetched through scope)."""
+    return demand.tasks.select_related("unit", "called_by").order_by("assigned_at", "id")
+
+
+def list_duplicates(user: User, demand: Demand) -> QuerySet[Demand]:
+    """Demands merged into this one that the user may see."""
+    return demands_visible_to(user).filter(master=demand).order_by("received_at")
+
+
+def find_demand_by_number(user: User, number: str) -> Demand | None:
+    number = (number or "").strip()
+    if not number:
+        return None
+    return demands_visible_to(user).filter(number__iexact=number).first()
+
+
+def dispatch_targets() -> QuerySet[OrgUnit]:
+    """Units a demand may be dispatched to (reference data: the org tree's names are not scoped)."""
+    return OrgUnit.objects.filter(
+        kind__in=[UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY], is_active=True
+    ).order_by("kind", "code")
+
+
+def whistle_targets() -> QuerySet[OrgUnit]:
+    """Departments and public-service companies a street may call in (吹哨报到)."""
+    return OrgUnit.objects.filter(kind__in=[UnitKind.DEPARTMENT, UnitKind.COMPANY], is_active=True).order_by(
+        "kind", "code"
+    )
+
+
+def streets() -> QuerySet[OrgUnit]:
+    return OrgUnit.objects.streets_and_towns().filter(is_active=True).order_by("code")
+
+
+def top_categories() -> QuerySet[Category]:
+    return Category.objects.filter(level=1, is_active=True).order_by("full_name")
+
+
+def clock_hour_policies() -> dict[tuple[str, str], tuple[bool, bool]]:
+    """(type, urgency) → (contact counted in clock hours, finish counted in clock hours).
+
+    The key ("", urgency) is the fallback for any type. Read once per page for countdowns.
+    """
+    result = {
+        (p.demand_type, p.urgency): (
+            p.contact_unit == TimeUnit.CLOCK_HOURS,
+            p.finish_unit == TimeUnit.CLOCK_HOURS,
+        )
+        for p in DeadlinePolicy.objects.all()
+    }
+    for d_type, urgency, _c, c_unit, _f, f_unit in deadlines.DEFAULT_POLICIES:
+        result.setdefault((d_type, urgency), (c_unit == TimeUnit.CLOCK_HOURS, f_unit == TimeUnit.CLOCK_HOURS))
+    return result
+
+
+def counts_by_state(demands: QuerySet[Demand]) -> dict[str, int]:
+    return dict(demands.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+
+
+def list_awaiting_visit(user: User) -> QuerySet[Demand]:
+    """Replied demands waiting for the centre's return visit, oldest reply first."""
+    return (
+        demands_visible_to(user)
+        .filter(state=State.REPLIED)
+        .select_related("lead_unit", "street", "category")
+        .order_by("replied_at", "id")
+    )

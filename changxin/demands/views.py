@@ -1,0 +1,620 @@
+"""Staff screens of 接诉即办: demand detail with its actions, dispatch queue, officer workbench,
+return visits and the overdue list.
+
+Views are thin: every read goes through `selectors` (scoped), every change through
+`services.transition()`; a `WorkflowError` is shown on the field it names or at the top of the page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from changxin.core import audit
+from changxin.core.models import OrgUnit
+from changxin.core.privacy import mask_name, mask_phone
+from changxin.demands import selectors, services, workflow
+from changxin.demands.forms import form_for
+from changxin.demands.models import (
+    Category,
+    Channel,
+    DemandType,
+    DisputeReason,
+    ExtensionState,
+    Resolution,
+    Satisfaction,
+    State,
+    TaskRole,
+    TaskState,
+    Urgency,
+)
+from changxin.demands.templatetags.demand_tags import (
+    clock_flags,
+    countdown,
+    has_workbench,
+    is_centre,
+    is_staff_user,
+    sees_queue,
+)
+from changxin.demands.workflow import CENTRE, LEAD, WorkflowError
+
+PAGE_SIZE = 50
+VISIT_PAGE_SIZE = 20
+PERSONAL_FIELDS = ["requester_name", "requester_phone"]
+CENTRE_STATES = (State.RECEIVED, State.DISPUTED)
+EVENT_LABELS = {"receive": gettext_lazy("Received")}
+# Actions whose form opens by default: the next step of the normal path.
+PRIMARY_ACTIONS = ("dispatch", "redispatch", "acknowledge", "contact", "reply", "return_visit")
+
+
+def staff_required(check=is_staff_user):
+    """Logged-in staff only; citizens and enterprise users use the station screens."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _safe_next(request, value: str | None) -> str | None:
+    if value and url_has_allowed_host_and_scheme(value, {request.get_host()}, request.is_secure()):
+        return value
+    return None
+
+
+def _export_url(query: str) -> str | None:
+    try:
+        url = reverse("insight:export-demands")
+    except NoReverseMatch:
+        return None
+    return f"{url}?{query}" if query else url
+
+
+# --- detail ------------------------------------------------------------------------------------
+
+
+def _may_reveal(user, relations: set[str]) -> bool:
+    """Only the centre and the lead unit's staff may unmask the requester (never read-only leadership)."""
+    return not user.is_read_only and bool(relations & {CENTRE, LEAD})
+
+
+def _requester(demand, reveal: bool) -> dict:
+    if reveal:
+        return {"name": demand.requester_name, "phone": demand.requester_phone, "masked": False}
+    return {
+        "name": mask_name(demand.requester_name),
+        "phone": mask_phone(demand.requester_phone),
+        "masked": True,
+    }
+
+
+def _triage(demand) -> dict | None:
+    """The triage engineer's suggestion (a JSON dict), tolerant of missing keys."""
+    triage = demand.triage if isinstance(demand.triage, dict) else {}
+    if not triage:
+        return None
+    unit = None
+    ref = triage.get("unit")
+    if ref not in (None, ""):
+        targets = selectors.dispatch_targets()
+        unit = (targets.filter(pk=ref).first() if str(ref).isdigit() else None) or targets.filter(
+            code=str(ref)
+        ).first()
+    confidence = triage.get("confidence")
+    try:
+        confidence = round(float(confidence) * 100) if confidence is not None else None
+    except (TypeError, ValueError):
+        confidence = None
+    duplicates = [d for d in triage.get("duplicates") or [] if isinstance(d, dict) and d.get("number")]
+    for dup in duplicates:
+        try:
+            dup["percent"] = round(float(dup.get("score") or 0) * 100)
+        except (TypeError, ValueError):
+            dup["percent"] = None
+    category = triage.get("category_name") or triage.get("category") or ""
+    if isinstance(category, int) or str(category).isdigit():
+        found = Category.objects.filter(pk=category).first()
+        category = found.full_name if found else ""
+    return {
+        "category": category,
+        "confidence": confidence,
+        "unit": unit,
+        "unit_name": unit.name if unit else triage.get("unit_name") or "",
+        "reasons": [str(r) for r in triage.get("reasons") or []],
+        "duplicates": duplicates,
+    }
+
+
+def _my_open_tasks(user, tasks) -> list:
+    if not user.unit_id or user.is_read_only:
+        return []
+    prefix = user.unit.path
+    return [
+        t
+        for t in tasks
+        if t.role != TaskRole.LEAD
+        and t.state in (TaskState.PENDING, TaskState.ACKNOWLEDGED)
+        and t.unit.path.startswith(prefix)
+    ]
+
+
+def _build_forms(request, demand, tasks, triage, bound: dict) -> list:
+    """The action forms the user may use now, in workflow-table order; `bound` replaces a fresh form."""
+    user = request.user
+    suggested = triage["unit"].pk if triage and triage["unit"] else None
+    result = []
+    for step in services.available_actions(user, demand):
+        if step.name in ("task_acknowledge", "task_complete"):
+            for task in _my_open_tasks(user, tasks):
+                if step.name == "task_acknowledge" and task.state != TaskState.PENDING:
+                    continue
+                key = f"{step.name}:{task.pk}"
+                form = bound.get(key) or form_for(step.name, demand=demand, user=user, task=task)
+                result.append({"form": form, "task": task, "key": key})
+            continue
+        if (
+            step.name in ("approve_extension", "deny_extension")
+            and demand.extension_state != ExtensionState.PENDING
+        ):
+            continue
+        if step.name == "request_extension" and demand.extension_state != ExtensionState.NONE:
+            continue
+        if step.name == "exclude_rating" and (
+            demand.satisfaction != Satisfaction.DISSATISFIED or demand.rating_excluded
+        ):
+            continue
+        form = bound.get(step.name) or form_for(step.name, demand=demand, user=user, suggested_unit=suggested)
+        result.append({"form": form, "task": None, "key": step.name})
+    primary = next((f for f in result if f["form"].action in PRIMARY_ACTIONS), None)
+    for item in result:
+        item["open"] = item is primary or item["form"].is_bound
+    return result
+
+
+def _unit_names(events) -> dict[int, str]:
+    pks: set[int] = set()
+    for event in events:
+        data = event.data or {}
+        for key in ("lead_unit", "unit", "dispute_upheld_for", "dispute_rejected_for"):
+            if isinstance(data.get(key), int):
+                pks.add(data[key])
+        for key in ("co_units", "units"):
+            pks.update(v for v in data.get(key) or [] if isinstance(v, int))
+    return dict(OrgUnit.objects.filter(pk__in=pks).values_list("pk", "name")) if pks else {}
+
+
+def _event_details(event, names: dict[int, str]) -> list[str]:
+    """Human-readable facts from an event's data (unit names, reasons, answers)."""
+    data = event.data or {}
+    out = []
+
+    def units(values):
+        return "、".join(names.get(v, str(v)) for v in values or [])
+
+    if event.action in ("dispatch", "redispatch", "reopen") and data.get("lead_unit"):
+        out.append(
+            _("Lead unit: %(unit)s") % {"unit": names.get(data["lead_unit"], data.get("lead_unit_name", ""))}
+        )
+        if data.get("co_units"):
+            out.append(_("Co-units: %(units)s") % {"units": units(data["co_units"])})
+        if data.get("automatic"):
+            out.append(
+                _("Dispatched automatically: %(reasons)s") % {"reasons": "; ".join(data.get("reasons") or [])}
+            )
+    if event.action == "redispatch" and data.get("dispute_upheld_for"):
+        out.append(_("Dispute upheld for %(unit)s") % {"unit": names.get(data["dispute_upheld_for"], "")})
+    if event.action == "dispute" and data.get("reason") in DisputeReason.values:
+        out.append(_("Reason: %(reason)s") % {"reason": DisputeReason(data["reason"]).label})
+    if event.action == "whistle" and data.get("units"):
+        out.append(_("Called in: %(units)s") % {"units": units(data["units"])})
+    if event.action in ("request_extension", "approve_extension") and data.get("days"):
+        out.append(_("%(days)s working days") % {"days": data["days"]})
+    if event.action in ("task_acknowledge", "task_complete") and data.get("unit"):
+        out.append(names.get(data["unit"], ""))
+    if event.action == "contact" and "on_time" in data:
+        out.append(_("within the contact deadline") if data["on_time"] else _("after the contact deadline"))
+    if event.action == "reply" and "on_time" in data:
+        out.append(_("within the deadline") if data["on_time"] else _("after the deadline"))
+    if event.action == "return_visit":
+        if data.get("resolution") in Resolution.values:
+            out.append(Resolution(data["resolution"]).label)
+        if data.get("satisfaction") in Satisfaction.values:
+            out.append(Satisfaction(data["satisfaction"]).label)
+    if event.action == "visit_attempt" and data.get("attempt"):
+        out.append(_("Attempt %(n)s") % {"n": data["attempt"]})
+    if event.action == "merge" and data.get("master_number"):
+        out.append(_("Merged into %(number)s") % {"number": data["master_number"]})
+    if event.action == "supervise" and data.get("kind"):
+        out.append(
+            _("Missed the contact deadline") if data["kind"] == "contact" else _("Missed the finish deadline")
+        )
+    return [str(x) for x in out if x]
+
+
+def _timeline(user, demand) -> list[dict]:
+    events = list(selectors.list_events(user, demand))
+    names = _unit_names(events)
+    rows = []
+    for event in events:
+        step = workflow.TRANSITIONS.get(event.action)
+        rows.append(
+            {
+                "event": event,
+                "label": step.label if step else EVENT_LABELS.get(event.action, event.action),
+                "actor": str(event.actor) if event.actor_id else (event.actor_name or _("system")),
+                "unit": event.actor_unit.name if event.actor_unit_id else "",
+                "from": State(event.from_state).label if event.from_state in State.values else "",
+                "to": State(event.to_state).label if event.to_state in State.values else "",
+                "changed": bool(event.from_state and event.from_state != event.to_state),
+                "details": _event_details(event, names),
+            }
+        )
+    return rows
+
+
+def _detail_context(request, demand, *, bound=None, reveal=False, top_errors=()) -> dict:
+    user = request.user
+    relations = services.relations_of(user, demand)
+    tasks = list(selectors.list_tasks(demand))
+    triage = _triage(demand) if CENTRE in relations and demand.state == State.RECEIVED else None
+    policies = selectors.clock_hour_policies()
+    contact_clock, finish_clock = clock_flags(demand, policies)
+    open_ = demand.is_open
+    timeline = _timeline(user, demand)
+    action_forms = _build_forms(request, demand, tasks, triage, bound or {})
+    dispute = None
+    if demand.state == State.DISPUTED:
+        last = next((row for row in reversed(timeline) if row["event"].action == "dispute"), None)
+        dispute = {"row": last}
+    return {
+        "demand": demand,
+        "requester": _requester(demand, reveal),
+        "can_reveal": _may_reveal(user, relations) and bool(demand.requester_name or demand.requester_phone),
+        "revealed": reveal,
+        "tasks": [
+            {
+                "task": t,
+                "countdown": countdown(t.due_at)
+                if t.state in (TaskState.PENDING, TaskState.ACKNOWLEDGED) and open_
+                else None,
+            }
+            for t in tasks
+        ],
+        "attachments": selectors.list_attachments(user, demand),
+        "timeline": timeline,
+        "contact_countdown": countdown(demand.contact_due, clock=contact_clock)
+        if open_ and demand.contacted_at is None
+        else None,
+        "finish_countdown": countdown(demand.finish_due, clock=finish_clock) if open_ else None,
+        "dispute": dispute,
+        "duplicates": selectors.list_duplicates(user, demand),
+        "triage": triage,
+        "action_forms": action_forms,
+        "can_merge": any(item["form"].action == "merge" for item in action_forms),
+        "top_errors": list(top_errors),
+        "read_only": user.is_read_only,
+    }
+
+
+@require_GET
+@staff_required()
+def demand_detail(request, pk):
+    demand = selectors.get_demand_for(request.user, pk=pk)
+    return render(request, "demands/detail.html", _detail_context(request, demand))
+
+
+@require_POST
+@staff_required()
+def reveal_requester(request, pk):
+    """Show the requester's name and phone to the centre or the lead unit's staff, and log it."""
+    demand = selectors.get_demand_for(request.user, pk=pk)
+    if not _may_reveal(request.user, services.relations_of(request.user, demand)):
+        raise PermissionDenied
+    audit.record_personal_view(request.user, demand, PERSONAL_FIELDS, request=request)
+    if request.htmx:
+        return render(
+            request, "demands/_requester.html", {"demand": demand, "requester": _requester(demand, True)}
+        )
+    return render(request, "demands/detail.html", _detail_context(request, demand, reveal=True))
+
+
+@require_GET
+@staff_required()
+def attachment(request, pk, attachment_pk):
+    demand = selectors.get_demand_for(request.user, pk=pk)
+    item = selectors.get_attachment_for(request.user, demand, attachment_pk)
+    return FileResponse(
+        item.file.open("rb"), as_attachment=False, filename=item.original_name, content_type=item.content_type
+    )
+
+
+ERROR_STATUS = {"stale": 409, "not_allowed": 403}
+
+
+@require_POST
+@staff_required()
+def act(request, pk, action):
+    """Apply one workflow action. Success: back to `next` (or the detail page). Failure: the form again."""
+    demand = selectors.get_demand_for(request.user, pk=pk)
+    if action not in workflow.TRANSITIONS:
+        raise Http404(action)
+    task = None
+    if action in ("task_acknowledge", "task_complete"):
+        task_pk = request.POST.get("task", "")
+        task = demand.tasks.select_related("unit").filter(pk=task_pk).first() if task_pk.isdigit() else None
+    form = form_for(action, request.POST, demand=demand, user=request.user, task=task)
+    top_errors: list[str] = []
+    status = 400
+    if form.is_valid():
+        try:
+            services.transition(
+                demand,
+                action,
+                request.user,
+                note=form.cleaned_data.get("note", ""),
+                expected_version=form.cleaned_data["version"],
+                **form.service_data(),
+            )
+        except WorkflowError as error:
+            status = ERROR_STATUS.get(error.code, 400)
+            if not form.add_workflow_error(error):
+                top_errors.append(str(error.message))
+        else:
+            target = _safe_next(request, form.cleaned_data.get("next")) or reverse(
+                "demands:detail", args=[pk]
+            )
+            if not request.htmx:
+                messages.success(
+                    request, _("“%(action)s” done.") % {"action": workflow.TRANSITIONS[action].label}
+                )
+            return redirect(target)
+    else:
+        hidden = [e for f in form.hidden_fields() for e in f.errors]
+        if hidden:
+            top_errors.append(_("This form was incomplete or out of date. Reload the page and try again."))
+        top_errors.extend(str(e) for e in form.non_field_errors())
+    if request.htmx:
+        errors = top_errors or [str(e) for field in form for e in field.errors]
+        response = render(request, "demands/_action_errors.html", {"errors": errors, "demand": demand})
+        response["HX-Retarget"] = f"#errors-{demand.pk}"
+        response["HX-Reswap"] = "innerHTML"
+        response["HX-Reselect"] = ".action-errors"
+        return response
+    demand.refresh_from_db()
+    key = f"{action}:{task.pk}" if task is not None else action
+    context = _detail_context(request, demand, bound={key: form}, top_errors=top_errors)
+    context["failed_action"] = workflow.TRANSITIONS[action].label
+    return render(request, "demands/detail.html", context, status=status)
+
+
+# --- dispatcher queue ------------------------------------------------------------------------
+
+
+def _filter_choices() -> dict:
+    return {
+        "states": State.choices,
+        "types": DemandType.choices,
+        "urgencies": Urgency.choices,
+        "channels": Channel.choices,
+        "streets": selectors.streets(),
+        "categories": selectors.top_categories(),
+        "dues": [("overdue", gettext_lazy("Overdue")), ("soon", gettext_lazy("Nearly overdue"))],
+    }
+
+
+def _query_without(request, *names) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+@require_GET
+@staff_required(sees_queue)
+def queue(request):
+    user = request.user
+    flt = selectors.DemandFilter.from_params(request.GET)
+    default_view = not any(name in request.GET for name in selectors.DemandFilter.FIELDS)
+    demands = selectors.list_demands(user, flt)
+    if default_view:
+        demands = demands.filter(state__in=CENTRE_STATES)
+    demands = (
+        demands.order_by("received_at", "id") if default_view else demands.order_by("-received_at", "-id")
+    )
+    page = Paginator(demands, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.counts_by_state(selectors.list_demands(user, dataclasses.replace(flt, state="")))
+    base = _query_without(request, "state", "page")
+    chips = [
+        {
+            "label": _("Needs the centre"),
+            "count": sum(counts.get(s, 0) for s in CENTRE_STATES),
+            "url": "?" + base if base else "?",
+            "current": default_view,
+        },
+        {
+            "label": _("All"),
+            "count": sum(counts.values()),
+            "url": "?" + (base + "&" if base else "") + "state=",
+            "current": not default_view and not flt.state,
+        },
+    ]
+    chips += [
+        {
+            "label": label,
+            "count": counts.get(value, 0),
+            "url": "?" + (base + "&" if base else "") + urlencode({"state": value}),
+            "current": flt.state == value,
+        }
+        for value, label in State.choices
+        if counts.get(value)
+    ]
+    return render(
+        request,
+        "demands/queue.html",
+        {
+            "page": page,
+            "flt": flt,
+            "default_view": default_view,
+            "chips": chips,
+            "export_url": _export_url(_query_without(request, "page")),
+            "policies": selectors.clock_hour_policies(),
+            "can_dispatch": is_centre(user),
+            "next_url": request.get_full_path(),
+            **_filter_choices(),
+        },
+    )
+
+
+@require_GET
+@staff_required(is_centre)
+def quick_dispatch(request, pk):
+    """The inline dispatch form of one queue row (htmx), with the triage suggestion preselected."""
+    demand = selectors.get_demand_for(request.user, pk=pk)
+    triage = _triage(demand)
+    form = form_for(
+        "dispatch",
+        demand=demand,
+        user=request.user,
+        suggested_unit=triage["unit"].pk if triage and triage["unit"] else None,
+        initial={"next": _safe_next(request, request.GET.get("next")) or reverse("demands:queue")},
+    )
+    return render(request, "demands/_quick_dispatch.html", {"demand": demand, "form": form, "triage": triage})
+
+
+# --- officer workbench -----------------------------------------------------------------------
+
+WORKBENCH_GROUPS = [
+    ("acknowledge", gettext_lazy("To acknowledge")),
+    ("contact", gettext_lazy("To contact the requester")),
+    ("progress", gettext_lazy("In progress")),
+    ("extension", gettext_lazy("Extension requested")),
+    ("disputed", gettext_lazy("Disputed, waiting for the centre")),
+    ("called", gettext_lazy("Called-in and co-unit tasks (吹哨报到)")),
+]
+
+
+def _workbench_group(task) -> str:
+    if task.role != TaskRole.LEAD:
+        return "called"
+    demand = task.demand
+    if demand.state == State.DISPUTED:
+        return "disputed"
+    if demand.extension_state == ExtensionState.PENDING:
+        return "extension"
+    if demand.state == State.DISPATCHED:
+        return "acknowledge"
+    if demand.state == State.ACKNOWLEDGED:
+        return "contact"
+    return "progress"
+
+
+@require_GET
+@staff_required(has_workbench)
+def workbench(request):
+    tasks = selectors.tasks_for_unit_staff(request.user)
+    groups: dict[str, list] = {key: [] for key, _label in WORKBENCH_GROUPS}
+    for task in tasks:
+        groups[_workbench_group(task)].append(task)
+    return render(
+        request,
+        "demands/workbench.html",
+        {
+            "groups": [{"key": key, "label": label, "tasks": groups[key]} for key, label in WORKBENCH_GROUPS],
+            "total": sum(len(v) for v in groups.values()),
+            "policies": selectors.clock_hour_policies(),
+            "can_act": request.user.role in services.UNIT_STAFF_ROLES and not request.user.is_read_only,
+            "next_url": reverse("demands:workbench"),
+        },
+    )
+
+
+# --- return visits ---------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required(sees_queue)
+def visits(request):
+    user = request.user
+    page = Paginator(selectors.list_awaiting_visit(user), VISIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    centre = is_centre(user)
+    rows = []
+    for demand in page:
+        if centre and (demand.requester_name or demand.requester_phone):
+            audit.record_personal_view(user, demand, PERSONAL_FIELDS, request=request)
+        rows.append(
+            {
+                "demand": demand,
+                "requester": _requester(demand, reveal=centre),
+                "visit_form": form_for(
+                    "return_visit", demand=demand, user=user, initial={"next": request.get_full_path()}
+                )
+                if centre
+                else None,
+                "attempt_form": form_for(
+                    "visit_attempt", demand=demand, user=user, initial={"next": request.get_full_path()}
+                )
+                if centre
+                else None,
+            }
+        )
+    return render(
+        request,
+        "demands/visits.html",
+        {"page": page, "rows": rows, "can_act": centre},
+    )
+
+
+# --- overdue / nearly overdue ----------------------------------------------------------------
+
+
+@require_GET
+@staff_required()
+def overdue(request):
+    flt = selectors.DemandFilter.from_params(request.GET)
+    if flt.due not in ("overdue", "soon"):
+        flt.due = "overdue"
+    demands = selectors.list_demands(request.user, flt).order_by("finish_due", "id")
+    page = Paginator(demands, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "demands/overdue.html",
+        {
+            "page": page,
+            "flt": flt,
+            "policies": selectors.clock_hour_policies(),
+            "export_url": _export_url(
+                urlencode({**{k: v for k, v in request.GET.items() if k != "page"}, "due": flt.due})
+            ),
+            **_filter_choices(),
+        },
+    )
+
+
+@require_GET
+@staff_required()
+def index(request):
+    user = request.user
+    if sees_queue(user):
+        return redirect("demands:queue")
+    if has_workbench(user):
+        return redirect("demands:workbench")
+    return redirect("demands:overdue")
