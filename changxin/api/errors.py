@@ -1,0 +1,119 @@
+"""One machine-readable error body for every 4xx: {"errors": [{"field", "code", "message"}]}."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from changxin.demands.workflow import WorkflowError
+
+# WorkflowError codes that mean "the demand is not in a state for this" → 409 Conflict.
+CONFLICT_CODES = frozenset({"illegal_state", "stale", "already_supervised", "dispute_window_passed"})
+FORBIDDEN_CODES = frozenset({"not_allowed", "read_only"})
+
+
+class ApiError(Exception):
+    """Raised by handlers for a 4xx with a code (and field)."""
+
+    def __init__(self, status: int, code: str, message, field: str | None = None):
+        super().__init__(str(message))
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def body(code: str, message, field: str | None = None) -> dict:
+    return {"errors": [{"field": field, "code": code, "message": str(message)}]}
+
+
+def django_validation_items(exc: DjangoValidationError) -> list[dict]:
+    items = []
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                items.append(
+                    {
+                        "field": None if field == "__all__" else field,
+                        "code": error.code or "invalid",
+                        "message": " ".join(error.messages),
+                    }
+                )
+    else:
+        for error in exc.error_list:
+            items.append(
+                {"field": None, "code": error.code or "invalid", "message": " ".join(error.messages)}
+            )
+    return items
+
+
+def workflow_status(exc: WorkflowError) -> int:
+    if exc.code in FORBIDDEN_CODES:
+        return 403
+    if exc.code in CONFLICT_CODES:
+        return 409
+    return 422
+
+
+def _field_of(loc) -> str | None:
+    names = [str(part) for part in loc if isinstance(part, str)]
+    return names[-1] if names else None
+
+
+def install(api) -> None:
+    """Register the handlers on a NinjaAPI."""
+
+    @api.exception_handler(NinjaValidationError)
+    def _schema_error(request, exc):
+        items = [
+            {
+                "field": _field_of(err.get("loc", ())),
+                "code": err.get("type", "invalid"),
+                "message": err.get("msg", ""),
+            }
+            for err in exc.errors
+        ]
+        return api.create_response(request, {"errors": items}, status=422)
+
+    @api.exception_handler(DjangoValidationError)
+    def _model_error(request, exc):
+        return api.create_response(request, {"errors": django_validation_items(exc)}, status=422)
+
+    @api.exception_handler(WorkflowError)
+    def _workflow_error(request, exc):
+        return api.create_response(
+            request, body(exc.code, exc.message, exc.field), status=workflow_status(exc)
+        )
+
+    @api.exception_handler(ApiError)
+    def _api_error(request, exc):
+        return api.create_response(request, body(exc.code, exc.message, exc.field), status=exc.status)
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request, exc):
+        message = _(
+            "Authentication required: send an API key (X-API-Key or Authorization: Bearer) or log in."
+        )
+        return api.create_response(request, body("not_authenticated", message), status=401)
+
+    @api.exception_handler(AuthorizationError)
+    def _forbidden(request, exc):
+        return api.create_response(request, body("not_allowed", _("You may not do this.")), status=403)
+
+    @api.exception_handler(PermissionDenied)
+    def _permission_denied(request, exc):
+        return api.create_response(
+            request, body("not_allowed", str(exc) or _("You may not do this.")), status=403
+        )
+
+    @api.exception_handler(Http404)
+    def _not_found(request, exc):
+        return api.create_response(request, body("not_found", _("Not found.")), status=404)
+
+    @api.exception_handler(HttpError)
+    def _http_error(request, exc):
+        code = {400: "bad_request", 403: "not_allowed", 405: "method_not_allowed"}.get(
+            exc.status_code, "error"
+        )
+        return api.create_response(request, body(code, str(exc)), status=exc.status_code)
