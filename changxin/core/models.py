@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from changxin.core.scope import ScopedQuerySet
 
 phone_validator = RegexValidator(
-    r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{5,8})$",
+    r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})$",
     _("Enter a mobile number (11 digits starting with 1) or a landline number."),
     code="invalid_phone",
 )

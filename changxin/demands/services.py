@@ -231,7 +231,7 @@ def transition(
     now = now or timezone.now()
     note = (note or "").strip()
     with transaction.atomic():
-        locked = Demand.objects.select_for_update().select_related("lead_unit").get(pk=pk)
+        locked = Demand.objects.select_for_update(of=("self",)).select_related("lead_unit").get(pk=pk)
         if expected_version is not None and locked.version != int(expected_version):
             raise WorkflowError(
                 "stale",
@@ -337,7 +337,7 @@ def _dispatch(
     return DEADLINE_FIELDS, data
 
 
-def _answer(demand, actor, now, note, **_):
+def _answer(demand, actor, now, note, **_kwargs):
     demand.reply, demand.replied_at = note, now
     return ["reply", "replied_at"], {}
 
@@ -346,7 +346,7 @@ def _lead_task(demand) -> DemandTask | None:
     return demand.tasks.filter(role=TaskRole.LEAD).exclude(state=TaskState.WITHDRAWN).order_by("-id").first()
 
 
-def _acknowledge(demand, actor, now, note, **_):
+def _acknowledge(demand, actor, now, note, **_kwargs):
     demand.acknowledged_at = now
     task = _lead_task(demand)
     if task:
@@ -355,7 +355,7 @@ def _acknowledge(demand, actor, now, note, **_):
     return ["acknowledged_at"], {}
 
 
-def _dispute(demand, actor, now, note, *, reason="", **_):
+def _dispute(demand, actor, now, note, *, reason="", **_kwargs):
     if reason not in DisputeReason.values:
         raise WorkflowError("invalid", _("Choose a reason for the dispute."), field="reason")
     window = settings.CHANGXIN_DISPUTE_WINDOW_WORKING_HOURS
@@ -369,7 +369,7 @@ def _dispute(demand, actor, now, note, *, reason="", **_):
     return [], {"reason": reason, "unit": demand.lead_unit_id, "clock": "running"}
 
 
-def _redispatch(demand, actor, now, note, *, lead_unit=None, co_units=(), **_):
+def _redispatch(demand, actor, now, note, *, lead_unit=None, co_units=(), **_kwargs):
     previous = demand.lead_unit_id
     lead = _unit(lead_unit, "lead_unit", DISPATCHABLE_KINDS)
     if lead.pk == previous:
@@ -379,7 +379,7 @@ def _redispatch(demand, actor, now, note, *, lead_unit=None, co_units=(), **_):
     return DEADLINE_FIELDS, data
 
 
-def _reject_dispute(demand, actor, now, note, **_):
+def _reject_dispute(demand, actor, now, note, **_kwargs):
     task = _lead_task(demand)
     if task and task.state == TaskState.PENDING:
         task.state, task.acknowledged_at = TaskState.ACKNOWLEDGED, now
@@ -389,17 +389,17 @@ def _reject_dispute(demand, actor, now, note, **_):
     return ["acknowledged_at"], {"dispute_rejected_for": demand.lead_unit_id}
 
 
-def _contact(demand, actor, now, note, **_):
+def _contact(demand, actor, now, note, **_kwargs):
     demand.contacted_at = now
     on_time = demand.contact_due is None or now <= demand.contact_due
     return ["contacted_at"], {"on_time": on_time, "unit": demand.lead_unit_id}
 
 
-def _start(demand, actor, now, note, **_):
+def _start(demand, actor, now, note, **_kwargs):
     return [], {}
 
 
-def _request_extension(demand, actor, now, note, *, days=None, **_):
+def _request_extension(demand, actor, now, note, *, days=None, **_kwargs):
     if demand.extension_state != ExtensionState.NONE:
         raise WorkflowError("invalid", _("A demand may be extended only once."), field="days")
     policy = deadlines.policy_for(demand.demand_type, demand.urgency)
@@ -419,7 +419,7 @@ def _request_extension(demand, actor, now, note, *, days=None, **_):
     return ["extension_state", "extension_days"], {"days": days}
 
 
-def _approve_extension(demand, actor, now, note, **_):
+def _approve_extension(demand, actor, now, note, **_kwargs):
     if demand.extension_state != ExtensionState.PENDING:
         raise WorkflowError("invalid", _("There is no extension request to decide."))
     answer = add_working_time(demand.finish_due, days=demand.extension_days)
@@ -434,14 +434,14 @@ def _approve_extension(demand, actor, now, note, **_):
     }
 
 
-def _deny_extension(demand, actor, now, note, **_):
+def _deny_extension(demand, actor, now, note, **_kwargs):
     if demand.extension_state != ExtensionState.PENDING:
         raise WorkflowError("invalid", _("There is no extension request to decide."))
     demand.extension_state = ExtensionState.DENIED
     return ["extension_state"], {}
 
 
-def _whistle(demand, actor, now, note, *, units=(), due_days=3, **_):
+def _whistle(demand, actor, now, note, *, units=(), due_days=3, **_kwargs):
     called = [_unit(u, "units", WHISTLE_KINDS) for u in (units or [])]
     if not called:
         raise WorkflowError("invalid", _("Choose the departments to call in."), field="units")
@@ -490,7 +490,7 @@ def _my_task(demand, actor, task_id) -> DemandTask:
     return task
 
 
-def _task_acknowledge(demand, actor, now, note, *, task=None, **_):
+def _task_acknowledge(demand, actor, now, note, *, task=None, **_kwargs):
     item = _my_task(demand, actor, task)
     if item.state != TaskState.PENDING:
         raise WorkflowError("invalid", _("This task is already acknowledged."), field="task")
@@ -499,7 +499,7 @@ def _task_acknowledge(demand, actor, now, note, *, task=None, **_):
     return [], {"task": item.pk, "unit": item.unit_id}
 
 
-def _task_complete(demand, actor, now, note, *, task=None, **_):
+def _task_complete(demand, actor, now, note, *, task=None, **_kwargs):
     item = _my_task(demand, actor, task)
     item.state, item.done_at, item.result_note = TaskState.DONE, now, note
     item.acknowledged_at = item.acknowledged_at or now
@@ -507,7 +507,7 @@ def _task_complete(demand, actor, now, note, *, task=None, **_):
     return [], {"task": item.pk, "unit": item.unit_id, "on_time": item.due_at is None or now <= item.due_at}
 
 
-def _reply(demand, actor, now, note, **_):
+def _reply(demand, actor, now, note, **_kwargs):
     demand.reply, demand.replied_at = note, now
     task = _lead_task(demand)
     if task:
@@ -516,7 +516,7 @@ def _reply(demand, actor, now, note, **_):
     return ["reply", "replied_at"], {"on_time": demand.finish_due is None or now <= demand.finish_due}
 
 
-def _visit_attempt(demand, actor, now, note, **_):
+def _visit_attempt(demand, actor, now, note, **_kwargs):
     demand.visit_attempts += 1
     changed = ["visit_attempts"]
     if demand.visit_attempts >= settings.CHANGXIN_VISIT_MAX_ATTEMPTS:
@@ -527,7 +527,7 @@ def _visit_attempt(demand, actor, now, note, **_):
     return changed, {"attempt": demand.visit_attempts}
 
 
-def _return_visit(demand, actor, now, note, *, resolution="", satisfaction="", **_):
+def _return_visit(demand, actor, now, note, *, resolution="", satisfaction="", **_kwargs):
     if resolution not in Resolution.values:
         raise WorkflowError("invalid", _("Say whether the matter was resolved."), field="resolution")
     if satisfaction not in (Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.DISSATISFIED):
@@ -541,14 +541,14 @@ def _return_visit(demand, actor, now, note, *, resolution="", satisfaction="", *
     }
 
 
-def _exclude_rating(demand, actor, now, note, **_):
+def _exclude_rating(demand, actor, now, note, **_kwargs):
     if demand.satisfaction != Satisfaction.DISSATISFIED or demand.rating_excluded:
         raise WorkflowError("invalid", _("Only a dissatisfied rating can be excluded, once."))
     demand.rating_excluded, demand.rating_excluded_reason = True, note[:200]
     return ["rating_excluded", "rating_excluded_reason"], {}
 
 
-def _reopen(demand, actor, now, note, **_):
+def _reopen(demand, actor, now, note, **_kwargs):
     if demand.lead_unit_id is None:
         raise WorkflowError("invalid", _("A demand answered at intake cannot be reopened; file a new one."))
     data = _assign(demand, demand.lead_unit, [], now)
@@ -569,12 +569,12 @@ def _reopen(demand, actor, now, note, **_):
     ], data
 
 
-def _archive(demand, actor, now, note, **_):
+def _archive(demand, actor, now, note, **_kwargs):
     demand.closed_at = now
     return ["closed_at"], {}
 
 
-def _supervise(demand, actor, now, note, *, kind="", automatic=False, **_):
+def _supervise(demand, actor, now, note, *, kind="", automatic=False, **_kwargs):
     if automatic:  # re-checked under the row lock, so concurrent ticks cannot double-escalate
         already = demand.supervised_at is not None and (
             kind == "contact" or (demand.finish_due and demand.supervised_at >= demand.finish_due)
@@ -585,7 +585,7 @@ def _supervise(demand, actor, now, note, *, kind="", automatic=False, **_):
     return ["supervised_at", "supervision_count"], {"kind": kind, "automatic": bool(automatic)}
 
 
-def _merge(demand, actor, now, note, *, master=None, **_):
+def _merge(demand, actor, now, note, *, master=None, **_kwargs):
     target = Demand.objects.filter(pk=getattr(master, "pk", master)).first() if master else None
     if target is None:
         raise WorkflowError("invalid", _("Choose the master demand."), field="master")
