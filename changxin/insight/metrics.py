@@ -1,0 +1,327 @@
+"""三率: response, resolution and satisfaction rates and the weighted composite (RULES.md).
+
+Definitions (one place; the ranking page, the drill-down lists, the Excel export and `changxin
+rank` all read them from here):
+
+Which demands a period holds
+    A demand belongs to the period of its **first dispatch** (the one `dispatch` event; re-dispatch
+    after a dispute and reopening do not move it). So a month's set of demands is fixed once the
+    month is over; only their answers (contact, return visit) still arrive afterwards.
+    Not assessed at all: demands never dispatched (answered at intake), praise (表扬: recorded, not
+    assessed) and duplicates merged into a master demand (the master is counted, once).
+
+Which unit a demand counts for
+    The unit that holds it as lead unit (主办) now. A dispute upheld (退单 → 改派) moves the demand to
+    the new unit; for the disputing unit it then counts neither way. A dispute still pending or
+    rejected leaves it with the original unit. Co-units and called-in departments are not scored.
+    `rates_for_unit(unit)` counts demands led by the unit **or any unit below it**: demands are only
+    dispatched to streets/towns, departments and companies, which have no dispatchable units below
+    them, so for every ranked unit this is exactly the unit; for the district it is the total.
+
+响应率 = responded on time ÷ dispatched
+    Responded on time: the lead unit's first contact with the requester after the demand was
+    (re-)dispatched to it was within the contact deadline (the `on_time` the contact event
+    recorded). Reopening (重办) does not reset it.
+解决率 = (已解决 + partly credit × 部分解决) ÷ demands with a resolution answer
+满意率 = (满意 + basic credit × 基本满意) ÷ demands with a satisfaction answer
+    Unrated (未评价: unreachable) and ratings excluded as unreasonable are not in the denominator.
+    A reopened demand has no answer until its next return visit.
+Composite = weighted sum of the three rates with the month's `RankingWeights`. When a rate has no
+    denominator yet (no answers) the remaining weights are scaled up to sum to one; a unit with no
+    dispatched demand has no composite and is not ranked.
+
+Counting and listing share one annotated queryset (`assessed_demands`) and one condition per
+figure (`CONDITIONS`), so a figure and the list behind it always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core.models import OrgUnit
+from changxin.demands.models import (
+    Demand,
+    DemandEvent,
+    DemandType,
+    RankingWeights,
+    Resolution,
+    Satisfaction,
+    State,
+)
+
+RESPONSE, RESOLUTION, SATISFACTION = "response", "resolution", "satisfaction"
+METRICS = {
+    RESPONSE: _("Response rate"),
+    RESOLUTION: _("Resolution rate"),
+    SATISFACTION: _("Satisfaction rate"),
+}
+ASSIGN_ACTIONS = ("dispatch", "redispatch")
+RESOLUTION_ANSWERS = (Resolution.RESOLVED, Resolution.PARTLY, Resolution.UNRESOLVED)
+SATISFACTION_ANSWERS = (Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.DISSATISFIED)
+
+_rated = Q(satisfaction__in=SATISFACTION_ANSWERS, rating_excluded=False)
+
+# (metric, part) → the condition on `assessed_demands()` rows. Every figure is a count of one of these.
+CONDITIONS: dict[tuple[str, str], Q] = {
+    (RESPONSE, "denominator"): Q(pk__isnull=False),
+    (RESPONSE, "numerator"): Q(m_responded=True),
+    (RESPONSE, "missed"): Q(m_responded=False),
+    (RESOLUTION, "denominator"): Q(resolution__in=RESOLUTION_ANSWERS),
+    (RESOLUTION, "numerator"): Q(resolution__in=(Resolution.RESOLVED, Resolution.PARTLY)),
+    (RESOLUTION, "resolved"): Q(resolution=Resolution.RESOLVED),
+    (RESOLUTION, "partly"): Q(resolution=Resolution.PARTLY),
+    (RESOLUTION, "unresolved"): Q(resolution=Resolution.UNRESOLVED),
+    (SATISFACTION, "denominator"): _rated,
+    (SATISFACTION, "numerator"): _rated & Q(satisfaction__in=(Satisfaction.SATISFIED, Satisfaction.BASIC)),
+    (SATISFACTION, "satisfied"): _rated & Q(satisfaction=Satisfaction.SATISFIED),
+    (SATISFACTION, "basic"): _rated & Q(satisfaction=Satisfaction.BASIC),
+    (SATISFACTION, "dissatisfied"): _rated & Q(satisfaction=Satisfaction.DISSATISFIED),
+    (SATISFACTION, "unrated"): Q(satisfaction=Satisfaction.UNRATED),
+    (SATISFACTION, "excluded"): Q(rating_excluded=True),
+}
+PART_LABELS = {
+    "denominator": _("denominator"),
+    "numerator": _("numerator"),
+    "missed": _("not contacted in time"),
+    "resolved": _("resolved"),
+    "partly": _("partly resolved"),
+    "unresolved": _("unresolved"),
+    "satisfied": _("satisfied"),
+    "basic": _("basically satisfied"),
+    "dissatisfied": _("dissatisfied"),
+    "unrated": _("not rated"),
+    "excluded": _("rating excluded"),
+}
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in aware datetimes."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    @classmethod
+    def month(cls, month: dt.date) -> Period:
+        tz = timezone.get_default_timezone()
+        first = month.replace(day=1)
+        following = add_months(first, 1)
+        return cls(
+            dt.datetime.combine(first, dt.time.min, tz), dt.datetime.combine(following, dt.time.min, tz)
+        )
+
+    @classmethod
+    def days(cls, start: dt.date, end: dt.date) -> Period:
+        """The calendar days start … end-1 (end exclusive)."""
+        tz = timezone.get_default_timezone()
+        return cls(dt.datetime.combine(start, dt.time.min, tz), dt.datetime.combine(end, dt.time.min, tz))
+
+
+def add_months(month: dt.date, n: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def parse_month(text: str | None, default: dt.date | None = None) -> dt.date:
+    """'2025-03' → date(2025, 3, 1); anything unparsable → `default` (this month)."""
+    try:
+        year, month = str(text or "").split("-")[:2]
+        return dt.date(int(year), int(month), 1)
+    except (TypeError, ValueError):
+        return default or timezone.localdate().replace(day=1)
+
+
+def this_month() -> dt.date:
+    return timezone.localdate().replace(day=1)
+
+
+# --- weights -------------------------------------------------------------------------------------
+
+
+def weights_for_month(month: dt.date) -> RankingWeights:
+    """The month's frozen weights; created from settings.CHANGXIN_RANKING_DEFAULTS on first use."""
+    defaults = {k: Decimal(str(v)) for k, v in settings.CHANGXIN_RANKING_DEFAULTS.items()}
+    weights, _created = RankingWeights.objects.get_or_create(month=month.replace(day=1), defaults=defaults)
+    return weights
+
+
+# --- the one query -------------------------------------------------------------------------------
+
+
+def assessed_demands(period: Period, queryset: QuerySet[Demand] | None = None) -> QuerySet[Demand]:
+    """Demands first dispatched in `period` that are assessed, annotated with `m_responded`."""
+    demands = Demand.objects.all() if queryset is None else queryset
+    first_dispatch = DemandEvent.objects.filter(
+        action="dispatch", at__gte=period.start, at__lt=period.end
+    ).values("demand_id")
+    last_assignment = (
+        DemandEvent.objects.filter(demand=OuterRef("pk"), action__in=ASSIGN_ACTIONS)
+        .order_by("-at", "-id")
+        .values("at")[:1]
+    )
+    first_contact = (
+        DemandEvent.objects.filter(demand=OuterRef("pk"), action="contact", at__gte=OuterRef("m_assigned_at"))
+        .order_by("at", "id")
+        .values("pk")[:1]
+    )
+    return (
+        demands.filter(pk__in=first_dispatch, lead_unit__isnull=False, master__isnull=True)
+        .exclude(demand_type=DemandType.PRAISE)
+        .exclude(state=State.MERGED)
+        .annotate(m_assigned_at=Subquery(last_assignment))
+        .annotate(m_first_contact=Subquery(first_contact))
+        .annotate(
+            m_responded=Exists(DemandEvent.objects.filter(pk=OuterRef("m_first_contact"), data__on_time=True))
+        )
+    )
+
+
+def _for_unit(demands: QuerySet[Demand], unit: OrgUnit | None) -> QuerySet[Demand]:
+    return demands if unit is None else demands.filter(lead_unit__path__startswith=unit.path)
+
+
+def demands_behind(
+    period: Period, metric: str, part: str, unit: OrgUnit | None = None, queryset=None
+) -> QuerySet[Demand]:
+    """The demands a figure counts (the drill-down list). Raises KeyError for an unknown figure."""
+    condition = CONDITIONS[(metric, part)]
+    return _for_unit(assessed_demands(period, queryset), unit).filter(condition)
+
+
+# --- counting ------------------------------------------------------------------------------------
+
+COUNTED = {
+    "dispatched": (RESPONSE, "denominator"),
+    "responded": (RESPONSE, "numerator"),
+    "resolution_answers": (RESOLUTION, "denominator"),
+    "resolved": (RESOLUTION, "resolved"),
+    "partly": (RESOLUTION, "partly"),
+    "unresolved": (RESOLUTION, "unresolved"),
+    "satisfaction_answers": (SATISFACTION, "denominator"),
+    "satisfied": (SATISFACTION, "satisfied"),
+    "basic": (SATISFACTION, "basic"),
+    "dissatisfied": (SATISFACTION, "dissatisfied"),
+    "unrated": (SATISFACTION, "unrated"),
+    "excluded": (SATISFACTION, "excluded"),
+}
+
+
+def _aggregates() -> dict:
+    return {name: Count("pk", filter=CONDITIONS[key]) for name, key in COUNTED.items()}
+
+
+def _ratio(numerator: Decimal, denominator: int) -> Decimal | None:
+    return numerator / Decimal(denominator) if denominator else None
+
+
+@dataclass
+class UnitRates:
+    """Counts, numerators, denominators and rates (fractions 0…1, Decimal) of one unit and period."""
+
+    unit_id: int | None
+    weights: RankingWeights
+    dispatched: int = 0
+    responded: int = 0
+    resolution_answers: int = 0
+    resolved: int = 0
+    partly: int = 0
+    unresolved: int = 0
+    satisfaction_answers: int = 0
+    satisfied: int = 0
+    basic: int = 0
+    dissatisfied: int = 0
+    unrated: int = 0
+    excluded: int = 0
+    unit: OrgUnit | None = field(default=None, repr=False)
+
+    @property
+    def response_numerator(self) -> Decimal:
+        return Decimal(self.responded)
+
+    @property
+    def resolution_numerator(self) -> Decimal:
+        return self.resolved + self.weights.partly_resolved_credit * self.partly
+
+    @property
+    def satisfaction_numerator(self) -> Decimal:
+        return self.satisfied + self.weights.basic_satisfied_credit * self.basic
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        return _ratio(self.response_numerator, self.dispatched)
+
+    @property
+    def resolution_rate(self) -> Decimal | None:
+        return _ratio(self.resolution_numerator, self.resolution_answers)
+
+    @property
+    def satisfaction_rate(self) -> Decimal | None:
+        return _ratio(self.satisfaction_numerator, self.satisfaction_answers)
+
+    @property
+    def composite(self) -> Decimal | None:
+        if not self.dispatched:
+            return None
+        parts = [
+            (self.weights.response_weight, self.response_rate),
+            (self.weights.resolution_weight, self.resolution_rate),
+            (self.weights.satisfaction_weight, self.satisfaction_rate),
+        ]
+        present = [(w, r) for w, r in parts if r is not None]
+        total_weight = sum((w for w, _ in present), Decimal(0))
+        if not total_weight:
+            return None
+        return sum((w * r for w, r in present), Decimal(0)) / total_weight
+
+    def rate(self, metric: str) -> Decimal | None:
+        return getattr(self, f"{metric}_rate")
+
+    def numerator(self, metric: str) -> Decimal:
+        return getattr(self, f"{metric}_numerator")
+
+    def denominator(self, metric: str) -> int:
+        return {
+            RESPONSE: self.dispatched,
+            RESOLUTION: self.resolution_answers,
+            SATISFACTION: self.satisfaction_answers,
+        }[metric]
+
+
+def rates_by_unit(period: Period, weights: RankingWeights, queryset=None) -> dict[int, UnitRates]:
+    """One GROUP BY lead unit query: {unit id: UnitRates} for every unit with assessed demands."""
+    rows = assessed_demands(period, queryset).order_by().values("lead_unit_id").annotate(**_aggregates())
+    return {
+        row["lead_unit_id"]: UnitRates(
+            unit_id=row["lead_unit_id"], weights=weights, **{k: row[k] for k in COUNTED}
+        )
+        for row in rows
+    }
+
+
+def rates_for_unit(unit: OrgUnit | None, period: Period, weights: RankingWeights | None = None) -> UnitRates:
+    """The rates of `unit` and everything below it (None: the whole district) in `period`."""
+    weights = weights or weights_for_month(period.start.date())
+    row = _for_unit(assessed_demands(period), unit).order_by().aggregate(**_aggregates())
+    return UnitRates(unit_id=unit.pk if unit else None, weights=weights, unit=unit, **row)
+
+
+def monthly_trend(unit: OrgUnit, last_month: dt.date, months: int = 12) -> list[tuple[dt.date, UnitRates]]:
+    """The unit's rates for each of the `months` months ending with `last_month` (oldest first)."""
+    result = []
+    for offset in range(months - 1, -1, -1):
+        month = add_months(last_month, -offset)
+        weights = weights_for_month(month) if month <= this_month() else None
+        if weights is None:
+            continue
+        result.append((month, rates_for_unit(unit, Period.month(month), weights)))
+    return result

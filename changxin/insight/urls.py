@@ -1,0 +1,13 @@
+from django.urls import path
+
+from changxin.insight import views
+
+app_name = "insight"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("drill/", views.drill, name="drill"),
+    path("units/<str:code>/", views.unit_detail, name="unit"),
+    path("export/rankings/", views.export_rankings, name="export-rankings"),
+    path("export/demands/", views.export_demands, name="export-demands"),
+]
