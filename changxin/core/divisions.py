@@ -26,27 +26,54 @@ def _read(path: Path) -> list[dict[str, str]]:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
-def _upsert(result: LoadResult, code: str, **values) -> OrgUnit:
-    unit = OrgUnit.objects.filter(code=code).first()
-    if unit is None:
-        unit = OrgUnit(code=code, **values)
-        unit.save()
-        result.created += 1
+class _Upserter:
+    """Creates or updates units level by level with a handful of queries (not one per row).
+
+    New units of a level are bulk-created with their path computed here (bulk_create skips save());
+    changed units go through save(), which re-paths their subtree when the parent changed.
+    """
+
+    def __init__(self, result: LoadResult):
+        self.result = result
+        self.existing = {unit.code: unit for unit in OrgUnit.objects.all()}
+        self.pending: list[OrgUnit] = []
+
+    def upsert(self, code: str, **values) -> OrgUnit:
+        unit = self.existing.get(code)
+        if unit is None:
+            unit = OrgUnit(code=code, **values)
+            unit.path = unit.compute_path()
+            unit.depth = unit.path.count("/") - 2
+            self.pending.append(unit)
+            self.existing[code] = unit
+            self.result.created += 1
+            return unit
+        changed = [
+            k
+            for k, v in values.items()
+            if getattr(unit, k if k != "parent" else "parent_id")
+            != (v.pk if k == "parent" and v is not None else v)
+        ]
+        if changed:
+            for k, v in values.items():
+                setattr(unit, k, v)
+            unit.save()
+            self.result.updated += 1
+        else:
+            self.result.unchanged += 1
         return unit
-    changed = [
-        k
-        for k, v in values.items()
-        if getattr(unit, k if k != "parent" else "parent_id")
-        != (v.pk if k == "parent" and v is not None else v)
-    ]
-    if changed:
-        for k, v in values.items():
-            setattr(unit, k, v)
-        unit.save()
-        result.updated += 1
-    else:
-        result.unchanged += 1
-    return unit
+
+    def flush(self) -> None:
+        """Write this level's new units; the next level needs their primary keys."""
+        if self.pending:
+            created = OrgUnit.objects.bulk_create(self.pending)
+            if any(unit.pk is None for unit in created):  # a backend that returns no ids
+                by_code = dict(
+                    OrgUnit.objects.filter(code__in=[u.code for u in created]).values_list("code", "pk")
+                )
+                for unit in created:
+                    unit.pk = by_code[unit.code]
+            self.pending = []
 
 
 @transaction.atomic
@@ -63,25 +90,27 @@ def load_divisions(
     Idempotent: running it again changes nothing; a renamed unit is updated in place by its code.
     """
     result = LoadResult()
-    district = _upsert(
-        result, district_code, name=district_name, kind=UnitKind.DISTRICT, parent=None, source=NBS_SOURCE
+    units = _Upserter(result)
+    district = units.upsert(
+        district_code, name=district_name, kind=UnitKind.DISTRICT, parent=None, source=NBS_SOURCE
     )
+    units.flush()
     street_units: dict[str, OrgUnit] = {}
     for row in _read(streets):
         kind = UnitKind.TOWN if row["name"].endswith(("镇", "乡")) else UnitKind.STREET
-        street_units[row["code"]] = _upsert(
-            result, row["code"], name=row["name"], kind=kind, parent=district, source=NBS_SOURCE
+        street_units[row["code"]] = units.upsert(
+            row["code"], name=row["name"], kind=kind, parent=district, source=NBS_SOURCE
         )
+    units.flush()
     for row in _read(communities):
         parent = street_units.get(row["street_code"])
         if parent is None:
             raise ValueError(f"community {row['code']} names unknown street_code {row['street_code']}")
         kind = UnitKind.VILLAGE if row["name"].endswith("村") else UnitKind.COMMUNITY
-        _upsert(result, row["code"], name=row["name"], kind=kind, parent=parent, source=NBS_SOURCE)
+        units.upsert(row["code"], name=row["name"], kind=kind, parent=parent, source=NBS_SOURCE)
     if departments is not None and Path(departments).exists():
         for row in _read(departments):
-            _upsert(
-                result,
+            units.upsert(
                 row["code"],
                 name=row["name"],
                 short_name=row.get("short_name", ""),
@@ -89,4 +118,5 @@ def load_divisions(
                 parent=district,
                 source="",
             )
+    units.flush()
     return result
