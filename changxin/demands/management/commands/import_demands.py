@@ -1,0 +1,103 @@
+"""`changxin import-demands FILE`: load historical demands from CSV or Excel (see docs/IMPORT.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from changxin.demands.importer import DEFAULT_BATCH_SIZE, DemandImporter, ImportFileError, format_help
+
+EPILOG = f"""\
+Columns (header names in Chinese or English, in any order; unknown columns are ignored):
+{format_help()}
+
+Every bad row is reported as "line N: <column>: <problem>". By default nothing is written when any
+row is bad (the import runs in one transaction and is rolled back); --keep-good writes the good rows
+and still reports the bad ones. A work-order number that repeats in the file or already exists in
+the database is a bad row.
+
+Exit status: 0 when the rows were written (or, with --dry-run, when every row is good);
+1 when rows were bad and nothing was written, or the file cannot be read.
+"""
+
+
+class Command(BaseCommand):
+    help = (
+        "Import historical demands (12345 work orders) from a CSV (UTF-8, UTF-8 with BOM or GB18030) "
+        "or Excel .xlsx file, validating every row and writing them in batches."
+    )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        parser.epilog = EPILOG
+        return parser
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="CSV or .xlsx file")
+        parser.add_argument(
+            "--keep-good", action="store_true", help="write the good rows even when some rows are bad"
+        )
+        parser.add_argument("--dry-run", action="store_true", help="validate every row, write nothing")
+        parser.add_argument("--encoding", help="CSV encoding (default: detected: UTF-8, UTF-8 BOM, GB18030)")
+        parser.add_argument("--sheet", help="Excel sheet name (default: the first sheet)")
+        parser.add_argument(
+            "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per INSERT batch"
+        )
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+    def handle(self, *args, **opts):
+        bar = tqdm(
+            total=None,
+            unit=" rows",
+            file=sys.stderr,
+            disable=True if opts["no_progress"] else None,  # None: only on a terminal
+            dynamic_ncols=True,
+        )
+
+        def set_total(total):
+            bar.total = total
+            bar.refresh()
+
+        def report(error):
+            with tqdm.external_write_mode(file=sys.stderr):
+                self.stderr.write(str(error))
+
+        importer = DemandImporter(
+            keep_good=opts["keep_good"],
+            dry_run=opts["dry_run"],
+            batch_size=opts["batch_size"],
+            on_error=report,
+            progress=bar.update,
+        )
+        try:
+            result = importer.run(
+                opts["file"], encoding=opts["encoding"], sheet=opts["sheet"], total_hook=set_total
+            )
+        except ImportFileError as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            bar.close()
+
+        for warning in result.warnings:
+            self.stderr.write(warning)
+        summary = _("%(rows)s rows checked: %(good)s good, %(bad)s bad; %(written)s demands written.") % {
+            "rows": result.rows,
+            "good": result.good,
+            "bad": result.bad,
+            "written": result.written,
+        }
+        self.stdout.write(summary)
+        if result.dry_run:
+            self.stdout.write(_("Dry run: nothing was written."))
+        elif result.rolled_back:
+            self.stdout.write(
+                _("Nothing was written because %(bad)s rows are bad. Fix them, or use --keep-good.")
+                % {"bad": result.bad}
+            )
+        if result.bad and result.written == 0:
+            raise CommandError(_("%(bad)s bad rows.") % {"bad": result.bad}, returncode=1)
