@@ -14,6 +14,7 @@ urlpatterns = [
     path("demands/", include("changxin.demands.urls")),
     path("station/", include("changxin.station.urls")),
     path("insight/", include("changxin.insight.urls")),
+    path("triage/", include("changxin.triage.urls")),
     path("", include("changxin.core.urls")),
 ]
 

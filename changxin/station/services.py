@@ -1,0 +1,159 @@
+"""先丰站 writes: citizen submission, hotline intake, and the requester's rating by tracking code.
+
+Every write goes through `changxin.demands.services` (`create_demand`, `transition`); this module
+only adds the portal's own rules (a contact is needed unless anonymous; only consultations are
+answered at intake; who the tracking-code holder acts as).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from changxin.core.models import Role
+from changxin.demands import services as demand_services
+from changxin.demands.models import Channel, Demand, DemandType, RequesterKind, State
+from changxin.demands.workflow import WorkflowError
+from changxin.station import selectors
+
+IDEMPOTENCY_PREFIX = "station:"
+INTAKE_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
+
+
+def can_take_calls(user) -> bool:
+    """Hotline operators/dispatchers (and district admins) take calls; nobody else."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.role in INTAKE_ROLES)
+    )
+
+
+def idempotency_key(token: uuid.UUID | str | None) -> str | None:
+    """The key stored on the demand for a form's hidden token (namespaced away from API keys)."""
+    return f"{IDEMPOTENCY_PREFIX}{token}" if token else None
+
+
+def contact_errors(anonymous: bool, name: str, phone: str) -> dict[str, str]:
+    """A named requester must leave a name and a phone, so the unit can contact them (响应)."""
+    if anonymous:
+        return {}
+    errors = {}
+    if not (name or "").strip():
+        errors["requester_name"] = _("Enter your name, or tick “anonymous”.")
+    if not (phone or "").strip():
+        errors["requester_phone"] = _(
+            "Enter a phone number so the unit can contact you, or tick “anonymous”."
+        )
+    return errors
+
+
+def _requester_fields(data: dict[str, Any], anonymous: bool, actor) -> dict[str, Any]:
+    data = dict(data)
+    errors = contact_errors(anonymous, data.get("requester_name", ""), data.get("requester_phone", ""))
+    if errors:
+        raise ValidationError(errors)
+    if anonymous:
+        data["requester_kind"] = RequesterKind.ANONYMOUS
+        data["requester_name"] = data["requester_phone"] = ""
+    elif getattr(actor, "is_authenticated", False) and actor.role == Role.ENTERPRISE:
+        data["requester_kind"] = RequesterKind.ENTERPRISE
+    else:
+        data["requester_kind"] = RequesterKind.PERSON
+    return data
+
+
+def submit_demand(
+    data: dict[str, Any], *, actor, anonymous: bool, token=None, attachments=()
+) -> tuple[Demand, bool]:
+    """A demand filed on the web portal. Returns (demand, created); a resubmitted token returns the first."""
+    data = _requester_fields(data, anonymous, actor)
+    data["channel"] = Channel.WEB
+    return demand_services.create_demand(
+        data, actor=actor, idempotency_key=idempotency_key(token), attachments=attachments
+    )
+
+
+def intake_call(
+    data: dict[str, Any], *, actor, anonymous: bool, token=None, answer: str = ""
+) -> tuple[Demand, bool]:
+    """A hotline call entered by an operator; a consultation may be answered at once.
+
+    Creation and the answer are one transaction: if the answer is refused, no demand is stored.
+    """
+    if not can_take_calls(actor):
+        raise WorkflowError("not_allowed", _("Only hotline operators take calls."))
+    answer = (answer or "").strip()
+    if answer and data.get("demand_type") != DemandType.CONSULT:
+        raise ValidationError({"answer": _("Only a consultation can be answered at intake.")})
+    data = _requester_fields(data, anonymous, actor)
+    data["channel"] = Channel.HOTLINE
+    with transaction.atomic():
+        demand, created = demand_services.create_demand(
+            data, actor=actor, idempotency_key=idempotency_key(token)
+        )
+        if created and answer:
+            try:
+                demand_services.transition(demand, "answer", actor, note=answer)
+            except WorkflowError as exc:
+                raise ValidationError({"answer": exc.message}) from exc
+    return demand, created
+
+
+# --- the requester's rating, by tracking code ---------------------------------------------------
+
+
+class RatingUnavailable(Exception):
+    """The demand cannot be rated on the web by its tracking-code holder (the centre will call)."""
+
+
+def rating_actor(demand: Demand, user=None):
+    """Who records a return visit for the holder of `demand`'s tracking code.
+
+    The workflow lets REQUESTER record the return visit, and `relations_of` knows a requester only
+    by account (`requester_user`). So: the signed-in requester themselves, else the account the
+    demand was filed from; a demand filed without an account has no actor the workflow accepts
+    (see the report to the lead: a tracking-code-holder actor is needed in demands.services).
+    """
+    if user is not None and getattr(user, "is_authenticated", False) and user.pk == demand.requester_user_id:
+        return user
+    requester = demand.requester_user
+    if requester is not None and requester.is_active:
+        return requester
+    return None
+
+
+def can_rate(demand: Demand, user=None) -> bool:
+    return demand.state == State.REPLIED and rating_actor(demand, user) is not None
+
+
+def rate_by_tracking_code(code: str, *, resolution: str, satisfaction: str, user=None) -> Demand:
+    """The holder of a tracking code says whether the matter was resolved and how satisfied they are.
+
+    Works exactly once, and only while the demand is REPLIED (the workflow table decides).
+    Raises LookupError for an unknown code, RatingUnavailable when no actor can be used, and
+    WorkflowError (with .field) for anything the workflow refuses.
+    """
+    demand = selectors.find_by_tracking_code(code)
+    if demand is None:
+        raise LookupError(code)
+    actor = rating_actor(demand, user)
+    if actor is None:
+        raise RatingUnavailable(
+            _(
+                "This demand was filed without an account: the hotline centre will call you for the return visit."
+            )
+        )
+    return demand_services.transition(
+        demand,
+        "return_visit",
+        actor,
+        note=_("Rated on the web portal by the holder of the tracking code."),
+        resolution=resolution,
+        satisfaction=satisfaction,
+    )
