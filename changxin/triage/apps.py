@@ -1,8 +1,46 @@
+import logging
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+log = logging.getLogger(__name__)
 
 
 class TriageConfig(AppConfig):
     name = "changxin.triage"
     label = "triage"
     verbose_name = _("Triage intelligence")
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from changxin.core.models import OrgUnit
+        from changxin.triage import gazetteer
+        from changxin.triage.models import PlaceAlias
+
+        for model in (OrgUnit, PlaceAlias):
+            post_save.connect(
+                gazetteer.invalidate, sender=model, dispatch_uid=f"triage-gazetteer-{model.__name__}"
+            )
+            post_delete.connect(
+                gazetteer.invalidate, sender=model, dispatch_uid=f"triage-gazetteer-del-{model.__name__}"
+            )
+
+    def on_demand_received(self, demand_id: int) -> None:
+        """After-commit intake hook (demands.services.create_demand): locate, suggest a unit, flag
+        duplicates, maybe dispatch automatically. Never raises: triage is advice, intake must not fail."""
+        try:
+            from changxin.triage.suggest import triage_demand
+
+            triage_demand(demand_id)
+        except Exception:  # noqa: BLE001
+            log.exception("triage of demand %s failed", demand_id)
+
+    def load_demo(self, stdout=None) -> None:
+        from changxin.triage.gazetteer import seed_aliases
+        from changxin.triage.routing import seed_demo_rules
+
+        aliases = seed_aliases()
+        rules = seed_demo_rules()
+        if stdout is not None:
+            stdout.write(f"triage: {aliases} place aliases, {rules} routing rules created\n")

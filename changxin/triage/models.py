@@ -1,0 +1,129 @@
+"""Triage reference data that administrators maintain: place aliases and the routing table."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core.models import OrgUnit, UnitKind
+from changxin.core.scope import ScopedQuerySet
+
+PLACE_UNIT_KINDS = (UnitKind.STREET, UnitKind.TOWN, UnitKind.COMMUNITY, UnitKind.VILLAGE)
+ROUTABLE_UNIT_KINDS = (UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY)
+
+
+class PlaceKind(models.TextChoices):
+    COMPOUND = "compound", _("Residential compound")
+    LANDMARK = "landmark", _("Landmark")
+    ROAD = "road", _("Road")
+    OTHER = "other", _("Other place")
+
+
+class PlaceAlias(models.Model):
+    """A name people use for a place (a compound, a landmark, a road) and the unit it lies in.
+
+    The gazetteer reads the official names from the org tree; aliases add what the tree does not
+    know. The same alias may point at two units (a road crossing two streets): the gazetteer then
+    reports the place as ambiguous and lowers its confidence.
+    """
+
+    alias = models.CharField(_("alias"), max_length=60, db_index=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=PlaceKind.choices, default=PlaceKind.COMPOUND)
+    unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("street/town or community"),
+        on_delete=models.CASCADE,
+        related_name="place_aliases",
+        limit_choices_to={"kind__in": PLACE_UNIT_KINDS},
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Scope:
+        unit_fields = ("unit",)
+
+    class Meta:
+        verbose_name = _("place alias")
+        verbose_name_plural = _("place aliases")
+        ordering = ["alias", "id"]
+        constraints = [models.UniqueConstraint(fields=["alias", "unit"], name="place_alias_unique_per_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.unit}"
+
+    def clean(self):
+        self.alias = (self.alias or "").strip()
+        if len(self.alias) < 2:
+            raise ValidationError({"alias": _("An alias needs at least two characters.")})
+        if self.unit_id and self.unit.kind not in PLACE_UNIT_KINDS:
+            raise ValidationError({"unit": _("Choose a street/town, community or village.")})
+
+
+class RoutingRule(models.Model):
+    """Category × street/town → the unit that should lead. The most specific matching rule wins.
+
+    Specificity: a deeper category beats a shallower one (level 3 > 2 > 1 > any), then a rule for
+    the demand's street beats a rule for any street, then the higher priority. When no rule
+    matches, a local matter goes to the street/town where it happens (the default rule).
+    """
+
+    category = models.ForeignKey(
+        "demands.Category",
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+        help_text=_("Any level; empty means any category."),
+    )
+    street = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("street/town"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"kind__in": (UnitKind.STREET, UnitKind.TOWN)},
+        help_text=_("Empty means anywhere in the district."),
+    )
+    unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("dispatch to"),
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+        limit_choices_to={"kind__in": ROUTABLE_UNIT_KINDS},
+    )
+    priority = models.SmallIntegerField(
+        _("priority"), default=0, help_text=_("Among equally specific rules, the higher priority wins.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Scope:
+        unit_fields = ("unit", "street")
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["category__full_name", "street__name", "-priority", "id"]
+
+    def __str__(self) -> str:
+        category = self.category.full_name if self.category_id else _("any category")
+        street = self.street.name if self.street_id else _("anywhere")
+        return f"{category} · {street} → {self.unit}"
+
+    def clean(self):
+        errors = {}
+        if self.street_id and self.street.kind not in (UnitKind.STREET, UnitKind.TOWN):
+            errors["street"] = _("Choose a street or town.")
+        if self.unit_id and (self.unit.kind not in ROUTABLE_UNIT_KINDS or not self.unit.is_active):
+            errors["unit"] = _("Choose an active street/town, department or public-service company.")
+        if errors:
+            raise ValidationError(errors)
