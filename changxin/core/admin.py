@@ -3,8 +3,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin, ScopedInline
+from changxin.core import audit
+from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin, ScopedInline, is_district_admin
 from changxin.core.models import AuditEntry, CalendarDay, CalendarYear, OrgUnit, User
+from changxin.core.privacy import mask_email, mask_phone
 from changxin.core.workcalendar import calendar_changed
 
 admin.site.unregister(Group)
@@ -34,6 +36,43 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "role", "unit")}),
     )
+
+    # Personal data on the change page: district administrators see it and the view is logged;
+    # everyone else in scope (unit staff, leadership: view-only) sees it masked.
+    PERSONAL_FIELDS = {"phone": "masked_phone", "email": "masked_email"}
+
+    def _sees_personal_data(self, request) -> bool:
+        return is_district_admin(request.user)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self._sees_personal_data(request):
+            return fieldsets
+        return tuple(
+            (title, {**opts, "fields": tuple(self.PERSONAL_FIELDS.get(f, f) for f in opts["fields"])})
+            for title, opts in fieldsets
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not self._sees_personal_data(request):
+            readonly += tuple(self.PERSONAL_FIELDS.values())
+        return readonly
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj):
+        return mask_phone(obj.phone) or "—"
+
+    @admin.display(description=_("email address"))
+    def masked_email(self, obj):
+        return mask_email(obj.email) or "—"
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and obj is not None and self._sees_personal_data(request):
+            shown = [field for field in self.PERSONAL_FIELDS if getattr(obj, field)]
+            if shown:
+                audit.record_personal_view(request.user, obj, shown, request=request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 class CalendarDayInline(ScopedInline, admin.TabularInline):
@@ -69,6 +108,10 @@ class AuditEntryAdmin(DistrictAdminOnly):
     list_filter = ("action", "content_type")
     search_fields = ("actor_name", "object_repr", "object_id", "detail")
     date_hierarchy = "at"
+
+    def has_view_permission(self, request, obj=None):
+        # The log itself records who looked at whose personal data: district administrators only.
+        return is_district_admin(request.user)
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -20,10 +20,22 @@ def mask_phone(phone: str | None) -> str:
     if not phone:
         return ""
     digits = phone.strip()
+    area, sep, local = digits.rpartition("-")
+    if sep and area:  # landline with area code: the area code is not personal
+        return f"{area}-{mask_phone(local)}"
     if len(digits) <= 4:
         return "*" * len(digits)
     keep_head = 3 if len(digits) >= 11 else max(0, len(digits) - 8)
     return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+
+
+def mask_email(email: str | None) -> str:
+    """zhang.wei@example.com → z*******@example.com."""
+    if not email:
+        return ""
+    local, _, domain = email.strip().partition("@")
+    masked = local[:1] + "*" * max(1, len(local) - 1)
+    return f"{masked}@{domain}" if domain else masked
 
 
 def mask_id_number(number: str | None) -> str:
