@@ -152,7 +152,9 @@ def test_text_renamed_as_image_is_refused(client, place):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     data = payload(place)
-    data["attachments"] = [SimpleUploadedFile("photo.jpg", b"just text, not a jpeg", content_type="image/jpeg")]
+    data["attachments"] = [
+        SimpleUploadedFile("photo.jpg", b"just text, not a jpeg", content_type="image/jpeg")
+    ]
     response = client.post(URL, data)
     assert list(errors_of(response)) == ["attachments"]
 
