@@ -41,8 +41,7 @@ from changxin.demands.models import (
     Urgency,
 )
 from changxin.demands.templatetags.demand_tags import (
-    clock_flags,
-    countdown,
+    DeadlineClock,
     has_workbench,
     is_centre,
     is_staff_user,
@@ -276,8 +275,8 @@ def _detail_context(request, demand, *, bound=None, reveal=False, top_errors=())
     relations = services.relations_of(user, demand)
     tasks = list(selectors.list_tasks(demand))
     triage = _triage(demand) if CENTRE in relations and demand.state == State.RECEIVED else None
-    policies = selectors.clock_hour_policies()
-    contact_clock, finish_clock = clock_flags(demand, policies)
+    clock = DeadlineClock(selectors.clock_hour_policies())
+    contact_clock, finish_clock = clock.clock_flags(demand)
     open_ = demand.is_open
     timeline = _timeline(user, demand)
     action_forms = _build_forms(request, demand, tasks, triage, bound or {})
@@ -293,7 +292,7 @@ def _detail_context(request, demand, *, bound=None, reveal=False, top_errors=())
         "tasks": [
             {
                 "task": t,
-                "countdown": countdown(t.due_at)
+                "countdown": clock.countdown(t.due_at)
                 if t.state in (TaskState.PENDING, TaskState.ACKNOWLEDGED) and open_
                 else None,
             }
@@ -301,10 +300,10 @@ def _detail_context(request, demand, *, bound=None, reveal=False, top_errors=())
         ],
         "attachments": selectors.list_attachments(user, demand),
         "timeline": timeline,
-        "contact_countdown": countdown(demand.contact_due, clock=contact_clock)
+        "contact_countdown": clock.countdown(demand.contact_due, clock=contact_clock)
         if open_ and demand.contacted_at is None
         else None,
-        "finish_countdown": countdown(demand.finish_due, clock=finish_clock) if open_ else None,
+        "finish_countdown": clock.countdown(demand.finish_due, clock=finish_clock) if open_ else None,
         "dispute": dispute,
         "duplicates": selectors.list_duplicates(user, demand),
         "triage": triage,
@@ -476,7 +475,7 @@ def queue(request):
             "default_view": default_view,
             "chips": chips,
             "export_url": _export_url(_query_without(request, "page")),
-            "policies": selectors.clock_hour_policies(),
+            "clock": DeadlineClock(selectors.clock_hour_policies()),
             "can_dispatch": is_centre(user),
             "next_url": request.get_full_path(),
             **_filter_choices(),
@@ -540,7 +539,7 @@ def workbench(request):
         {
             "groups": [{"key": key, "label": label, "tasks": groups[key]} for key, label in WORKBENCH_GROUPS],
             "total": sum(len(v) for v in groups.values()),
-            "policies": selectors.clock_hour_policies(),
+            "clock": DeadlineClock(selectors.clock_hour_policies()),
             "can_act": request.user.role in services.UNIT_STAFF_ROLES and not request.user.is_read_only,
             "next_url": reverse("demands:workbench"),
         },
@@ -600,7 +599,7 @@ def overdue(request):
         {
             "page": page,
             "flt": flt,
-            "policies": selectors.clock_hour_policies(),
+            "clock": DeadlineClock(selectors.clock_hour_policies()),
             "export_url": _export_url(
                 urlencode({**{k: v for k, v in request.GET.items() if k != "page"}, "due": flt.due})
             ),

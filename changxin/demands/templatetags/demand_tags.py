@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from changxin.core.models import PUBLIC_ROLES, UNIT_ROLES, Role
-from changxin.core.workcalendar import add_working_time, minutes_per_working_day, working_time_between
+from changxin.core.workcalendar import get_calendar, minutes_per_working_day
 from changxin.demands.models import OPEN_STATES, Demand, State
 
 register = template.Library()
@@ -82,79 +82,89 @@ class Countdown:
         return "danger" if self.overdue else "warn" if self.soon else "ok"
 
 
-def countdown(
-    due: dt.datetime | None, *, clock: bool = False, now: dt.datetime | None = None
-) -> Countdown | None:
-    """“due in …” / “overdue by …”, counted in working time unless the deadline is in clock hours.
-
-    `soon` means due within CHANGXIN_NEARLY_OVERDUE_WORKING_HOURS working hours (the same horizon as
-    the nearly-overdue list).
-    """
-    if due is None:
-        return None
-    now = now or timezone.now()
-    overdue = due < now
-    if clock:
-        minutes = abs((due - now).total_seconds()) // 60
-    else:
-        minutes = abs(working_time_between(now, due).value.total_seconds()) // 60
-    span = format_span(minutes, working=not clock)
-    if overdue:
-        text = _("overdue by %(span)s") % {"span": span} if minutes else _("overdue")
-        soon = False
-    else:
-        text = _("due in %(span)s") % {"span": span}
-        horizon = add_working_time(now, hours=settings.CHANGXIN_NEARLY_OVERDUE_WORKING_HOURS).value
-        soon = due <= horizon or (
-            clock and (due - now) <= dt.timedelta(hours=settings.CHANGXIN_NEARLY_OVERDUE_WORKING_HOURS)
-        )
-    return Countdown(due=due, overdue=overdue, soon=soon, text=text, working=not clock)
-
-
-def clock_flags(demand: Demand, policies: dict) -> tuple[bool, bool]:
-    """(contact deadline in clock hours, finish deadline in clock hours) for this demand."""
-    return (
-        policies.get((demand.demand_type, demand.urgency))
-        or policies.get(("", demand.urgency))
-        or (False, False)
-    )
-
-
 @dataclass(frozen=True)
 class NextDeadline:
-    kind: str  # "contact" | "finish"
+    kind: str  # "contact" | "finish" | "task"
     label: str
     countdown: Countdown
 
 
-def next_deadline(demand: Demand, policies: dict, now: dt.datetime | None = None) -> NextDeadline | None:
-    """The deadline that matters next on an open demand: contact until contacted, then finish."""
-    if demand.state not in OPEN_STATES or demand.state == State.RECEIVED:
-        return None
-    contact_clock, finish_clock = clock_flags(demand, policies)
-    if demand.contacted_at is None and demand.contact_due:
-        cd = countdown(demand.contact_due, clock=contact_clock, now=now)
-        return NextDeadline("contact", gettext_lazy("Contact"), cd)
-    if demand.finish_due:
-        return NextDeadline(
-            "finish", gettext_lazy("Finish"), countdown(demand.finish_due, clock=finish_clock, now=now)
+class DeadlineClock:
+    """Countdowns for one page: one calendar snapshot, one `now`, one policy table for every row."""
+
+    def __init__(self, policies: dict | None = None, now: dt.datetime | None = None):
+        self.now = now or timezone.now()
+        self.calendar = get_calendar()
+        self.policies = policies or {}
+        self.horizon = self.calendar.add_working_time(
+            self.now, hours=settings.CHANGXIN_NEARLY_OVERDUE_WORKING_HOURS
+        ).value
+
+    def countdown(self, due: dt.datetime | None, *, clock: bool = False) -> Countdown | None:
+        """“due in …” / “overdue by …”, in working time unless the deadline counts clock hours.
+
+        `soon` = due within CHANGXIN_NEARLY_OVERDUE_WORKING_HOURS working hours (the horizon of the
+        nearly-overdue list), or that many clock hours for a clock-hour deadline.
+        """
+        if due is None:
+            return None
+        now = self.now
+        overdue = due < now
+        if clock:
+            minutes = abs((due - now).total_seconds()) // 60
+        else:
+            minutes = abs(self.calendar.working_time_between(now, due).value.total_seconds()) // 60
+        span = format_span(minutes, working=not clock)
+        if overdue:
+            text = _("overdue by %(span)s") % {"span": span} if minutes else _("overdue")
+            soon = False
+        else:
+            text = _("due in %(span)s") % {"span": span}
+            soon = due <= self.horizon or (
+                clock and due - now <= dt.timedelta(hours=settings.CHANGXIN_NEARLY_OVERDUE_WORKING_HOURS)
+            )
+        return Countdown(due=due, overdue=overdue, soon=soon, text=text, working=not clock)
+
+    def clock_flags(self, demand: Demand) -> tuple[bool, bool]:
+        """(contact deadline in clock hours, finish deadline in clock hours) for this demand."""
+        return (
+            self.policies.get((demand.demand_type, demand.urgency))
+            or self.policies.get(("", demand.urgency))
+            or (False, False)
         )
-    return None
 
-
-@register.simple_tag
-def demand_deadline(demand, policies):
-    return next_deadline(demand, policies)
-
-
-@register.simple_tag
-def task_deadline(task, policies):
-    """Lead tasks follow the demand's deadlines; co-unit and called-in tasks their own due time."""
-    if task.role == "lead":
-        return next_deadline(task.demand, policies)
-    if task.due_at is None:
+    def next_deadline(self, demand: Demand) -> NextDeadline | None:
+        """The deadline that matters next on an open demand: contact until contacted, then finish."""
+        if demand.state not in OPEN_STATES or demand.state == State.RECEIVED:
+            return None
+        contact_clock, finish_clock = self.clock_flags(demand)
+        if demand.contacted_at is None and demand.contact_due:
+            return NextDeadline(
+                "contact", gettext_lazy("Contact"), self.countdown(demand.contact_due, clock=contact_clock)
+            )
+        if demand.finish_due:
+            return NextDeadline(
+                "finish", gettext_lazy("Finish"), self.countdown(demand.finish_due, clock=finish_clock)
+            )
         return None
-    return NextDeadline("task", gettext_lazy("Task"), countdown(task.due_at))
+
+    def task_deadline(self, task) -> NextDeadline | None:
+        """Lead tasks follow the demand's deadlines; co-unit and called-in tasks their own due time."""
+        if task.role == "lead":
+            return self.next_deadline(task.demand)
+        if task.due_at is None:
+            return None
+        return NextDeadline("task", gettext_lazy("Task"), self.countdown(task.due_at))
+
+
+@register.simple_tag
+def demand_deadline(demand, clock: DeadlineClock):
+    return clock.next_deadline(demand)
+
+
+@register.simple_tag
+def task_deadline(task, clock: DeadlineClock):
+    return clock.task_deadline(task)
 
 
 @register.inclusion_tag("demands/_countdown.html")
