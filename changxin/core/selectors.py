@@ -6,7 +6,7 @@ from django.apps import apps
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from changxin.core.models import OrgUnit, UnitKind, User
+from changxin.core.models import PUBLIC_ROLES, OrgUnit, UnitKind, User
 from changxin.core.scope import restrict
 
 
@@ -30,7 +30,19 @@ def list_units(
 def home_cards(user: User) -> list[dict]:
     """Real counts for the home page. Apps add their own cards with an AppConfig.home_cards(user)."""
     units = units_visible_to(user)
-    cards = [
+    if user.role in PUBLIC_ROLES and not user.is_superuser:
+        cards = []  # citizens and enterprises see nothing of the org tree; their apps add their own cards
+    else:
+        cards = _unit_cards(user, units)
+    for config in apps.get_app_configs():
+        extra = getattr(config, "home_cards", None)
+        if callable(extra):
+            cards.extend(extra(user))
+    return cards
+
+
+def _unit_cards(user: User, units: QuerySet[OrgUnit]) -> list[dict]:
+    return [
         {
             "label": _("Streets and towns"),
             "value": units.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN]).count(),
@@ -43,8 +55,3 @@ def home_cards(user: User) -> list[dict]:
         },
         {"label": _("Users"), "value": restrict(User.objects.all(), user).count(), "url": ""},
     ]
-    for config in apps.get_app_configs():
-        extra = getattr(config, "home_cards", None)
-        if callable(extra):
-            cards.extend(extra(user))
-    return cards

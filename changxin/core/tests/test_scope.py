@@ -187,3 +187,8 @@ def test_public_roles_never_reach_the_admin(client, demo_world):
         client.force_login(demo_world[username])
         response = client.get(reverse("admin:core_orgunit_changelist"))
         assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_citizens_get_no_org_tree_cards(demo_world):
+    labels = {str(c["label"]) for c in selectors.home_cards(demo_world["citizen"])}
+    assert not labels & {"Streets and towns", "Communities and villages", "Users"}
