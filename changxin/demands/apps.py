@@ -6,3 +6,9 @@ class DemandsConfig(AppConfig):
     name = "changxin.demands"
     label = "demands"
     verbose_name = _("Demands: 接诉即办 engine")
+
+    def load_demo(self, stdout=None) -> None:
+        """Called by `changxin demo` (core/demo.py): a few hundred demands in every state."""
+        from changxin.demands.demo import load_demo
+
+        load_demo(stdout)
