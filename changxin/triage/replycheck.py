@@ -188,7 +188,8 @@ ACTION = re.compile(
 )
 ACTION_WORDS = re.compile(
     r"(整改|维修|修复|清理|清运|拆除|查处|执法|约谈|督促|责令|调解|疏通|更换|安装|施工|立案|处罚|罚款|取缔|"
-    r"巡查|排查|现场核实|现场查看|现场勘察|实地调查|调查核实|经核实|经调查|经查|协调|对接|办理|发放|拨付|答复)"
+    r"巡查|排查|现场核实|现场查看|现场勘察|实地调查|调查核实|经核实|经调查|经查|协调|对接|办理|发放|拨付|答复|"
+    r"通知|上门|批评教育|整治|采纳|劝导|劝解|劝离|依法|严处|查封|销毁|拘留|停办|责令)"
 )
 RESULT = re.compile(
     r"(已|已经)(全部|基本|顺利)?(完成|解决|恢复|修复|整改|清理|清除|拆除|办结|落实|更换|安装|处理|清运|疏通|"
@@ -198,7 +199,13 @@ RESULT = re.compile(
 TIME = re.compile(
     r"\d{4}\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{1,2}\s*月(底|初|中旬|上旬|下旬|份)|"
     r"\d+\s*个?(工作日|天内|日内|周内|个月内|小时内|天|周)|[一二三四五六七八九十两]+\s*个?(工作日|天|周|个月)|"
-    r"(今年|本月|下月|年底|月底|年内|下周|本周|明年|近日|近期|春节前|年前)|\d{1,2}\s*[:：]\s*\d{2}"
+    r"(今年|本月|下月|年底|月底|年内|下周|本周|明年|近日|近期|春节前|年前)|\d{1,2}\s*[:：]\s*\d{2}|"
+    r"\d{4}\s*年\s*(春节|底|内|前|初|上半年|下半年|秋季|春季)"
+)
+# "已转交××局调查处理": forwarding is not itself a concrete action.
+FORWARD = re.compile(
+    r"(已|将|会|现)?(转交|转至|转给|转到|转|交办给?|交由|移交|转办)[^，。；！,;!]{0,24}?"
+    r"(调查|核查|核实|处理|办理|办复|核处|回复|答复|处置)[^，。；！,;!]{0,8}"
 )
 BASIS = re.compile(r"依据|根据|按照|依照|《[^》]{2,60}》|规定|条例|办法|政策|标准")
 
@@ -263,7 +270,7 @@ def coverage(terms: dict[str, float], reply: str) -> float:
 
 
 def substance(reply: str) -> dict[str, bool]:
-    body = TRAILING_DATE.sub("", QUOTE.sub("", reply.strip()))
+    body = FORWARD.sub("", TRAILING_DATE.sub("", QUOTE.sub("", reply.strip())))
     return {
         "action": bool(ACTION.search(body) or ACTION_WORDS.search(body)),
         "result": bool(RESULT.search(body)),
@@ -304,7 +311,9 @@ def check_reply(demand_title: str, demand_content: str, reply_text: str) -> Repl
             )
         )
     elif (
-        found["action"] and not found["result"] and not found["time"] and re.search(r"将|计划|拟|即将", reply)
+        found["action"]
+        and not (found["result"] or found["time"] or found["basis"])
+        and re.search(r"将|计划|拟|即将", reply)
     ):
         warnings.append(("no_time", _("The reply promises action but gives no result and no time frame.")))
     return ReplyCheck(not warnings, warnings, None if share is None else round(share, 3), list(terms), found)
