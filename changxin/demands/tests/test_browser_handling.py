@@ -1,0 +1,167 @@
+"""The whole handling path in a real browser: citizen submits → dispatcher dispatches → the street's
+officer acknowledges (on a phone), records contact and replies → the centre records the return visit →
+the street is counted in the month's ranking (when the insight app serves it)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from changxin.core.tests.browser import artifact_path, login
+from changxin.demands.models import Demand, State
+
+TITLE = "卢沟桥路口夜间施工噪音扰民"
+
+
+def shot(page, name):
+    page.screenshot(path=str(artifact_path(name)), full_page=True)
+
+
+def switch_user(page, live_server, username, next_url="/"):
+    page.context.clear_cookies()
+    login(page, live_server, username, next_url=next_url)
+
+
+def submit_as_citizen(page, live_server, world) -> Demand:
+    """Prefer the station's real form; fall back to the intake service if the station is not served."""
+    try:
+        url = reverse("station:submit")
+    except NoReverseMatch:
+        from changxin.demands.services import create_demand
+
+        demand, _ = create_demand(
+            {
+                "demand_type": "complaint",
+                "title": TITLE,
+                "content": "路口工地每晚十一点后仍在施工，噪音很大。",
+                "requester_name": "韩梅",
+                "requester_phone": "13912345678",
+                "address": "卢沟桥街道小瓦窑路口",
+                "street": world["lugouqiao"].unit,
+            },
+            actor=world["citizen"],
+        )
+        return demand
+    login(page, live_server, "citizen")
+    page.goto(live_server.url + url)
+    page.check("input[name=demand_type][value=complaint]")
+    page.fill("#id_title", TITLE)
+    page.fill("#id_content", "路口工地每晚十一点后仍在施工，噪音很大，影响休息。")
+    page.select_option("#id_street", label="卢沟桥街道")
+    page.fill("#id_address", "卢沟桥街道小瓦窑路口")
+    page.fill("#id_requester_name", "韩梅")
+    page.fill("#id_requester_phone", "13912345678")
+    page.click("form.demand-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/station/submit/done/"))
+    shot(page, "handling-1-citizen-submitted")
+    return Demand.objects.get(title=TITLE)
+
+
+@pytest.mark.browser
+def test_whole_handling_path(page, phone_page, live_server, demo_world):
+    demand = submit_as_citizen(page, live_server, demo_world)
+    assert demand.state == State.RECEIVED
+    detail = f"{live_server.url}/demands/{demand.pk}/"
+
+    # The dispatcher finds it in the queue and dispatches it to 卢沟桥街道 on the detail page.
+    switch_user(page, live_server, "dispatcher", "/demands/queue/")
+    page.goto(live_server.url + "/demands/queue/")
+    assert page.locator(f"#row-{demand.pk}").is_visible()
+    shot(page, "handling-2-queue")
+    page.click(f"#row-{demand.pk} a[href='/demands/{demand.pk}/']")
+    page.wait_for_url(detail)
+    assert "138" not in page.locator(".requester-phone").inner_text()  # masked until asked
+    assert "****" in page.locator(".requester-phone").inner_text()
+    page.select_option("#id_dispatch_lead_unit", label="卢沟桥街道")
+    page.click("#form-dispatch button[type=submit]")
+    page.wait_for_url(detail)
+    assert Demand.objects.get(pk=demand.pk).state == State.DISPATCHED
+    shot(page, "handling-3-dispatched")
+    assert Demand.objects.get(pk=demand.pk).lead_unit.code == "110106017"
+
+    # The street's officer works on a phone: acknowledge inline on the workbench, then contact and reply.
+    login(phone_page, live_server, "lugouqiao", next_url="/demands/workbench/")
+    phone_page.goto(live_server.url + "/demands/workbench/")
+    row = phone_page.locator("#group-acknowledge li", has_text=TITLE)
+    assert row.is_visible()
+    shot(phone_page, "handling-4-workbench-phone")
+    row.locator(".acknowledge-button").click()
+    phone_page.locator("#group-contact li", has_text=TITLE).wait_for()
+    assert Demand.objects.get(pk=demand.pk).state == State.ACKNOWLEDGED
+    phone_page.locator("#group-contact li", has_text=TITLE).locator("a", has_text=demand.number).click()
+    phone_page.wait_for_url(detail)
+    phone_page.click("#show-contact")
+    phone_page.locator(".requester-phone", has_text="13912345678").wait_for()
+    phone_page.fill("#id_contact_note", "已电话联系韩女士，约定明日现场查看。")
+    phone_page.click("#form-contact button[type=submit]")
+    phone_page.wait_for_url(detail)
+    phone_page.fill("#id_reply_note", "经现场核查，已责令施工单位22点后停止施工并加装隔音屏障。")
+    shot(phone_page, "handling-5-reply-phone")
+    phone_page.click("#form-reply button[type=submit]")
+    phone_page.wait_for_url(detail)
+    assert Demand.objects.get(pk=demand.pk).state == State.REPLIED
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"detail page scrolls sideways on a phone ({width}px)"
+
+    # The centre calls back and records the answer on the return-visit screen.
+    page.goto(live_server.url + "/demands/visits/")
+    card = page.locator(f"#visit-{demand.pk}")
+    assert "13912345678" in card.inner_text()  # the caller needs the number; the view is logged
+    card.locator("input[name=resolution][value=resolved]").check()
+    card.locator("input[name=satisfaction][value=satisfied]").check()
+    shot(page, "handling-6-visit")
+    card.locator(".return-visit-form button[type=submit]").click()
+    page.locator(f"#visit-{demand.pk}").wait_for(state="detached")
+    demand.refresh_from_db()
+    assert demand.state == State.VISITED and demand.resolution == "resolved"
+
+    page.goto(detail)
+    timeline = page.locator("#timeline").inner_text()
+    assert timeline.count("\n") >= 5
+    shot(page, "handling-7-detail-done")
+
+    # The month's street ranking counts the demand (insight app), when it is served.
+    try:
+        insight = reverse("insight:home")
+    except NoReverseMatch:
+        pytest.skip("FOLLOW-UP: insight:home is not routed yet; ranking check not run")
+    month = timezone.localdate().strftime("%Y-%m")
+    page.goto(f"{live_server.url}{insight}?month={month}")
+    shot(page, "handling-8-ranking")
+    row = page.locator("tr", has_text="卢沟桥街道").first
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0].strip() == "1", cells  # ranked first: the only street with a demand this month
+    assert "1" in cells[2:4] and any("100" in c for c in cells), cells
+
+
+@pytest.mark.browser
+def test_quick_dispatch_inline_in_queue(page, live_server, demo_world):
+    from changxin.demands.services import create_demand
+
+    demand, _ = create_demand(
+        {
+            "demand_type": "help",
+            "title": "楼道灯坏了",
+            "content": "三单元楼道灯不亮。",
+            "street": demo_world["lugouqiao"].unit,
+        },
+        actor=demo_world["dispatcher"],
+    )
+    Demand.objects.filter(pk=demand.pk).update(
+        triage={"unit": demo_world["lugouqiao"].unit_id, "confidence": 0.7, "reasons": ["地址在卢沟桥街道"]}
+    )
+    login(page, live_server, "dispatcher", next_url="/demands/queue/")
+    page.goto(live_server.url + "/demands/queue/")
+    page.click(f"#row-{demand.pk} .quick-dispatch")
+    form_row = page.locator(f"#row-{demand.pk}.quick-dispatch-row")
+    form_row.wait_for()
+    assert form_row.locator("select option:checked").inner_text() == "卢沟桥街道"  # the suggestion
+    shot(page, "queue-quick-dispatch-open")
+    form_row.locator("button[type=submit]").click()
+    page.locator(f"#row-{demand.pk}").wait_for(state="detached")
+    assert page.url.endswith("/demands/queue/")  # swapped in place, no navigation
+    assert Demand.objects.get(pk=demand.pk).state == State.DISPATCHED
+    shot(page, "queue-quick-dispatch-done")
