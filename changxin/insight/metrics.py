@@ -41,7 +41,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -159,7 +171,7 @@ def weights_for_month(month: dt.date) -> RankingWeights:
 
 
 def assessed_demands(period: Period, queryset: QuerySet[Demand] | None = None) -> QuerySet[Demand]:
-    """Demands first dispatched in `period` that are assessed, annotated with `m_responded`."""
+    """Demands first dispatched in `period` that are assessed, with the alias `m_responded`."""
     demands = Demand.objects.all() if queryset is None else queryset
     first_dispatch = DemandEvent.objects.filter(
         action="dispatch", at__gte=period.start, at__lt=period.end
@@ -174,14 +186,24 @@ def assessed_demands(period: Period, queryset: QuerySet[Demand] | None = None) -
         .order_by("at", "id")
         .values("pk")[:1]
     )
+    # The first contact after the final (re-)dispatch, judged by the `on_time` its event recorded.
+    by_events = Exists(DemandEvent.objects.filter(pk=OuterRef("m_first_contact"), data__on_time=True))
+    # Shortcut, exact for demands never reopened: the row then still holds that contact and deadline
+    # (contact is possible once per assignment, and only reopening starts a second round).
+    by_row = ExpressionWrapper(
+        Q(contacted_at__isnull=False) & (Q(contact_due__isnull=True) | Q(contacted_at__lte=F("contact_due"))),
+        output_field=BooleanField(),
+    )
     return (
         demands.filter(pk__in=first_dispatch, lead_unit__isnull=False, master__isnull=True)
         .exclude(demand_type=DemandType.PRAISE)
         .exclude(state=State.MERGED)
-        .annotate(m_assigned_at=Subquery(last_assignment))
-        .annotate(m_first_contact=Subquery(first_contact))
-        .annotate(
-            m_responded=Exists(DemandEvent.objects.filter(pk=OuterRef("m_first_contact"), data__on_time=True))
+        .alias(m_assigned_at=Subquery(last_assignment))
+        .alias(m_first_contact=Subquery(first_contact))
+        .alias(
+            m_responded=Case(
+                When(reopen_count=0, then=by_row), default=by_events, output_field=BooleanField()
+            )
         )
     )
 
