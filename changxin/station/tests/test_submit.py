@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from changxin.core.models import AuditEntry
 from changxin.demands.models import Channel, Demand, DemandAttachment, RequesterKind
+from changxin.demands.taxonomy import load_taxonomy
 from changxin.station.tests.builders import other_community, png_upload, street_and_community
 
 URL = "/station/submit/"
@@ -123,6 +124,7 @@ def test_the_community_select_follows_the_street(client, place):
 
 
 def test_category_search_returns_level3_options(client, place):
+    load_taxonomy()  # seeded by a migration, but a transactional (browser) test may have flushed it
     response = client.get("/station/options/categories/", {"q": "噪音"})
     assert response.status_code == 200
     assert "噪音污染" in response.text
