@@ -1,0 +1,47 @@
+"""The data page on a phone: charts draw, the ranking table scrolls inside its box, drill-down works."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from changxin.core.models import OrgUnit
+from changxin.core.tests.browser import login
+from changxin.demands.services import create_demand, transition
+
+
+@pytest.mark.browser
+def test_rankings_and_dashboard_on_a_phone(phone_page, live_server, demo_world):
+    users = demo_world
+    street = OrgUnit.objects.get(code="110106017")
+    now = timezone.now()
+    demand, _ = create_demand(
+        {
+            "demand_type": "complaint",
+            "title": "路灯不亮",
+            "content": "门口路灯坏了",
+            "street": street,
+            "requester_name": "张三",
+            "requester_phone": "13812345678",
+        },
+        actor=users["dispatcher"],
+        received_at=now - dt.timedelta(minutes=30),
+    )
+    transition(demand, "dispatch", users["dispatcher"], lead_unit=street, now=now - dt.timedelta(minutes=20))
+    transition(demand, "acknowledge", users["lugouqiao"], now=now - dt.timedelta(minutes=15))
+    transition(demand, "contact", users["lugouqiao"], note="电话联系", now=now - dt.timedelta(minutes=10))
+
+    page = phone_page
+    login(page, live_server, "leader", next_url="/insight/")
+    page.goto(live_server.url + "/insight/")
+    page.wait_for_selector("#chart-daily canvas")
+    page.wait_for_selector("#chart-ranking canvas")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    row = page.locator('#ranking-table tr[data-unit="110106017"]')
+    assert row.locator('[data-col="response-rate"]').inner_text() == "100.00%"
+    row.locator('[data-col="response-numerator"] a').click()
+    page.wait_for_selector("#drill-table")
+    assert page.locator("#drill-count").inner_text() == "1"
+    assert page.locator(f'#drill-table tr[data-pk="{demand.pk}"]').count() == 1
