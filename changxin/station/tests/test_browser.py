@@ -126,3 +126,20 @@ def test_operator_takes_calls_with_the_keyboard_only(page, live_server, demo_wor
     assert second.demand_type == "consult" and second.state == State.REPLIED
     assert second.requester_phone == "13811112222"
     assert second.number in page.inner_text("article.message.success")
+
+
+def test_requester_rates_the_reply_on_a_phone(phone_page, live_server, demo_world, request):
+    from changxin.station.tests.builders import replied
+
+    demand = replied(demo_world)
+    page = phone_page
+    page.goto(f"{live_server.url}/station/track/{demand.tracking_code}/")
+    assert demand.reply in page.inner_text("#official-reply")
+    page.check("input[name=resolution][value=partly]")
+    page.check("input[name=satisfaction][value=basic]")
+    shot(page, request, "1-rating")
+    page.click("#rating button[type=submit]")
+    page.wait_for_selector("#rating-done")
+    demand.refresh_from_db()
+    assert (demand.state, demand.resolution, demand.satisfaction) == (State.VISITED, "partly", "basic")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
