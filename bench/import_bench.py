@@ -148,13 +148,14 @@ def worker(file: Path, batch_size: int) -> None:
     load_divisions()
     seed_from_chinese_calendar([2023, 2024])
     rss_before = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = DemandImporter(batch_size=batch_size).run(file)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert result.bad == 0, result.errors[:5]
     assert Demand.objects.count() == result.written
     print(
         f"{connection.vendor:10} rows={result.written} time={elapsed:.1f}s rows/s={result.written / elapsed:,.0f} "
+        f"(CPU {cpu:.1f}s: {result.written / cpu:,.0f} rows per CPU-second; load average {os.getloadavg()[0]:.1f}) "
         f"peak RSS={peak_rss_mb():.0f} MB (before import {rss_before:.0f} MB)",
         flush=True,
     )
