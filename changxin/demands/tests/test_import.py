@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from changxin.core.divisions import load_divisions
 from changxin.core.workcalendar import seed_from_chinese_calendar
@@ -70,6 +70,13 @@ def run(path: Path, *args) -> tuple[str, str, int]:
         code = exc.returncode
         err.write(str(exc))
     return out.getvalue(), err.getvalue(), code
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English; test_messages_are_translated checks the Chinese ones."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -351,3 +358,12 @@ def test_parse_datetime_formats():
     assert timezone.localtime(parse_datetime("2024-03-05")).hour == 0
     with pytest.raises(ValueError):
         parse_datetime("5 March")
+
+
+def test_messages_are_translated(world, tmp_path):
+    path = write_csv(tmp_path / "zh.csv", [row("Z1"), row("Z2", phone="12345")])
+    with translation.override("zh-hans"):
+        out, err, code = run(path)
+    assert code == 1
+    assert "第 3 行" in err and "联系电话" in err and "12345" in err
+    assert "line 3" not in err
