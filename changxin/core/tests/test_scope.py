@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.urls import reverse
+from django.utils import translation
 
 from changxin.core import selectors
 from changxin.core.models import OrgUnit, Role, User
@@ -80,6 +81,7 @@ def test_get_visible_or_404(demo_world):
         get_visible_or_404(OrgUnit.objects.all(), AnonymousUser(), code=own.code)
 
 
+@translation.override("en")
 def test_home_cards_count_what_the_user_sees(demo_world):
     cards = {str(c["label"]): c["value"] for c in selectors.home_cards(demo_world["admin"])}
     assert cards["Streets and towns"] == 26
@@ -189,6 +191,7 @@ def test_public_roles_never_reach_the_admin(client, demo_world):
         assert response.status_code == 302 and "login" in response["Location"]
 
 
+@translation.override("en")
 def test_citizens_get_no_org_tree_cards(demo_world):
     labels = {str(c["label"]) for c in selectors.home_cards(demo_world["citizen"])}
     assert not labels & {"Streets and towns", "Communities and villages", "Users"}
