@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 MAX_ID = 2**63 - 1
 
@@ -18,6 +19,16 @@ def _storable(text: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode text") from None
     return text
+
+
+NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_only(value):
+    """Refuse pydantic's lax reading of numbers as Unix timestamps: dates are ISO 8601 text."""
+    if isinstance(value, int | float) or (isinstance(value, str) and NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 date or date-time")
+    return value
 
 
 def _sane_date(value: dt.date) -> dt.date:
@@ -33,8 +44,8 @@ def _sane_datetime(value: dt.datetime) -> dt.datetime:
 
 Text = Annotated[str, AfterValidator(_storable)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Date = Annotated[dt.date, AfterValidator(_sane_date)]
-DateTime = Annotated[dt.datetime, AfterValidator(_sane_datetime)]
+Date = Annotated[dt.date, BeforeValidator(_iso_only), AfterValidator(_sane_date)]
+DateTime = Annotated[dt.datetime, BeforeValidator(_iso_only), AfterValidator(_sane_datetime)]
 
 
 def choice(choices_class, *, blank: bool = False):

@@ -1,0 +1,105 @@
+"""Permission matrix generated from the API's own schema: every route, every method.
+
+- no credentials → 401 everywhere;
+- a street officer → 404 on another street's demand (read or transition);
+- district leadership → reads work, every write is 403.
+"""
+
+import datetime as dt
+import re
+
+import pytest
+
+from changxin.api.site import api as ninja_api
+from changxin.api.tests.builders import CHANGXINDIAN, Api, ensure_taxonomy, new_demand, unit
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA_ROUTES = [
+    (path, method.upper())
+    for path, operations in ninja_api.get_openapi_schema()["paths"].items()
+    for method in operations
+]
+REQUIRED_QUERY = {
+    "/api/v1/calendar/days": {"start": "2026-10-01", "end": "2026-10-08"},
+    "/api/v1/calendar/add": {"start": "2026-09-30T10:00:00+08:00", "days": 1},
+    "/api/v1/calendar/between": {"start": "2026-09-30T10:00:00+08:00", "end": "2026-10-09T10:00:00+08:00"},
+}
+
+
+def test_matrix_covers_every_route():
+    assert len(SCHEMA_ROUTES) >= 11
+    assert ("/api/v1/demands/{demand_id}/transitions/{name}", "POST") in SCHEMA_ROUTES
+
+
+@pytest.fixture
+def targets(world):
+    """Path parameter values: a demand of 长辛店 (outside 卢沟桥), a unit, a category."""
+    demand = new_demand(world["dispatcher"], street_code=CHANGXINDIAN)
+    return {
+        "demand_id": demand.pk,
+        "name": "acknowledge",
+        "unit_id": unit(CHANGXINDIAN).pk,
+        "category_id": ensure_taxonomy().pk,
+    }
+
+
+def _url(path: str, targets: dict) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(targets[m.group(1)]), path).removeprefix("/api/v1")
+
+
+def _call(api: Api, path: str, method: str, targets: dict):
+    url = _url(path, targets)
+    if method == "GET":
+        return api.get(url, REQUIRED_QUERY.get(path, {}))
+    return api.post(url, {"note": "x", "demand_type": "complaint", "title": "t", "content": "c"})
+
+
+@pytest.mark.parametrize(("path", "method"), SCHEMA_ROUTES)
+def test_unauthenticated_is_401(path, method, targets):
+    response = _call(Api(), path, method, targets)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(("path", "method"), [r for r in SCHEMA_ROUTES if "{demand_id}" in r[0]])
+def test_other_streets_demand_is_404(path, method, targets, api_as):
+    assert _call(api_as("lugouqiao"), path, method, targets).status_code == 404
+    assert _call(api_as("changxindian"), path, method, targets).status_code == 200
+
+
+@pytest.mark.parametrize(("path", "method"), SCHEMA_ROUTES)
+def test_leadership_reads_but_never_writes(path, method, targets, api_as):
+    response = _call(api_as("leader"), path, method, targets)
+    assert response.status_code == (200 if method == "GET" else 403), response.content
+
+
+def test_unit_scope(world, api_as):
+    officer = api_as("lugouqiao")
+    assert officer.get(f"/units/{unit(CHANGXINDIAN).pk}").status_code == 404
+    own = officer.get(f"/units/{unit('110106017').pk}").json()
+    assert own["kind"] == "street" and own["child_count"] > 0
+    communities = officer.get("/units", {"parent": own["id"]}).json()
+    assert communities["count"] == own["child_count"]
+    assert officer.get("/units", {"parent": unit(CHANGXINDIAN).pk}).status_code == 404
+    assert api_as("citizen").get("/units").json()["count"] == 0
+
+
+def test_work_calendar(world, api_as):
+    api = api_as("lugouqiao")
+    year = dt.date.today().year
+    days = api.get("/calendar/days", {"start": f"{year}-10-01", "end": f"{year}-10-03"}).json()
+    assert year in days["known_years"]
+    assert [d["is_workday"] for d in days["days"]] == [False, False, False]  # National Day
+    assert all(d["name"] for d in days["days"]) and not any(d["estimated"] for d in days["days"])
+    far = api.get("/calendar/days", {"start": "2999-01-04", "end": "2999-01-04"}).json()["days"][0]
+    assert far["estimated"] and far["is_workday"]  # unknown year: weekends-only, flagged
+    added = api.get("/calendar/add", {"start": f"{year}-09-30T16:00:00+08:00", "hours": 2}).json()
+    assert added["result"].startswith(f"{year}-10-") and not added["estimated"]
+    assert dt.datetime.fromisoformat(added["result"]).weekday() < 5
+    span = api.get(
+        "/calendar/between", {"start": f"{year}-09-30T09:00:00+08:00", "end": f"{year}-09-30T17:00:00+08:00"}
+    ).json()
+    assert span["working_hours"] == 7 and span["working_days"] == 1
+    bad = api.get("/calendar/days", {"start": f"{year}-01-01", "end": f"{year + 2}-01-01"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "end"
