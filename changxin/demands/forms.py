@@ -54,7 +54,9 @@ def grouped_unit_choices(units, *, blank: bool) -> list:
     for unit in units:
         groups.setdefault(unit.kind, []).append((unit.pk, unit.name))
     choices = [("", "---------")] if blank else []
-    return choices + [(labels.get(kind, kind), items) for kind, items in groups.items()]
+    order = [UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY]
+    kinds = sorted(groups, key=lambda kind: order.index(kind) if kind in order else len(order))
+    return choices + [(labels.get(kind, kind), groups[kind]) for kind in kinds]
 
 
 class ActionForm(forms.Form):

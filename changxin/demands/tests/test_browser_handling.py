@@ -165,3 +165,47 @@ def test_quick_dispatch_inline_in_queue(page, live_server, demo_world):
     assert page.url.endswith("/demands/queue/")  # swapped in place, no navigation
     assert Demand.objects.get(pk=demand.pk).state == State.DISPATCHED
     shot(page, "queue-quick-dispatch-done")
+
+
+@pytest.mark.browser
+def test_suggestion_box_and_duplicate_merge_on_phone(phone_page, live_server, demo_world):
+    from changxin.demands.services import create_demand
+
+    street = demo_world["lugouqiao"].unit
+    master, _ = create_demand(
+        {"demand_type": "complaint", "title": "工地夜间施工", "content": "噪音。", "street": street},
+        actor=demo_world["dispatcher"],
+    )
+    demand, _ = create_demand(
+        {
+            "demand_type": "complaint",
+            "title": "工地夜里还在施工",
+            "content": "小瓦窑路口工地夜里施工。",
+            "street": street,
+            "requester_name": "李四",
+            "requester_phone": "13700000000",
+        },
+        actor=demo_world["dispatcher"],
+    )
+    Demand.objects.filter(pk=demand.pk).update(
+        triage={
+            "unit": street.pk,
+            "unit_name": street.name,
+            "confidence": 0.64,
+            "reasons": ["地址“小瓦窑路口”在卢沟桥街道", "类别“施工噪音”由街道主办"],
+            "duplicates": [{"id": master.pk, "number": master.number, "title": master.title, "score": 0.88}],
+        }
+    )
+    login(phone_page, live_server, "dispatcher", next_url=f"/demands/{demand.pk}/")
+    phone_page.goto(f"{live_server.url}/demands/{demand.pk}/")
+    box = phone_page.locator("#triage-suggestion")
+    assert "卢沟桥街道" in box.inner_text() and "64%" in box.inner_text()
+    assert phone_page.locator("#id_dispatch_lead_unit option:checked").inner_text() == "卢沟桥街道"
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"detail page scrolls sideways on a phone ({width}px)"
+    shot(phone_page, "detail-suggestion-phone")
+    box.locator(".merge-duplicate").click()
+    phone_page.wait_for_url(f"{live_server.url}/demands/{demand.pk}/")
+    demand.refresh_from_db()
+    assert demand.state == State.MERGED and demand.master_id == master.pk
+    assert phone_page.locator("#merge-links a", has_text=master.number).is_visible()
