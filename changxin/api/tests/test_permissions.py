@@ -23,6 +23,7 @@ SCHEMA_ROUTES = [
 REQUIRED_QUERY = {
     "/api/v1/calendar/days": {"start": "2026-10-01", "end": "2026-10-08"},
     "/api/v1/calendar/add": {"start": "2026-09-30T10:00:00+08:00", "days": 1},
+    "/api/v1/rankings": {"month": "2026-01"},
     "/api/v1/calendar/between": {"start": "2026-09-30T10:00:00+08:00", "end": "2026-10-09T10:00:00+08:00"},
 }
 
@@ -103,3 +104,25 @@ def test_work_calendar(world, api_as):
     assert span["working_hours"] == 7 and span["working_days"] == 1
     bad = api.get("/calendar/days", {"start": f"{year}-01-01", "end": f"{year + 2}-01-01"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "end"
+
+
+def test_rankings(world, api_as):
+    from django.utils import timezone
+
+    from changxin.demands.services import transition
+
+    op = world["dispatcher"]
+    demand = new_demand(op, street_code="110106017")
+    lgq = world["lugouqiao"]
+    transition(demand, "acknowledge", lgq)
+    transition(demand, "contact", lgq, note="ok")
+    transition(demand, "reply", lgq, note="done")
+    transition(demand, "return_visit", op, resolution="resolved", satisfaction="satisfied")
+    month = timezone.localdate().strftime("%Y-%m")
+    ranking = api_as("leader").get("/rankings", {"month": month, "group": "street"}).json()
+    assert ranking["group"] == "street" and ranking["weights"]["resolution_weight"] == 0.45
+    assert ranking["rows"][0]["unit"]["name"] == "卢沟桥街道" and ranking["rows"][0]["rank"] == 1
+    assert ranking["rows"][0]["rates"]["satisfaction_rate"] == 1.0
+    assert all(row["rank"] is None for row in ranking["rows"][1:])
+    assert api_as("citizen").get("/rankings", {"month": month}).status_code == 403
+    assert api_as("leader").get("/rankings", {"month": "2026-13"}).status_code == 422
