@@ -183,7 +183,7 @@ def main() -> None:
         worker(Path(args.worker), args.batch_size)
         return
 
-    with tempfile.TemporaryDirectory(prefix="changxin-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="changxin-import-bench-") as tmp:
         file = Path(tmp) / "demands.csv"
         started = time.perf_counter()
         generate(file, args.rows)
