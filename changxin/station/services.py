@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -108,51 +109,27 @@ def intake_call(
 # --- the requester's rating, by tracking code ---------------------------------------------------
 
 
-class RatingUnavailable(Exception):
-    """The demand cannot be rated on the web by its tracking-code holder (the centre will call)."""
-
-
-def rating_actor(demand: Demand, user=None):
-    """Who records a return visit for the holder of `demand`'s tracking code.
-
-    The workflow lets REQUESTER record the return visit, and `relations_of` knows a requester only
-    by account (`requester_user`). So: the signed-in requester themselves, else the account the
-    demand was filed from; a demand filed without an account has no actor the workflow accepts
-    (see the report to the lead: a tracking-code-holder actor is needed in demands.services).
-    """
-    if user is not None and getattr(user, "is_authenticated", False) and user.pk == demand.requester_user_id:
-        return user
-    requester = demand.requester_user
-    if requester is not None and requester.is_active:
-        return requester
-    return None
-
-
 def can_rate(demand: Demand, user=None) -> bool:
-    return demand.state == State.REPLIED and rating_actor(demand, user) is not None
+    """The holder of the tracking code may rate the outcome while the demand is REPLIED."""
+    return demand.state == State.REPLIED
 
 
 def rate_by_tracking_code(code: str, *, resolution: str, satisfaction: str, user=None) -> Demand:
     """The holder of a tracking code says whether the matter was resolved and how satisfied they are.
 
-    Works exactly once, and only while the demand is REPLIED (the workflow table decides).
-    Raises LookupError for an unknown code, RatingUnavailable when no actor can be used, and
-    WorkflowError (with .field) for anything the workflow refuses.
+    Works exactly once, and only while the demand is REPLIED (the workflow table decides). The code
+    proves the requester (`requester_code`), with or without an account. Raises LookupError for an
+    unknown code and WorkflowError (with .field) for anything the workflow refuses.
     """
     demand = selectors.find_by_tracking_code(code)
     if demand is None:
         raise LookupError(code)
-    actor = rating_actor(demand, user)
-    if actor is None:
-        raise RatingUnavailable(
-            _(
-                "This demand was filed without an account: the hotline centre will call you for the return visit."
-            )
-        )
+    actor = user if user is not None and getattr(user, "is_authenticated", False) else AnonymousUser()
     return demand_services.transition(
         demand,
         "return_visit",
         actor,
+        requester_code=demand.tracking_code,
         note=_("Rated on the web portal by the holder of the tracking code."),
         resolution=resolution,
         satisfaction=satisfaction,

@@ -136,8 +136,6 @@ def track_status(request, code):
                 rating_form.add_error(
                     exc.field if exc.field in rating_form.fields else None, str(exc.message)
                 )
-            except services.RatingUnavailable as exc:
-                rating_form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Thank you: your rating has been recorded."))
                 return redirect("station:track-status", code=demand.tracking_code)

@@ -64,7 +64,7 @@ def test_requester_rates_by_code_exactly_once(client, demo_world):
     assert demand.state == State.VISITED
     assert (demand.resolution, demand.satisfaction) == (Resolution.RESOLVED, Satisfaction.SATISFIED)
     event = demand.events.get(action="return_visit")
-    assert event.actor == demo_world["citizen"]
+    assert event.actor is None and event.actor_name == "requester"  # proven by the code, not signed in
     after = client.get(url(demand))
     assert 'name="resolution"' not in after.text
     # a second rating is refused and changes nothing
@@ -98,16 +98,17 @@ def test_rating_needs_both_answers(client, demo_world):
     assert demand.state == State.REPLIED
 
 
-def test_demand_without_account_cannot_be_rated_on_the_web_yet(client, demo_world):
-    """relations_of() knows a requester only by account: see the request to the lead."""
+def test_demand_without_account_is_rated_by_the_tracking_code_holder(client, demo_world):
     demand = replied(demo_world, by_citizen=False)
     page = client.get(url(demand))
-    assert not page.context["can_rate"]
-    assert 'name="resolution"' not in page.text
-    with pytest.raises(services.RatingUnavailable):
-        services.rate_by_tracking_code(demand.tracking_code, **RATING)
+    assert page.context["can_rate"] and 'name="resolution"' in page.text
+    services.rate_by_tracking_code(demand.tracking_code, **RATING)
     demand.refresh_from_db()
-    assert demand.state == State.REPLIED
+    assert demand.state == State.VISITED
+    event = demand.events.get(action="return_visit")
+    assert event.actor is None and event.actor_name == "requester" and not event.automatic
+    with pytest.raises(WorkflowError):  # exactly once
+        services.rate_by_tracking_code(demand.tracking_code, **RATING)
 
 
 def test_answered_at_intake_consultation_shows_the_centre(client, demo_world):
