@@ -181,3 +181,15 @@ CHANGXIN_RANKING_DEFAULTS = {
 }
 CHANGXIN_ATTACHMENT_MAX_BYTES = int(os.environ.get("CHANGXIN_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 CHANGXIN_AUTO_DISPATCH_CONFIDENCE = float(os.environ.get("CHANGXIN_AUTO_DISPATCH_CONFIDENCE", "0.9"))
+# Automatic dispatch of confident triage suggestions (off by default: a dispatcher confirms).
+CHANGXIN_AUTO_DISPATCH = env_bool("CHANGXIN_AUTO_DISPATCH", False)
+CHANGXIN_DUPLICATE_WINDOW_DAYS = int(os.environ.get("CHANGXIN_DUPLICATE_WINDOW_DAYS", "7"))
+CHANGXIN_DUPLICATE_THRESHOLD = float(os.environ.get("CHANGXIN_DUPLICATE_THRESHOLD", "0.5"))
+
+# --- Public portal abuse limits (django-ratelimit; needs REDIS_URL to hold across processes) ----
+CHANGXIN_STATION_SUBMIT_RATE = os.environ.get("CHANGXIN_STATION_SUBMIT_RATE", "10/h")
+CHANGXIN_STATION_TRACK_RATE = os.environ.get("CHANGXIN_STATION_TRACK_RATE", "60/h")
+# Behind a load balancer set RATELIMIT_IP_META_KEY (e.g. HTTP_X_FORWARDED_FOR handling) so that
+# visitors are not all counted as the balancer's address.
+if os.environ.get("RATELIMIT_IP_META_KEY"):
+    RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]

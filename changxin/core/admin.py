@@ -57,6 +57,8 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         readonly = tuple(super().get_readonly_fields(request, obj))
         if obj is not None and not self._sees_personal_data(request):
             readonly += tuple(self.PERSONAL_FIELDS.values())
+        if not request.user.is_superuser:
+            readonly += ("is_superuser",)  # only a superuser makes superusers
         return readonly
 
     @admin.display(description=_("phone"))
