@@ -58,6 +58,7 @@ def home(request):
     last90 = Period.days(today - dt.timedelta(days=89), today + dt.timedelta(days=1))
     daily = dashboard.daily_volume(user, 90, today)
     ranked = ranking.ranked
+    streets = dashboard.by_street(user, last90)[:30]
     charts = {
         "ranking": {
             "units": [row.unit.short_name or row.unit.name for row in ranked],
@@ -66,10 +67,7 @@ def home(request):
         },
         "daily": {"days": [d.isoformat() for d, _n in daily], "counts": [n for _d, n in daily]},
         "categories": [{"name": name, "value": n} for name, n in dashboard.by_top_category(user, last90)],
-        "streets": {
-            "names": [name for name, _n in dashboard.by_street(user, last90)][:30],
-            "counts": [n for _name, n in dashboard.by_street(user, last90)][:30],
-        },
+        "streets": {"names": [name for name, _n in streets], "counts": [n for _name, n in streets]},
         "overdue": [
             {"unit": name, "contact": c, "finish": f} for name, c, f in dashboard.overdue_by_unit(user)
         ],
