@@ -24,6 +24,20 @@ from changxin.wsgi import application
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Calls go through the real WSGI handler, whose request signals would close the test's database
+    connection (fatal inside the test transaction on PostgreSQL). Django's test Client does the same."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def fuzz_key(world):
     """A centre operator key (the widest write rights) and a few demands to read and act on."""
