@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # serves the interactive API docs' assets locally (no CDN)
     "changxin.core",
     "changxin.demands",
     "changxin.station",

@@ -152,15 +152,34 @@ class WorkCalendar:
 _snapshot: tuple[object, WorkCalendar] | None = None
 
 
+def _fingerprint() -> tuple:
+    """A cheap summary of the calendar tables (one query): any add, delete or edit changes it."""
+    from django.db.models import Count, Max
+
+    from changxin.core.models import CalendarDay, CalendarYear
+
+    years = CalendarYear.objects.aggregate(n=Count("year"), changed=Max("updated_at"))
+    days = CalendarDay.objects.aggregate(n=Count("id"), last=Max("id"), workdays=Count("id", filter=models_q()))
+    return (years["n"], years["changed"], days["n"], days["last"], days["workdays"])
+
+
+def models_q():
+    from django.db.models import Q
+
+    return Q(is_workday=True)
+
+
 def get_calendar() -> WorkCalendar:
-    """The current calendar; rebuilt in every process after an admin changes it (shared cache version)."""
+    """The current calendar, kept per process and rebuilt when the tables change.
+
+    The check is one aggregate query (the tables' fingerprint) instead of reloading every row, so
+    deadline arithmetic inside every transition stays cheap; it also stays correct inside test
+    transactions and right after an admin edit in another process.
+    """
     global _snapshot
-    version = cache.get(CACHE_VERSION_KEY, 0)
-    if _snapshot is None or _snapshot[0] != version or transaction.get_connection().in_atomic_block:
-        calendar = WorkCalendar.from_database()
-        if transaction.get_connection().in_atomic_block:
-            return calendar
-        _snapshot = (version, calendar)
+    key = (cache.get(CACHE_VERSION_KEY, 0), _fingerprint())
+    if _snapshot is None or _snapshot[0] != key:
+        _snapshot = (key, WorkCalendar.from_database())
     return _snapshot[1]
 
 
