@@ -75,7 +75,10 @@ class DemandFormBase(forms.ModelForm):
         if not self.is_bound:
             self.initial.setdefault("token", uuid.uuid4())
         self.fields["street"].queryset = selectors.streets()
-        self.fields["street"].required = True
+        # Many people do not know which 街道 their address belongs to: the street is optional when
+        # the address says where it is (triage then locates it for the dispatcher).
+        self.fields["street"].required = False
+        self.fields["street"].help_text = _("Not sure? Leave it empty and give the address.")
         self.fields["street"].widget.attrs.update(
             {
                 "hx-get": reverse("station:community-options"),
@@ -119,6 +122,14 @@ class DemandFormBase(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if (
+            not cleaned.get("street")
+            and not (cleaned.get("address") or "").strip()
+            and "street" not in self.errors
+        ):
+            self.add_error(
+                "street", _("Choose the street/town, or give the address so we can find the place.")
+            )
         for name, message in services.contact_errors(
             cleaned.get("anonymous", False),
             cleaned.get("requester_name", ""),

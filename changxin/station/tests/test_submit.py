@@ -88,7 +88,7 @@ def test_submitted_page_without_a_submission_goes_home(client, db):
         ({"requester_phone": "1391234567"}, "requester_phone"),
         ({"requester_phone": ""}, "requester_phone"),
         ({"requester_name": ""}, "requester_name"),
-        ({"street": None}, "street"),
+        ({"street": None, "address": ""}, "street"),
         ({"street": "999999"}, "street"),
     ],
 )
@@ -238,3 +238,10 @@ def test_submissions_are_rate_limited_per_ip(client, place):
 def test_submission_is_audited(client, place):
     client.post(URL, payload(place))
     assert AuditEntry.objects.filter(action="create", actor=None).count() == 1
+
+
+def test_street_may_be_left_to_triage_when_the_address_says_where(client, place):
+    response = client.post(URL, payload(place, street=None, community=None, address="小瓦窑西里北侧工地"))
+    assert response.status_code == 302, errors_of(response)
+    demand = Demand.objects.get()
+    assert demand.street is None and demand.address == "小瓦窑西里北侧工地"
