@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .features import normalize_text
 from .methods import DEFAULT_METHOD, LinearTextModel
 from .metrics import classification_report
 
@@ -96,25 +97,42 @@ class ModelInfo:
 
 
 def demand_text(title: str | None, content: str | None) -> str:
-    """The text the model reads for a demand: title and content."""
-    return f"{title or ''}\n{content or ''}"
+    """The model input for a demand: the title on the first line, then the content.
+
+    Line breaks inside the title are replaced by spaces, so the first line is always the title.
+    """
+    title = " ".join((title or "").splitlines())
+    return f"{title}\n{content or ''}"
 
 
 def row_text(row: Mapping[str, str]) -> str:
-    """The text of a labelled row.
+    """The model input of a labelled row: ``title + "\\n" + content``.
 
-    A row whose ``content`` is empty may carry ``segmented`` (title + body cut by jieba into
-    space-separated words, stop words removed, as in the public training data): it stands in for the
-    missing body with its spaces removed.  It already contains the title, so the title is not added
-    twice.  The vectoriser drops whitespace anyway, so at inference a demand's ``title + content``
-    meets the same normalisation.
+    A row whose ``content`` is empty may carry ``segmented`` (title and body cut by jieba into
+    space-separated words, stop words removed, as in the public training data).  Its leading words
+    that spell the title are dropped and the rest, spaces removed, stands in for the body.  (The
+    vectoriser drops whitespace anyway, so at inference a demand's title and content meet the same
+    normalisation; only the missing stop words differ.)
     """
     title, content = row.get("title") or "", row.get("content") or ""
     if not content.strip():
         segmented = (row.get("segmented") or "").split()
         if segmented:
-            return "".join(segmented)
+            content = "".join(segmented[_title_prefix(title, segmented) :])
     return demand_text(title, content)
+
+
+def _title_prefix(title: str, words: Sequence[str]) -> int:
+    """How many leading words occur in the title, in order (the title part of a segmented text)."""
+    title = normalize_text(title)
+    position = 0
+    for count, word in enumerate(words):
+        word = normalize_text(word)
+        found = title.find(word, position) if word else -1
+        if found < 0:
+            return count
+        position = found + len(word)
+    return len(words)
 
 
 def _data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
@@ -223,7 +241,11 @@ def clear_cache() -> None:
 
 
 def classify_texts(texts: Sequence[str], *, batch_size: int = 2000) -> list[tuple[str, float]]:
-    """(category, calibrated confidence) per text, in order.  Raises NoModelError without a model."""
+    """(category, calibrated confidence) per text, in order.  Raises NoModelError without a model.
+
+    A text is ``demand_text(title, content)``: the first line is read as the title (which the model
+    weighs separately); a text without a line break is read as content without a title.
+    """
     _, model = load_model()
     results: list[tuple[str, float]] = []
     for start in range(0, len(texts), batch_size):
