@@ -405,6 +405,7 @@ class DemandEvent(models.Model):
         verbose_name = _("demand event")
         verbose_name_plural = _("demand events")
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["action", "at"], name="demandevent_action_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.demand_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
