@@ -38,7 +38,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 messages: $(VENV)/.installed
-	$(BIN)/changxin compilemessages -v 0 --ignore .venv --ignore node_modules
+	DEBUG=1 $(BIN)/changxin compilemessages -v 0 --ignore .venv --ignore node_modules
 
 demo: setup
 	DEBUG=$${DEBUG:-1} $(BIN)/changxin migrate --noinput -v 0
@@ -59,7 +59,7 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 
 check-migrations: $(VENV)/.installed
-	$(BIN)/changxin makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/changxin makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) node_modules var
