@@ -7,7 +7,9 @@ A model declares how its rows relate to units and owners with an inner `Scope` c
 
     class Demand(models.Model):
         class Scope:
-            unit_fields = ("lead_unit", "tasks__unit")   # paths to OrgUnit FKs ("" = the row itself)
+            unit_fields = ("lead_unit", ("tasks__unit", {"tasks__state__in": [...]}))
+                                   # paths to OrgUnit FKs ("" = the row itself), optionally with
+                                   # conditions on the same related row
             owner_fields = ("requester_user",)           # paths to User FKs
             district_roles = None                        # optional: roles that see every row
 
@@ -59,9 +61,11 @@ def scope_filter(model, user: User) -> Q | None:
     q = Q(pk__in=[])
     if user.role in UNIT_ROLES and user.unit_id:
         prefix = user.unit.path
-        for field in getattr(scope, "unit_fields", ()):
+        for entry in getattr(scope, "unit_fields", ()):
+            field, conditions = entry if isinstance(entry, tuple) else (entry, {})
             lookup = f"{field}__path__startswith" if field else "path__startswith"
-            q |= Q(**{lookup: prefix})
+            # extra conditions sit in the same Q, so they hold for the same related row
+            q |= Q(**{lookup: prefix, **conditions})
     if user.role in PUBLIC_ROLES or user.role in UNIT_ROLES:
         for field in getattr(scope, "owner_fields", ()):
             q |= Q(**{field: user.pk})
@@ -73,9 +77,8 @@ def restrict(queryset: models.QuerySet, user: User) -> models.QuerySet:
     if q is None:
         return queryset
     scope = _scope_of(queryset.model)
-    multi_valued = any(
-        "__" in f for f in getattr(scope, "unit_fields", ()) + getattr(scope, "owner_fields", ())
-    )
+    fields = [e[0] if isinstance(e, tuple) else e for e in getattr(scope, "unit_fields", ())]
+    multi_valued = any("__" in f for f in fields + list(getattr(scope, "owner_fields", ())))
     if multi_valued:
         # Joins through to-many relations would duplicate rows; filter by a subquery instead.
         return queryset.filter(pk__in=queryset.model._base_manager.filter(q).values("pk"))

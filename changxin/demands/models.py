@@ -158,6 +158,11 @@ def new_tracking_code() -> str:
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
 
 
+# A unit sees a demand through a task it holds or held and finished; a task withdrawn from it
+# (re-dispatch after an upheld dispute, merge) no longer shows it the requester's data.
+LIVE_TASK_STATES = ["pending", "acknowledged", "done"]
+
+
 class DemandQuerySet(ScopedQuerySet):
     def open(self):
         return self.filter(state__in=OPEN_STATES)
@@ -290,7 +295,7 @@ class Demand(models.Model):
     objects = DemandQuerySet.as_manager()
 
     class Scope:
-        unit_fields = ("lead_unit", "tasks__unit")
+        unit_fields = ("lead_unit", ("tasks__unit", {"tasks__state__in": LIVE_TASK_STATES}))
         owner_fields = ("requester_user",)
 
     class Meta:
@@ -398,7 +403,10 @@ class DemandEvent(models.Model):
     automatic = models.BooleanField(_("automatic"), default=False)
 
     class Scope:
-        unit_fields = ("demand__lead_unit", "demand__tasks__unit")
+        unit_fields = (
+            "demand__lead_unit",
+            ("demand__tasks__unit", {"demand__tasks__state__in": LIVE_TASK_STATES}),
+        )
         owner_fields = ("demand__requester_user",)
 
     class Meta:
@@ -426,7 +434,10 @@ class DemandAttachment(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Scope:
-        unit_fields = ("demand__lead_unit", "demand__tasks__unit")
+        unit_fields = (
+            "demand__lead_unit",
+            ("demand__tasks__unit", {"demand__tasks__state__in": LIVE_TASK_STATES}),
+        )
         owner_fields = ("demand__requester_user",)
 
     class Meta:

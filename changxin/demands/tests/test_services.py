@@ -16,6 +16,7 @@ from changxin.demands.models import (
     TaskRole,
     TaskState,
 )
+from changxin.demands.selectors import demands_visible_to
 from changxin.demands.services import create_demand, escalate_overdue, transition
 from changxin.demands.tests.factories import local, new_demand
 from changxin.demands.workflow import WorkflowError
@@ -184,6 +185,9 @@ def test_dispute_within_window_then_redispatch_restarts_the_clock(world):
     assert d.dispatched_at == later and d.contact_due == local(2026, 11, 24, 12, 0)
     assert d.events.get(action="redispatch").data["dispute_upheld_for"] == world.lugouqiao.pk
     assert d.tasks.get(unit=world.lugouqiao).state == TaskState.WITHDRAWN
+    # the unit whose dispute was upheld no longer sees the demand; the new lead unit does
+    assert not demands_visible_to(world.officer_lgq).filter(pk=d.pk).exists()
+    assert demands_visible_to(world.officer_dept).filter(pk=d.pk).count() == 1
     transition(d, "acknowledge", world.officer_dept)
 
 

@@ -321,9 +321,8 @@ def test_dispute_needs_reason_then_centre_redispatches(world, as_user):
     assert response.status_code == 302
     demand = fresh(demand)
     assert demand.state == State.DISPATCHED and demand.lead_unit == world.changxindian
-    # the former lead unit keeps read access to the history (its task is withdrawn) but can no longer act
-    html = as_user(world.officer_lgq).get(detail_url(demand)).content.decode()
-    assert "Nothing for you to do on this demand now." in html
+    # the former lead unit's task is withdrawn: the demand (and its requester's data) is out of its scope
+    assert as_user(world.officer_lgq).get(detail_url(demand)).status_code == 404
 
 
 def test_centre_rejects_dispute(world, as_user):
