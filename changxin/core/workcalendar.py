@@ -154,19 +154,15 @@ _snapshot: tuple[object, WorkCalendar] | None = None
 
 def _fingerprint() -> tuple:
     """A cheap summary of the calendar tables (one query): any add, delete or edit changes it."""
-    from django.db.models import Count, Max
+    from django.db.models import Count, Max, Q
 
     from changxin.core.models import CalendarDay, CalendarYear
 
     years = CalendarYear.objects.aggregate(n=Count("year"), changed=Max("updated_at"))
-    days = CalendarDay.objects.aggregate(n=Count("id"), last=Max("id"), workdays=Count("id", filter=models_q()))
+    days = CalendarDay.objects.aggregate(
+        n=Count("id"), last=Max("id"), workdays=Count("id", filter=Q(is_workday=True))
+    )
     return (years["n"], years["changed"], days["n"], days["last"], days["workdays"])
-
-
-def models_q():
-    from django.db.models import Q
-
-    return Q(is_workday=True)
 
 
 def get_calendar() -> WorkCalendar:
