@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from .features import CharNgramTfidf, normalize_text
+from .features import CharNgramTfidf, Entries, normalize_text
 
 DEFAULT_METHOD = "nbsvm-char-title"
 MAX_CHARS = 1000  # of title+content: longer messages rarely change category, and it caps the cost
@@ -199,6 +199,15 @@ METHODS: dict[str, Method] = {
 }
 
 
+def _entries(vectorizer, texts: Sequence[str]) -> Entries:
+    if hasattr(vectorizer, "transform_entries"):
+        return vectorizer.transform_entries(texts)
+    matrix = vectorizer.transform(texts).tocsr()
+    matrix.sort_indices()
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    return Entries(rows, matrix.indices.astype(np.int64), matrix.data, matrix.shape)
+
+
 def split_title(text: str) -> tuple[str, str]:
     """(title, content) of a model input: the title is the first line (see ``demand_text``); a
     text without a line break is all content."""
@@ -259,8 +268,8 @@ class LinearTextModel:
         self.description = description
         self.classes = list(classes)
         self.blocks = blocks  # [(field, vectoriser, weight)]
-        self.coef = np.asarray(coef, dtype=np.float32)
-        self.intercept = np.asarray(intercept, dtype=np.float32)
+        self.coef = np.ascontiguousarray(coef, dtype=np.float64)  # float32 would be upcast per call
+        self.intercept = np.asarray(intercept, dtype=np.float64)
         self.temperature = float(temperature)
 
     @property
@@ -286,8 +295,18 @@ class LinearTextModel:
         return self._features(self.blocks, texts)
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
-        X = self.features(texts)
-        return np.asarray(X @ self.coef, dtype=np.float64) + self.intercept
+        """Scores (texts × classes), computed from the feature triples without a SciPy matrix:
+        Σ value × coef[column] per text, summed over sorted rows with ``np.add.reduceat``."""
+        scores = np.tile(self.intercept, (len(texts), 1))
+        offset = 0
+        for field, vectorizer, weight in self.blocks:
+            entries = _entries(vectorizer, _field(texts, field))
+            if len(entries.rows):
+                contributions = self.coef[entries.cols + offset] * (entries.values * weight)[:, None]
+                starts = np.flatnonzero(np.diff(entries.rows, prepend=-1))
+                scores[entries.rows[starts]] += np.add.reduceat(contributions, starts, axis=0)
+            offset += entries.shape[1]
+        return scores
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return softmax(self.decision_function(texts), self.temperature)

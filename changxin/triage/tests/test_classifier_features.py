@@ -126,6 +126,11 @@ def test_training_and_inference_see_the_same_features(method):
     model = LinearTextModel.fit(texts, [row["label"] for row in rows], method=method, calibration_folds=0)
     fitted = LinearTextModel._features(METHODS[method].blocks(), texts, fit=True)
     assert abs(model.features(texts) - fitted).max() < 1e-12
+    # the scorer that skips the sparse matrix agrees with the matrix product
+    fresh = ["楼道灯坏了一个月", classifier.demand_text("噪音", "工地夜间施工"), "", "\n"]
+    for batch in (texts[:40], fresh):
+        expected = np.asarray(model.features(batch) @ model.coef) + model.intercept
+        assert np.allclose(model.decision_function(batch), expected)
     # the title block reads the title only
     field, title_vectoriser, _ = model.blocks[-1]
     assert field == "title" and title_vectoriser.n_features < model.blocks[0][1].n_features / 3
