@@ -22,6 +22,7 @@ from .features import CharNgramTfidf, Entries, normalize_text
 DEFAULT_METHOD = "nbsvm-char-title"
 MAX_CHARS = 1000  # of title+content: longer messages rarely change category, and it caps the cost
 TITLE_WEIGHT = 0.5
+SMALL_BATCH = 32  # up to this many texts are scored without building a sparse matrix
 
 
 # --- jieba word features (for comparison; see docs/TRIAGE.md for why they are not the default) -----
@@ -295,8 +296,15 @@ class LinearTextModel:
         return self._features(self.blocks, texts)
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
-        """Scores (texts × classes), computed from the feature triples without a SciPy matrix:
-        Σ value × coef[column] per text, summed over sorted rows with ``np.add.reduceat``."""
+        """Scores (texts × classes).
+
+        Small batches (a demand at intake) are scored straight from the feature triples —
+        Σ value × coef[column] per text with ``np.add.reduceat`` — because building SciPy matrices
+        costs more than the arithmetic there; large batches go through one sparse matrix product,
+        which does not materialise an entries × classes array.
+        """
+        if len(texts) > SMALL_BATCH:
+            return np.asarray(self.features(texts) @ self.coef) + self.intercept
         scores = np.tile(self.intercept, (len(texts), 1))
         offset = 0
         for field, vectorizer, weight in self.blocks:

@@ -79,8 +79,9 @@ class Command(BaseCommand):
         self.stdout.write(f"stored in:     {info.path}")
         self.stdout.write(f"method:        {info.method}")
         self.stdout.write(f"classes:       {', '.join(info.classes)}")
-        self.stdout.write(f"training time: {info.train_seconds:.1f} s (including the held-out check)")
         metrics = info.metrics
+        extra = " (including the held-out check)" if metrics else ""
+        self.stdout.write(f"training time: {info.train_seconds:.1f} s{extra}")
         if metrics:
             split = metrics["split"]
             self.stdout.write(
