@@ -44,3 +44,8 @@ class TriageConfig(AppConfig):
         rules = seed_demo_rules()
         if stdout is not None:
             stdout.write(f"triage: {aliases} place aliases, {rules} routing rules created\n")
+        # The demo classifier learns from 175 messages the project team wrote (data/README.md);
+        # an existing model (e.g. one trained on real data) is left alone.
+        from changxin.triage.classifier import ensure_demo_model
+
+        ensure_demo_model(stdout)

@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -174,29 +176,35 @@ def model_info(version: str | None = None, directory: Path | None = None) -> Mod
     return ModelInfo.from_meta(path, meta)
 
 
-def _new_version(directory: Path, data_hash: str) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    version = f"{stamp}-{data_hash[:8]}"
-    suffix = 1
-    while (directory / version).exists():
-        suffix += 1
-        version = f"{stamp}-{data_hash[:8]}-{suffix}"
-    return version
-
-
 def _save(model: LinearTextModel, meta: dict, directory: Path, make_current: bool) -> ModelInfo:
+    """Write ``<version>/model.joblib`` and ``meta.json`` into a staging folder, rename it into place
+    (atomic; a name taken meanwhile by another process gets a suffix), then swap ``current``."""
     import joblib
 
     directory.mkdir(parents=True, exist_ok=True)
-    version = _new_version(directory, meta["data_hash"])
-    meta = {"format": MODEL_FORMAT, "version": version, **meta}
-    staging = directory / f".{version}.tmp"
-    staging.mkdir()
-    joblib.dump(model, staging / MODEL_FILE, compress=3)
-    (staging / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    staging.rename(directory / version)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
+    try:
+        joblib.dump(model, staging / MODEL_FILE, compress=3)
+        base = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{meta['data_hash'][:8]}"
+        for attempt in range(1, 1000):
+            version = base if attempt == 1 else f"{base}-{attempt}"
+            if (directory / version).exists():
+                continue
+            meta = {"format": MODEL_FORMAT, **meta, "version": version}
+            text = json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
+            (staging / META_FILE).write_text(text, encoding="utf-8")
+            try:
+                staging.rename(directory / version)
+            except OSError:  # created by another process between the check and the rename
+                continue
+            break
+        else:
+            raise RuntimeError(f"could not find a free version name in {directory}")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if make_current:
-        pointer = directory / f".{CURRENT_FILE}.tmp"
+        pointer = directory / f".{CURRENT_FILE}-{os.getpid()}.tmp"
         pointer.write_text(version + "\n", encoding="utf-8")
         os.replace(pointer, directory / CURRENT_FILE)
     return ModelInfo.from_meta(directory / version, meta)
