@@ -245,14 +245,29 @@ def build() -> Gazetteer:
     return Gazetteer(list(units), list(aliases))
 
 
+def _fingerprint() -> tuple:
+    """One cheap query's worth of summary: units or aliases added or removed (also by bulk loads,
+    which send no signals, and in other processes) change it."""
+    from django.db.models import Count, Max
+
+    from changxin.triage.models import PlaceAlias
+
+    units = OrgUnit.objects.aggregate(n=Count("id"), last=Max("id"))
+    aliases = PlaceAlias.objects.aggregate(n=Count("id"), last=Max("id"))
+    return (units["n"], units["last"], aliases["n"], aliases["last"])
+
+
 def get_gazetteer() -> Gazetteer:
-    """The cached gazetteer. Saving an OrgUnit or a PlaceAlias clears it in this process (signals in
-    apps.py); other processes pick the change up within CACHE_SECONDS."""
+    """The cached gazetteer, rebuilt when the units or aliases change: saving an OrgUnit or a
+    PlaceAlias clears it in this process (signals in apps.py); additions and removals anywhere change
+    the fingerprint; edits in other processes are picked up within CACHE_SECONDS."""
+    key = _fingerprint()
     with _lock:
         gazetteer = _cache["gazetteer"]
-        if gazetteer is None or time.monotonic() - _cache["built"] > CACHE_SECONDS:
+        stale = time.monotonic() - _cache["built"] > CACHE_SECONDS or _cache.get("key") != key
+        if gazetteer is None or stale:
             gazetteer = build()
-            _cache["gazetteer"], _cache["built"] = gazetteer, time.monotonic()
+            _cache["gazetteer"], _cache["built"], _cache["key"] = gazetteer, time.monotonic(), key
         return gazetteer
 
 
