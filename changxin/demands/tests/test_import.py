@@ -147,9 +147,14 @@ def test_csv_happy_path(world, tmp_path):
     assert done.contacted_at <= done.contact_due  # deadlines are computed from the dispatch time
     assert done.finish_due > done.contact_due
     assert done.closed_at == done.visited_at == done.replied_at
-    event = DemandEvent.objects.get(demand=done)
-    assert (event.action, event.to_state, event.at) == ("import", State.ARCHIVED, done.received_at)
-    assert event.data["line"] == 2
+    events = list(DemandEvent.objects.filter(demand=done))
+    assert [e.action for e in events] == [
+        "receive", "dispatch", "acknowledge", "contact", "reply", "return_visit", "archive",
+    ]  # fmt: skip
+    receive = events[0]
+    assert (receive.to_state, receive.at, receive.actor_name) == (State.RECEIVED, done.received_at, "import")
+    assert receive.data["imported"] and receive.data["line"] == 2 and receive.data["file"] == "ok.csv"
+    assert events[-1].to_state == State.ARCHIVED and events[-1].at == done.closed_at
     assert DemandTask.objects.get(demand=done).state == TaskState.DONE
 
     consult = Demand.objects.get(number="HX2024030200002")
@@ -288,7 +293,7 @@ def test_keep_good_writes_good_rows_and_reports_bad(world, tmp_path):
     assert "line 5: 街乡镇: unknown street/town “火星街道”" in err
     assert "4 rows checked: 2 good, 2 bad; 2 demands written." in out
     assert set(Demand.objects.values_list("number", flat=True)) == {"G1", "G3"}
-    assert DemandEvent.objects.filter(action="import").count() == 2
+    assert DemandEvent.objects.filter(action="receive", data__imported=True).count() == 2
 
 
 def test_keep_good_with_every_row_bad_exits_non_zero(world, tmp_path):
