@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from changxin.triage import classifier, csvio
 from changxin.triage.methods import DEFAULT_METHOD, METHODS
+
+BATCH_ROWS = 5000  # rows read, classified and written at a time: memory stays flat for any file size
 
 
 class Command(BaseCommand):
@@ -29,8 +32,16 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{train,classify,evaluate,info}")
 
         train = sub.add_parser("train", help="train a new model and make it current")
+        train.add_argument("--data", type=Path, help="CSV with id,title,content,label[,segmented]")
         train.add_argument(
-            "--data", required=True, type=Path, help="CSV with id,title,content,label[,segmented]"
+            "--from-demands",
+            action="store_true",
+            help="also (or only) train on the platform's own closed demands with a category",
+        )
+        train.add_argument(
+            "--since",
+            type=date.fromisoformat,
+            help="with --from-demands: only demands received since YYYY-MM-DD",
         )
         train.add_argument(
             "--method", default=DEFAULT_METHOD, choices=sorted(METHODS), help="default: %(default)s"
@@ -65,9 +76,22 @@ class Command(BaseCommand):
     # --- subcommands ---------------------------------------------------------------------------
 
     def do_train(self, options):
-        rows = csvio.read_rows(options["data"], ("id", "title", "content", "label"))
+        if not options["data"] and not options["from_demands"]:
+            raise CommandError("give --data FILE, --from-demands, or both")
+        rows, sources = [], []
+        if options["data"]:
+            rows += csvio.read_rows(options["data"], ("id", "title", "content", "label"))
+            sources.append(str(options["data"]))
+        if options["from_demands"]:
+            from changxin.triage.history import rows_from_closed_demands
+
+            history = list(rows_from_closed_demands(options["since"]))
+            self.stdout.write(f"{len(history)} closed demands with a category from the platform")
+            rows += history
+            sources.append("closed demands" + (f" since {options['since']}" if options["since"] else ""))
         if not rows:
-            raise CommandError(f"{options['data']}: no data rows")
+            raise CommandError(f"{' + '.join(sources)}: no data rows")
+        options["data"] = " + ".join(sources)
         holdout = options["holdout"]
         if not 0 <= holdout < 1:
             raise CommandError("--holdout must be at least 0 and below 1")
@@ -95,13 +119,16 @@ class Command(BaseCommand):
 
     def do_classify(self, options):
         started = time.perf_counter()
-        rows = csvio.read_rows(options["input"], ("id", "title", "content"))
-        texts = [classifier.demand_text(row["title"], row["content"]) for row in rows]
-        predictions = classifier.classify_texts(texts) if texts else []
-        count = csvio.write_predictions(options["output"], (row["id"] for row in rows), predictions)
-        version = classifier.current_version()
+        version, _ = classifier.load_model()  # fail before writing anything; one version for all rows
+        with (
+            csvio.csv_rows(options["input"], ("id", "title", "content")) as rows,
+            csvio.PredictionWriter(options["output"]) as writer,
+        ):
+            for batch in csvio.batched(rows, BATCH_ROWS):
+                texts = [classifier.demand_text(row["title"], row["content"]) for row in batch]
+                writer.write((row["id"] for row in batch), classifier.classify_texts(texts, version=version))
         self.stderr.write(
-            f"classified {count} rows with model {version} in {time.perf_counter() - started:.2f} s "
+            f"classified {writer.count} rows with model {version} in {time.perf_counter() - started:.2f} s "
             f"→ {options['output']}"
         )
 
