@@ -248,13 +248,16 @@ def clear_cache() -> None:
 # --- inference ---------------------------------------------------------------------------------
 
 
-def classify_texts(texts: Sequence[str], *, batch_size: int = 2000) -> list[tuple[str, float]]:
+def classify_texts(
+    texts: Sequence[str], *, version: str | None = None, batch_size: int = 2000
+) -> list[tuple[str, float]]:
     """(category, calibrated confidence) per text, in order.  Raises NoModelError without a model.
 
     A text is ``demand_text(title, content)``: the first line is read as the title (which the model
     weighs separately); a text without a line break is read as content without a title.
+    ``version`` pins a stored model (default: the current one).
     """
-    _, model = load_model()
+    _, model = load_model(version)
     results: list[tuple[str, float]] = []
     for start in range(0, len(texts), batch_size):
         proba = model.predict_proba(texts[start : start + batch_size])

@@ -121,6 +121,16 @@ def test_classify_names_a_missing_column(model_dir, tmp_path):
     assert not (tmp_path / "out.csv").exists()
 
 
+def test_failures_leave_no_output_behind(model_dir, tmp_path):
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes("id,title,content\n1,标题,内容\n".encode() + b"2,\xff\n")
+    with pytest.raises(CommandError, match="not UTF-8"):
+        run("classify", "--input", broken, "--output", tmp_path / "out.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.csv"]
+    with pytest.raises(CommandError, match="cannot write"):
+        run("classify", "--input", DEMO, "--output", tmp_path / "missing-dir" / "out.csv")
+
+
 def test_classify_header_only_gives_header_only(model_dir, tmp_path):
     source = write_csv(tmp_path / "in.csv", ["id", "title", "content"], [])
     run("classify", "--input", source, "--output", tmp_path / "out.csv")

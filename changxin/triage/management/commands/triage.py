@@ -119,14 +119,13 @@ class Command(BaseCommand):
 
     def do_classify(self, options):
         started = time.perf_counter()
-        version, _ = classifier.load_model()  # fail before writing anything; one version for all rows
-        with (
-            csvio.csv_rows(options["input"], ("id", "title", "content")) as rows,
-            csvio.PredictionWriter(options["output"]) as writer,
-        ):
-            for batch in csvio.batched(rows, BATCH_ROWS):
-                texts = [classifier.demand_text(row["title"], row["content"]) for row in batch]
-                writer.write((row["id"] for row in batch), classifier.classify_texts(texts, version=version))
+        with csvio.csv_rows(options["input"], ("id", "title", "content")) as rows:  # checks the header
+            version, _ = classifier.load_model()  # before writing anything; one version for all rows
+            with csvio.PredictionWriter(options["output"]) as writer:
+                for batch in csvio.batched(rows, BATCH_ROWS):
+                    texts = [classifier.demand_text(row["title"], row["content"]) for row in batch]
+                    predictions = classifier.classify_texts(texts, version=version)
+                    writer.write((row["id"] for row in batch), predictions)
         self.stderr.write(
             f"classified {writer.count} rows with model {version} in {time.perf_counter() - started:.2f} s "
             f"→ {options['output']}"
