@@ -56,6 +56,10 @@ class NoModelError(RuntimeError):
         self.directory = directory
 
 
+class ModelFormatError(RuntimeError):
+    """The stored model was written by an incompatible version of this code."""
+
+
 class TrainingDataError(ValueError):
     """The labelled rows cannot train a model (too few, unknown labels, …)."""
 
@@ -235,6 +239,12 @@ def load_model(version: str | None = None, directory: Path | None = None) -> tup
                 path = directory / version / MODEL_FILE
                 if not path.exists():
                     raise NoModelError(directory)
+                meta = json.loads((path.parent / META_FILE).read_text(encoding="utf-8"))
+                if meta.get("format") != MODEL_FORMAT:
+                    raise ModelFormatError(
+                        f"model {version} has format {meta.get('format')}, this code reads format "
+                        f"{MODEL_FORMAT}: retrain with `changxin triage train`"
+                    )
                 model = joblib.load(path)
                 _loaded[key] = model
     return version, model

@@ -203,6 +203,17 @@ def test_retraining_adds_a_version_and_switches_current(tmp_path, settings):
     assert classifier.classify_demand("标题", "内容").model_version == second.version
 
 
+def test_a_model_of_another_format_is_refused(tmp_path, settings):
+    settings.CHANGXIN_TRIAGE_MODEL_DIR = tmp_path
+    rows = csvio.read_rows(DEMO, ("id", "title", "content", "label"))
+    info = classifier.train(rows[:100], holdout=0)
+    meta = json.loads((info.path / "meta.json").read_text(encoding="utf-8"))
+    (info.path / "meta.json").write_text(json.dumps({**meta, "format": 0}), encoding="utf-8")
+    classifier.clear_cache()
+    with pytest.raises(CommandError, match="retrain"):
+        run("classify", "--input", DEMO, "--output", tmp_path / "out.csv")
+
+
 def test_demo_model_is_trained_once(tmp_path, settings):
     settings.CHANGXIN_TRIAGE_MODEL_DIR = tmp_path
     assert classifier.ensure_demo_model() is not None

@@ -70,7 +70,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             getattr(self, f"do_{options['action']}")(options)
-        except (csvio.CsvInputError, classifier.TrainingDataError, classifier.NoModelError) as exc:
+        except (
+            csvio.CsvInputError,
+            classifier.TrainingDataError,
+            classifier.NoModelError,
+            classifier.ModelFormatError,
+        ) as exc:
             raise CommandError(str(exc)) from None
 
     # --- subcommands ---------------------------------------------------------------------------
