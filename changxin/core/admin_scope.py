@@ -22,9 +22,24 @@ def is_district_admin(user) -> bool:
     return user.is_active and (user.is_superuser or user.role == Role.ADMIN)
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class RolePermissions:
+    """The admin's permission rules by role (instead of Django's per-model permissions), shared by
+    scoped model admins and their inlines."""
+
     unit_staff_can_change = False
 
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        return user.is_active and user.is_staff and (user.is_superuser or user.role not in PUBLIC_ROLES)
+
+    def has_change_permission(self, request, obj=None):
+        user = request.user
+        if is_district_admin(user):
+            return True
+        return self.unit_staff_can_change and self.has_view_permission(request) and not user.is_read_only
+
+
+class ScopedAdmin(RolePermissions, admin.ModelAdmin):
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user)
 
@@ -36,16 +51,6 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        user = request.user
-        return user.is_active and user.is_staff and (user.is_superuser or user.role not in PUBLIC_ROLES)
-
-    def has_change_permission(self, request, obj=None):
-        user = request.user
-        if is_district_admin(user):
-            return True
-        return self.unit_staff_can_change and self.has_view_permission(request) and not user.is_read_only
 
     def has_add_permission(self, request):
         return is_district_admin(request.user)
@@ -91,23 +96,11 @@ class ScopedAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
-class ScopedInline:
+class ScopedInline(RolePermissions):
     """Mixin for inlines of a ScopedAdmin: the same role rules instead of Django's per-model perms.
 
     Without it a district administrator (role, not superuser) would not even see the inline rows.
     """
-
-    unit_staff_can_change = False
-
-    def has_view_permission(self, request, obj=None):
-        user = request.user
-        return user.is_active and user.is_staff and (user.is_superuser or user.role not in PUBLIC_ROLES)
-
-    def has_change_permission(self, request, obj=None):
-        user = request.user
-        if is_district_admin(user):
-            return True
-        return self.unit_staff_can_change and self.has_view_permission(request) and not user.is_read_only
 
     def has_add_permission(self, request, obj=None):
         return self.has_change_permission(request, obj)
