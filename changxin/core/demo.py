@@ -1,6 +1,8 @@
 """Demo setup: Fengtai's real divisions, the official calendar and one login per role.
 
-Apps add their own demo data with an `AppConfig.load_demo(stdout)` hook, called in app order.
+Apps add their own demo data with an `AppConfig.load_demo(stdout)` hook, called in app order; an
+`AppConfig.prepare_demo(stdout)` hook runs before all of them (e.g. triage's models and aliases, so
+the demo demands are triaged at intake).
 """
 
 from __future__ import annotations
@@ -54,8 +56,9 @@ def load_demo(stdout=None) -> list[User]:
     load_divisions()
     seed_from_chinese_calendar()
     users = create_demo_users()
-    for config in apps.get_app_configs():
-        hook = getattr(config, "load_demo", None)
-        if callable(hook):
-            hook(stdout)
+    for name in ("prepare_demo", "load_demo"):
+        for config in apps.get_app_configs():
+            hook = getattr(config, name, None)
+            if callable(hook):
+                hook(stdout)
     return users

@@ -36,7 +36,10 @@ class TriageConfig(AppConfig):
         except Exception:  # noqa: BLE001
             log.exception("triage of demand %s failed", demand_id)
 
-    def load_demo(self, stdout=None) -> None:
+    def prepare_demo(self, stdout=None) -> None:
+        """Before any app's demo data: place aliases, routing rules and a classifier, so the demo
+        demands that follow are triaged at intake like real ones."""
+        from changxin.triage.classifier import ensure_demo_model
         from changxin.triage.gazetteer import seed_aliases
         from changxin.triage.routing import seed_demo_rules
 
@@ -46,6 +49,4 @@ class TriageConfig(AppConfig):
             stdout.write(f"triage: {aliases} place aliases, {rules} routing rules created\n")
         # The demo classifier learns from 175 messages the project team wrote (data/README.md);
         # an existing model (e.g. one trained on real data) is left alone.
-        from changxin.triage.classifier import ensure_demo_model
-
         ensure_demo_model(stdout)
