@@ -95,8 +95,24 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
     return relations
 
 
+# Data preconditions of some transitions, beyond the state table (the handlers enforce them too;
+# these keep screens and the API from offering an action that would only be refused).
+PRECONDITIONS = {
+    "request_extension": lambda d: d.extension_state == ExtensionState.NONE,
+    "approve_extension": lambda d: d.extension_state == ExtensionState.PENDING,
+    "deny_extension": lambda d: d.extension_state == ExtensionState.PENDING,
+    "exclude_rating": lambda d: d.satisfaction == Satisfaction.DISSATISFIED and not d.rating_excluded,
+    "reopen": lambda d: d.lead_unit_id is not None,
+}
+
+
 def available_actions(user: User | None, demand: Demand) -> list[workflow.Transition]:
-    return workflow.available(demand.state, relations_of(user, demand))
+    """The transitions `user` may apply to `demand` now: allowed by the table and by the data."""
+    return [
+        step
+        for step in workflow.available(demand.state, relations_of(user, demand))
+        if PRECONDITIONS.get(step.name, lambda d: True)(demand)
+    ]
 
 
 # --- intake ----------------------------------------------------------------------------------

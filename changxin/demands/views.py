@@ -170,17 +170,6 @@ def _build_forms(request, demand, tasks, triage, bound: dict) -> list:
                 form = bound.get(key) or form_for(step.name, demand=demand, user=user, task=task)
                 result.append({"form": form, "task": task, "key": key})
             continue
-        if (
-            step.name in ("approve_extension", "deny_extension")
-            and demand.extension_state != ExtensionState.PENDING
-        ):
-            continue
-        if step.name == "request_extension" and demand.extension_state != ExtensionState.NONE:
-            continue
-        if step.name == "exclude_rating" and (
-            demand.satisfaction != Satisfaction.DISSATISFIED or demand.rating_excluded
-        ):
-            continue
         form = bound.get(step.name) or form_for(step.name, demand=demand, user=user, suggested_unit=suggested)
         result.append({"form": form, "task": None, "key": step.name})
     primary = next((f for f in result if f["form"].action in PRIMARY_ACTIONS), None)

@@ -322,3 +322,19 @@ def test_escalation_is_idempotent(world):
     events = DemandEvent.objects.filter(demand=d, action="supervise")
     assert [e.data["kind"] for e in events] == ["contact", "finish"]
     assert all(e.automatic for e in events)
+
+
+def test_actions_offered_respect_the_data_not_only_the_state(world):
+    from changxin.demands.services import available_actions
+
+    d = dispatched(world)
+    transition(d, "acknowledge", world.officer_lgq)
+    names = lambda user: {t.name for t in available_actions(user, d)}  # noqa: E731
+    assert "request_extension" in names(world.officer_lgq)
+    assert not {"approve_extension", "deny_extension"} & names(world.dispatcher)  # nothing requested yet
+    d = transition(d, "request_extension", world.officer_lgq, days=3, note="需协调")
+    assert "request_extension" not in names(world.officer_lgq)  # only once
+    assert {"approve_extension", "deny_extension"} <= names(world.dispatcher)
+    d = replied(world)
+    d = transition(d, "return_visit", world.dispatcher, resolution="resolved", satisfaction="satisfied")
+    assert "exclude_rating" not in names(world.dispatcher)  # only a dissatisfied rating can be excluded
