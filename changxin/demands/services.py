@@ -86,11 +86,7 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
             relations.add(LEAD)
             if demand.lead_unit.is_street_level:
                 relations.add(STREET)
-        if any(
-            t.unit.path.startswith(prefix)
-            for t in demand.tasks.select_related("unit").exclude(role=TaskRole.LEAD)
-            if t.state in (TaskState.PENDING, TaskState.ACKNOWLEDGED)
-        ):
+        if any(is_open_task_of(t, user) for t in demand.tasks.select_related("unit")):
             relations.add(TASK)
     return relations
 
@@ -104,6 +100,16 @@ PRECONDITIONS = {
     "exclude_rating": lambda d: d.satisfaction == Satisfaction.DISSATISFIED and not d.rating_excluded,
     "reopen": lambda d: d.lead_unit_id is not None,
 }
+
+
+def is_open_task_of(task: DemandTask, user: User) -> bool:
+    """A co-unit or called-in task, still open, of a unit in `user`'s subtree: what TASK actors act on."""
+    return (
+        task.role != TaskRole.LEAD
+        and task.state in (TaskState.PENDING, TaskState.ACKNOWLEDGED)
+        and bool(user.unit_id)
+        and task.unit.path.startswith(user.unit.path)
+    )
 
 
 def available_actions(user: User | None, demand: Demand) -> list[workflow.Transition]:
@@ -493,15 +499,8 @@ def _whistle(demand, actor, now, note, *, units=(), due_days=3, **_kwargs):
 
 
 def _my_task(demand, actor, task_id) -> DemandTask:
-    task = (
-        demand.tasks.select_related("unit")
-        .exclude(role=TaskRole.LEAD)
-        .filter(pk=task_id, state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED])
-        .first()
-        if task_id
-        else None
-    )
-    if task is None or not actor.unit_id or not task.unit.path.startswith(actor.unit.path):
+    task = demand.tasks.select_related("unit").filter(pk=task_id).first() if task_id else None
+    if task is None or not is_open_task_of(task, actor):
         raise WorkflowError("invalid", _("Choose one of your unit's open tasks."), field="task")
     return task
 

@@ -144,16 +144,9 @@ def _triage(demand) -> dict | None:
 
 
 def _my_open_tasks(user, tasks) -> list:
-    if not user.unit_id or user.is_read_only:
+    if user.is_read_only:
         return []
-    prefix = user.unit.path
-    return [
-        t
-        for t in tasks
-        if t.role != TaskRole.LEAD
-        and t.state in (TaskState.PENDING, TaskState.ACKNOWLEDGED)
-        and t.unit.path.startswith(prefix)
-    ]
+    return [t for t in tasks if services.is_open_task_of(t, user)]
 
 
 def _build_forms(request, demand, tasks, triage, bound: dict) -> list:
