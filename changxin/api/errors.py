@@ -9,11 +9,10 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from changxin.demands.workflow import WorkflowError
+from changxin.core.errors import CONFLICT, FORBIDDEN, DomainError
 
-# WorkflowError codes that mean "the demand is not in a state for this" → 409 Conflict.
-CONFLICT_CODES = frozenset({"illegal_state", "stale", "already_supervised", "dispute_window_passed"})
-FORBIDDEN_CODES = frozenset({"not_allowed", "read_only"})
+# Every app's services raise the one DomainError; its kind decides the status.
+STATUS_OF_KIND = {FORBIDDEN: 403, CONFLICT: 409}
 
 
 class ApiError(Exception):
@@ -48,12 +47,9 @@ def django_validation_items(exc: DjangoValidationError) -> list[dict]:
     return items
 
 
-def workflow_status(exc: WorkflowError) -> int:
-    if exc.code in FORBIDDEN_CODES:
-        return 403
-    if exc.code in CONFLICT_CODES:
-        return 409
-    return 422
+def domain_status(exc: DomainError) -> int:
+    """403 the actor may not, 409 the object is not in a state for it, 422 bad data."""
+    return STATUS_OF_KIND.get(exc.kind, 422)
 
 
 def _field_of(loc) -> str | None:
@@ -80,11 +76,9 @@ def install(api) -> None:
     def _model_error(request, exc):
         return api.create_response(request, {"errors": django_validation_items(exc)}, status=422)
 
-    @api.exception_handler(WorkflowError)
-    def _workflow_error(request, exc):
-        return api.create_response(
-            request, body(exc.code, exc.message, exc.field), status=workflow_status(exc)
-        )
+    @api.exception_handler(DomainError)
+    def _domain_error(request, exc):
+        return api.create_response(request, body(exc.code, exc.message, exc.field), status=domain_status(exc))
 
     @api.exception_handler(ApiError)
     def _api_error(request, exc):

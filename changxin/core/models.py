@@ -301,3 +301,56 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+
+# --- Published events: what each subscriber has handled ---------------------------------------
+
+
+class EventCursor(models.Model):
+    """A subscriber's place in an event stream: every event with id ≤ `position` has been handled.
+
+    The cursor only moves past ids that were seen at least a grace period ago (`candidate`,
+    `candidate_seen_at`), so an event committed late by a slow transaction is never skipped; events
+    after the cursor are tracked one by one in EventReceipt.
+    """
+
+    subscriber = models.CharField(_("subscriber"), max_length=100, unique=True)
+    stream = models.CharField(_("event stream"), max_length=50)
+    position = models.BigIntegerField(_("handled up to event id"), default=0)
+    candidate = models.BigIntegerField(_("next position"), null=True, blank=True)
+    candidate_seen_at = models.DateTimeField(_("next position seen at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Scope:
+        district_roles = frozenset({"admin"})
+
+    class Meta:
+        verbose_name = _("event subscriber cursor")
+        verbose_name_plural = _("event subscriber cursors")
+        ordering = ["subscriber"]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} @ {self.stream}:{self.position}"
+
+
+class EventReceipt(models.Model):
+    """One event handled by one subscriber, written in the same transaction as the handling: the
+    unique key makes every subscriber idempotent (an event delivered twice is handled once)."""
+
+    subscriber = models.CharField(_("subscriber"), max_length=100)
+    stream = models.CharField(_("event stream"), max_length=50)
+    event_id = models.BigIntegerField(_("event id"))
+    at = models.DateTimeField(_("handled at"), auto_now_add=True)
+
+    class Scope:
+        district_roles = frozenset({"admin"})
+
+    class Meta:
+        verbose_name = _("event receipt")
+        verbose_name_plural = _("event receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "stream", "event_id"], name="event_receipt_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} ← {self.stream}:{self.event_id}"

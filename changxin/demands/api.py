@@ -38,13 +38,13 @@ from changxin.demands.models import (
     State,
     Urgency,
 )
-from changxin.demands.workflow import CENTRE, LEAD, REQUESTER
+from changxin.demands.workflow import ASSIGNEE, CENTRE, LEAD, MACHINE, REQUESTER
 
 router = Router(tags=["demands"])
 
 API_CHANNELS = tuple(c for c in Channel.values if c not in (Channel.OPEN311, Channel.IMPORT))
 PERSONAL_FIELDS = ["requester_name", "requester_phone"]
-NEEDS_PERSONAL_DATA = frozenset({CENTRE, LEAD, REQUESTER})
+NEEDS_PERSONAL_DATA = frozenset({CENTRE, LEAD, ASSIGNEE, REQUESTER})
 TransitionName = Literal.__getitem__(tuple(workflow.TRANSITIONS))
 
 
@@ -205,6 +205,12 @@ class TransitionIn(Schema):
     resolution: choice(Resolution) | None = Field(None, description="return_visit")
     satisfaction: choice(Satisfaction) | None = Field(None, description="return_visit")
     master: Id | None = Field(None, description="merge: id of the master demand")
+    assignee: Id | None = Field(None, description="assign: id of the person (none takes the task back)")
+
+
+class GuardOut(Schema):
+    code: str
+    message: str
 
 
 class TransitionOut(Schema):
@@ -214,6 +220,7 @@ class TransitionOut(Schema):
     target: str | None
     actors: list[str]
     needs_note: bool
+    guards: list[GuardOut] = Field(description="Data preconditions; a refusal answers 409 with this code.")
 
 
 # --- shaping ---------------------------------------------------------------------------------
@@ -316,7 +323,7 @@ def demand_detail(request, demand: Demand) -> dict:
         ],
         available_actions=[
             {"name": t.name, "label": str(t.label), "needs_note": t.needs_note}
-            for t in workflow.available(demand.state, relations)
+            for t in MACHINE.available(demand, relations)
         ],
     )
     return data
@@ -443,6 +450,7 @@ def list_transitions(request):
             "target": t.target,
             "actors": sorted(t.actors),
             "needs_note": t.needs_note,
+            "guards": [{"code": g.code, "message": str(g.message)} for g in t.guards],
         }
         for t in workflow.TRANSITIONS.values()
     ]

@@ -6,6 +6,8 @@ class DemandsConfig(AppConfig):
     name = "changxin.demands"
     label = "demands"
     verbose_name = _("Demands: 接诉即办 engine")
+    # The demand timeline is published to subscribers (core/events.py) after each commit.
+    event_streams = {"demands": "demands.DemandEvent"}
 
     def load_demo(self, stdout=None) -> None:
         """Called by `changxin demo` (core/demo.py): a few hundred demands in every state."""

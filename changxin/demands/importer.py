@@ -37,6 +37,7 @@ from changxin.core import audit
 from changxin.core.models import AuditAction, OrgUnit, UnitKind, phone_validator
 from changxin.core.workcalendar import WorkCalendar
 from changxin.demands import deadlines
+from changxin.demands import events as payloads
 from changxin.demands.models import (
     Category,
     Channel,
@@ -658,7 +659,7 @@ class DemandImporter:
         self._file = ""
         self._imported_at = self.now.isoformat()
         authenticated = getattr(actor, "is_authenticated", False)
-        self._imported_by = {"imported_by": actor.get_username()} if authenticated else {}
+        self._imported_by = actor.get_username() if authenticated else None
 
     # -- entry points --
 
@@ -854,7 +855,7 @@ class DemandImporter:
         events: list[dict] = []
         state = ""
 
-        def step(action: str, at: dt.datetime, to_state: str, note: str = "", **data) -> None:
+        def step(at: dt.datetime, to_state: str, payload: payloads.Payload, note: str = "") -> None:
             nonlocal state
             events.append(
                 {
@@ -863,63 +864,62 @@ class DemandImporter:
                     "actor_id": None,
                     "actor_name": "import",
                     "actor_unit_id": None,
-                    "action": action,
+                    "action": payload.action,
                     "from_state": state,
                     "to_state": to_state,
                     "note": note,
-                    "data": {"imported": True, **data},
+                    "data": payload.data(imported=True),
                     "automatic": False,
                 }
             )
             state = to_state
 
         step(
-            "receive",
             d.received_at,
             State.RECEIVED,
+            payloads.Received(
+                channel=d.channel,
+                file=self._file,
+                line=line,
+                imported_at=self._imported_at,
+                imported_by=self._imported_by,
+            ),
             note=self._file[:200],
-            channel=d.channel,
-            file=self._file,
-            line=line,
-            imported_at=self._imported_at,
-            **self._imported_by,
         )
         if d.dispatched_at:
             step(
-                "dispatch",
                 d.dispatched_at,
                 State.DISPATCHED,
-                lead_unit=d.lead_unit_id,
-                lead_unit_name=self._lookups.by_id[d.lead_unit_id].name,
-                co_units=[],
-                contact_due=d.contact_due.isoformat(),
-                finish_due=d.finish_due.isoformat(),
-                deadline_estimated=d.deadline_estimated,
+                payloads.Dispatched(
+                    lead_unit=d.lead_unit_id,
+                    lead_unit_name=self._lookups.by_id[d.lead_unit_id].name,
+                    co_units=[],
+                    contact_due=d.contact_due.isoformat(),
+                    finish_due=d.finish_due.isoformat(),
+                    deadline_estimated=d.deadline_estimated,
+                ),
             )
         if d.acknowledged_at:  # the contact time, or the dispatch time for an acknowledged state
-            step("acknowledge", d.acknowledged_at, State.ACKNOWLEDGED)
+            step(d.acknowledged_at, State.ACKNOWLEDGED, payloads.Acknowledged())
         if d.contacted_at:
             on_time = d.contact_due is None or d.contacted_at <= d.contact_due
-            step("contact", d.contacted_at, State.CONTACTED, on_time=on_time, unit=d.lead_unit_id)
+            step(d.contacted_at, State.CONTACTED, payloads.Contacted(on_time=on_time, unit=d.lead_unit_id))
             if d.state == State.IN_PROGRESS:
-                step("start", d.contacted_at, State.IN_PROGRESS)
+                step(d.contacted_at, State.IN_PROGRESS, payloads.Started())
         if d.replied_at:
             if d.dispatched_at:
                 on_time = d.finish_due is None or d.replied_at <= d.finish_due
-                step("reply", d.replied_at, State.REPLIED, note=d.reply, on_time=on_time)
+                step(d.replied_at, State.REPLIED, payloads.Replied(on_time=on_time), note=d.reply)
             else:  # answered at intake
-                step("answer", d.replied_at, State.REPLIED, note=d.reply)
+                step(d.replied_at, State.REPLIED, payloads.Answered(), note=d.reply)
         if d.visited_at:
             step(
-                "return_visit",
                 d.visited_at,
                 State.VISITED,
-                resolution=d.resolution,
-                satisfaction=d.satisfaction,
-                unit=d.lead_unit_id,
+                payloads.Visited(resolution=d.resolution, satisfaction=d.satisfaction, unit=d.lead_unit_id),
             )
         if d.state == State.ARCHIVED:
-            step("archive", d.closed_at or d.visited_at or d.replied_at, State.ARCHIVED)
+            step(d.closed_at or d.visited_at or d.replied_at, State.ARCHIVED, payloads.Archived())
         return events
 
     # -- one row --

@@ -358,6 +358,15 @@ class DemandTask(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        help_text=_("The person handling this task for the unit (a service manager, a party member…)."),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_demand_tasks",
+    )
 
     class Scope:
         unit_fields = ("unit", "demand__lead_unit")

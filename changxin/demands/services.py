@@ -19,9 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changxin.core import audit
+from changxin.core import events as bus
 from changxin.core.models import AuditAction, OrgUnit, Role, UnitKind, User
-from changxin.core.workcalendar import add_working_time, working_time_between
+from changxin.core.workcalendar import add_working_time
 from changxin.demands import deadlines, workflow
+from changxin.demands import events as payloads
 from changxin.demands.models import (
     Demand,
     DemandEvent,
@@ -34,7 +36,17 @@ from changxin.demands.models import (
     TaskRole,
     TaskState,
 )
-from changxin.demands.workflow import CENTRE, LEAD, REQUESTER, STREET, SYSTEM, TASK, WorkflowError
+from changxin.demands.workflow import (
+    ASSIGNEE,
+    CENTRE,
+    LEAD,
+    MACHINE,
+    REQUESTER,
+    STREET,
+    SYSTEM,
+    TASK,
+    WorkflowError,
+)
 
 DISPATCHABLE_KINDS = {UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY}
 WHISTLE_KINDS = {UnitKind.DEPARTMENT, UnitKind.COMPANY}
@@ -88,18 +100,14 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
                 relations.add(STREET)
         if any(is_open_task_of(t, user) for t in demand.tasks.select_related("unit")):
             relations.add(TASK)
+    if demand.lead_unit_id and _live_lead_task_assignee(demand) == user.pk:
+        relations.add(ASSIGNEE)
     return relations
 
 
-# Data preconditions of some transitions, beyond the state table (the handlers enforce them too;
-# these keep screens and the API from offering an action that would only be refused).
-PRECONDITIONS = {
-    "request_extension": lambda d: d.extension_state == ExtensionState.NONE,
-    "approve_extension": lambda d: d.extension_state == ExtensionState.PENDING,
-    "deny_extension": lambda d: d.extension_state == ExtensionState.PENDING,
-    "exclude_rating": lambda d: d.satisfaction == Satisfaction.DISSATISFIED and not d.rating_excluded,
-    "reopen": lambda d: d.lead_unit_id is not None,
-}
+def _live_lead_task_assignee(demand: Demand) -> int | None:
+    task = _lead_task(demand)
+    return task.assignee_id if task is not None else None
 
 
 def is_open_task_of(task: DemandTask, user: User) -> bool:
@@ -112,13 +120,17 @@ def is_open_task_of(task: DemandTask, user: User) -> bool:
     )
 
 
-def available_actions(user: User | None, demand: Demand) -> list[workflow.Transition]:
-    """The transitions `user` may apply to `demand` now: allowed by the table and by the data."""
-    return [
-        step
-        for step in workflow.available(demand.state, relations_of(user, demand))
-        if PRECONDITIONS.get(step.name, lambda d: True)(demand)
-    ]
+def available_actions(
+    user: User | None, demand: Demand, *, requester_code: str | None = None
+) -> list[workflow.Transition]:
+    """The transitions `user` may apply to `demand` now: allowed by the table, the actor's relation
+    and the guards. Every screen, the REST API and the citizen portal offer exactly these."""
+    return MACHINE.available(demand, relations_of(user, demand, requester_code=requester_code))
+
+
+def may(user: User | None, demand: Demand, name: str, *, requester_code: str | None = None) -> bool:
+    """Whether `user` (or the holder of `requester_code`) may apply `name` to `demand` now."""
+    return MACHINE.allows(name, demand, relations_of(user, demand, requester_code=requester_code))
 
 
 # --- intake ----------------------------------------------------------------------------------
@@ -176,10 +188,9 @@ def create_demand(
             _event(
                 demand,
                 actor,
-                "receive",
                 "",
                 State.RECEIVED,
-                data={"channel": demand.channel},
+                payloads.Received(channel=demand.channel),
                 automatic=actor is None,
                 at=demand.received_at,
             )
@@ -212,24 +223,29 @@ def _after_intake(demand_id: int) -> None:
 # --- the one transition service ------------------------------------------------------------
 
 
-def _event(demand, actor, action, from_state, to_state, *, note="", data=None, automatic=False, at=None):
+def _event(
+    demand, actor, from_state, to_state, payload: payloads.Payload, *, note="", automatic=False, at=None
+) -> DemandEvent:
+    """Write one timeline row from its typed payload and publish it to the subscribers after commit."""
     if actor is not None and not actor.is_authenticated:
         actor_name = "requester"
     else:
         actor_name = actor.get_username() if actor is not None else "system"
-    return DemandEvent.objects.create(
+    event = DemandEvent.objects.create(
         demand=demand,
         at=at or timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_name=actor_name[:150],
         actor_unit=getattr(actor, "unit", None),
-        action=action,
+        action=payload.action,
         from_state=from_state,
         to_state=to_state,
         note=note,
-        data=data or {},
+        data=payload.data(),
         automatic=automatic,
     )
+    bus.publish("demands", event)
+    return event
 
 
 def transition(
@@ -260,25 +276,26 @@ def transition(
                 _("Someone else changed this demand a moment ago. Reload it and try again."),
             )
         relations = relations_of(actor, locked, requester_code=requester_code)
-        step = workflow.check(name, locked.state, relations)
+        step = MACHINE.check(name, locked, relations, now)
         if step.needs_note and not note:
             raise WorkflowError("note_required", _("Please write a note for this action."), field="note")
         from_state = locked.state
         if step.target:
             locked.state = step.target
         handler = HANDLERS[name]
-        changed, event_data = handler(locked, actor, now, note, **data)
+        changed, payload = handler(locked, actor, now, note, **data)
+        if payload.action != name:
+            raise AssertionError(f"handler of {name} built a {payload.action} payload")
         locked.version += 1
         changed = set(changed) | {"state", "version", "updated_at"}
         locked.save(update_fields=sorted(changed))
         _event(
             locked,
             actor,
-            name,
             from_state,
             locked.state,
+            payload,
             note=note,
-            data=event_data,
             automatic=bool(data.get("automatic")),
             at=now,
         )
@@ -290,7 +307,8 @@ def transition(
 
 
 # --- handlers: validate the action's data and change the demand --------------------------------
-# Each returns (fields changed on the demand, data stored on the event).
+# Each returns (fields changed on the demand, the event's typed payload). The table's guards have
+# already held; handlers validate the action's own data (units, days, reasons…).
 
 
 def _unit(value, field: str, kinds: set[str]) -> OrgUnit:
@@ -304,7 +322,9 @@ def _unit(value, field: str, kinds: set[str]) -> OrgUnit:
     return unit
 
 
-def _assign(demand: Demand, lead: OrgUnit, co_units, now: dt.datetime) -> dict:
+def _assign(
+    demand: Demand, lead: OrgUnit, co_units, now: dt.datetime, kind: type[payloads.Dispatched], **extra
+) -> payloads.Dispatched:
     co = [_unit(u, "co_units", DISPATCHABLE_KINDS) for u in (co_units or [])]
     if any(u.pk == lead.pk for u in co):
         raise WorkflowError("invalid", _("The lead unit cannot also be a co-unit."), field="co_units")
@@ -325,14 +345,7 @@ def _assign(demand: Demand, lead: OrgUnit, co_units, now: dt.datetime) -> dict:
         DemandTask.objects.create(
             demand=demand, unit=unit, role=TaskRole.CO, assigned_at=now, due_at=due.finish_due
         )
-    return {
-        "lead_unit": lead.pk,
-        "lead_unit_name": lead.name,
-        "co_units": [u.pk for u in co],
-        "contact_due": due.contact_due.isoformat(),
-        "finish_due": due.finish_due.isoformat(),
-        "deadline_estimated": due.estimated,
-    }
+    return payloads.dispatched(kind, lead, co, due, **extra)
 
 
 DEADLINE_FIELDS = [
@@ -352,20 +365,55 @@ def _dispatch(
     demand, actor, now, note, *, lead_unit=None, co_units=(), automatic=False, reasons=None, **_ignored
 ):
     lead = _unit(lead_unit, "lead_unit", DISPATCHABLE_KINDS)
-    data = _assign(demand, lead, co_units, now)
-    if automatic:
-        data["automatic"] = True
-        data["reasons"] = reasons or []
-    return DEADLINE_FIELDS, data
+    extra = {"automatic": True, "reasons": list(reasons or [])} if automatic else {}
+    return DEADLINE_FIELDS, _assign(demand, lead, co_units, now, payloads.Dispatched, **extra)
 
 
 def _answer(demand, actor, now, note, **_kwargs):
     demand.reply, demand.replied_at = note, now
-    return ["reply", "replied_at"], {}
+    return ["reply", "replied_at"], payloads.Answered()
 
 
 def _lead_task(demand) -> DemandTask | None:
     return demand.tasks.filter(role=TaskRole.LEAD).exclude(state=TaskState.WITHDRAWN).order_by("-id").first()
+
+
+ASSIGNABLE_ROLES = {Role.OFFICER, Role.LEADER, Role.SERVICE_MANAGER}
+
+
+def _assign_person(demand, actor, now, note, *, assignee=None, **_kwargs):
+    """The lead unit hands its task to one person, who then acts on the handling steps (ASSIGNEE):
+    staff of the lead unit's subtree, or a service manager (an enterprise's 服务管家 may sit in
+    another unit). `assignee=None` with an existing assignee takes the task back to the unit."""
+    task = _lead_task(demand)
+    if task is None or task.state not in (TaskState.PENDING, TaskState.ACKNOWLEDGED):
+        raise WorkflowError("invalid", _("The lead unit has no open task to assign."), field="assignee")
+    person = None
+    if assignee not in (None, ""):
+        pk = getattr(assignee, "pk", assignee)
+        person = User.objects.select_related("unit").filter(pk=pk, is_active=True).first()
+        if (
+            person is None
+            or person.role not in ASSIGNABLE_ROLES
+            or (
+                person.role != Role.SERVICE_MANAGER
+                and not (person.unit_id and person.unit.path.startswith(demand.lead_unit.path))
+            )
+        ):
+            raise WorkflowError(
+                "invalid",
+                _("Choose a person of the lead unit, or a service manager."),
+                field="assignee",
+            )
+    elif task.assignee_id is None:
+        raise WorkflowError("invalid", _("Choose the person to assign."), field="assignee")
+    if person is not None and person.pk == task.assignee_id:
+        raise WorkflowError("invalid", _("The task is already assigned to this person."), field="assignee")
+    task.assignee = person
+    task.save(update_fields=["assignee"])
+    return [], payloads.Assigned(
+        task=task.pk, assignee=person.pk if person else None, assignee_name=str(person) if person else ""
+    )
 
 
 def _acknowledge(demand, actor, now, note, **_kwargs):
@@ -374,21 +422,13 @@ def _acknowledge(demand, actor, now, note, **_kwargs):
     if task:
         task.state, task.acknowledged_at = TaskState.ACKNOWLEDGED, now
         task.save(update_fields=["state", "acknowledged_at"])
-    return ["acknowledged_at"], {}
+    return ["acknowledged_at"], payloads.Acknowledged()
 
 
 def _dispute(demand, actor, now, note, *, reason="", **_kwargs):
     if reason not in DisputeReason.values:
         raise WorkflowError("invalid", _("Choose a reason for the dispute."), field="reason")
-    window = settings.CHANGXIN_DISPUTE_WINDOW_WORKING_HOURS
-    elapsed = working_time_between(demand.dispatched_at, now).value
-    if elapsed > dt.timedelta(hours=window):
-        raise WorkflowError(
-            "dispute_window_passed",
-            _("A dispatch may be disputed only within %(hours)s working hours of dispatch.")
-            % {"hours": window},
-        )
-    return [], {"reason": reason, "unit": demand.lead_unit_id, "clock": "running"}
+    return [], payloads.Disputed(reason=reason, unit=demand.lead_unit_id, clock="running")
 
 
 def _redispatch(demand, actor, now, note, *, lead_unit=None, co_units=(), **_kwargs):
@@ -396,9 +436,9 @@ def _redispatch(demand, actor, now, note, *, lead_unit=None, co_units=(), **_kwa
     lead = _unit(lead_unit, "lead_unit", DISPATCHABLE_KINDS)
     if lead.pk == previous:
         raise WorkflowError("invalid", _("Re-dispatch to a different unit."), field="lead_unit")
-    data = _assign(demand, lead, co_units, now)
-    data["dispute_upheld_for"] = previous
-    return DEADLINE_FIELDS, data
+    return DEADLINE_FIELDS, _assign(
+        demand, lead, co_units, now, payloads.Redispatched, dispute_upheld_for=previous
+    )
 
 
 def _reject_dispute(demand, actor, now, note, **_kwargs):
@@ -408,22 +448,20 @@ def _reject_dispute(demand, actor, now, note, **_kwargs):
         task.save(update_fields=["state", "acknowledged_at"])
     if demand.acknowledged_at is None:
         demand.acknowledged_at = now
-    return ["acknowledged_at"], {"dispute_rejected_for": demand.lead_unit_id}
+    return ["acknowledged_at"], payloads.DisputeRejected(dispute_rejected_for=demand.lead_unit_id)
 
 
 def _contact(demand, actor, now, note, **_kwargs):
     demand.contacted_at = now
     on_time = demand.contact_due is None or now <= demand.contact_due
-    return ["contacted_at"], {"on_time": on_time, "unit": demand.lead_unit_id}
+    return ["contacted_at"], payloads.Contacted(on_time=on_time, unit=demand.lead_unit_id)
 
 
 def _start(demand, actor, now, note, **_kwargs):
-    return [], {}
+    return [], payloads.Started()
 
 
 def _request_extension(demand, actor, now, note, *, days=None, **_kwargs):
-    if demand.extension_state != ExtensionState.NONE:
-        raise WorkflowError("invalid", _("A demand may be extended only once."), field="days")
     policy = deadlines.policy_for(demand.demand_type, demand.urgency)
     try:
         days = int(days)
@@ -438,29 +476,24 @@ def _request_extension(demand, actor, now, note, *, days=None, **_kwargs):
             "invalid", _("Extend by 1 to %(limit)s working days.") % {"limit": limit}, field="days"
         )
     demand.extension_state, demand.extension_days = ExtensionState.PENDING, days
-    return ["extension_state", "extension_days"], {"days": days}
+    return ["extension_state", "extension_days"], payloads.ExtensionRequested(days=days)
 
 
 def _approve_extension(demand, actor, now, note, **_kwargs):
-    if demand.extension_state != ExtensionState.PENDING:
-        raise WorkflowError("invalid", _("There is no extension request to decide."))
     answer = add_working_time(demand.finish_due, days=demand.extension_days)
     old = demand.finish_due
     demand.finish_due = answer.value
     demand.deadline_estimated = demand.deadline_estimated or answer.is_estimate
     demand.extension_state = ExtensionState.APPROVED
     demand.tasks.filter(role=TaskRole.LEAD, due_at=old).update(due_at=answer.value)
-    return ["finish_due", "deadline_estimated", "extension_state"], {
-        "days": demand.extension_days,
-        "finish_due": answer.value.isoformat(),
-    }
+    return ["finish_due", "deadline_estimated", "extension_state"], payloads.ExtensionApproved(
+        days=demand.extension_days, finish_due=answer.value.isoformat()
+    )
 
 
 def _deny_extension(demand, actor, now, note, **_kwargs):
-    if demand.extension_state != ExtensionState.PENDING:
-        raise WorkflowError("invalid", _("There is no extension request to decide."))
     demand.extension_state = ExtensionState.DENIED
-    return ["extension_state"], {}
+    return ["extension_state"], payloads.ExtensionDenied()
 
 
 def _whistle(demand, actor, now, note, *, units=(), due_days=3, **_kwargs):
@@ -495,7 +528,7 @@ def _whistle(demand, actor, now, note, *, units=(), due_days=3, **_kwargs):
             called_by=demand.lead_unit,
         )
         created.append(unit.pk)
-    return [], {"units": created, "due_at": due.isoformat()}
+    return [], payloads.Whistled(units=created, due_at=due.isoformat())
 
 
 def _my_task(demand, actor, task_id) -> DemandTask:
@@ -511,7 +544,7 @@ def _task_acknowledge(demand, actor, now, note, *, task=None, **_kwargs):
         raise WorkflowError("invalid", _("This task is already acknowledged."), field="task")
     item.state, item.acknowledged_at = TaskState.ACKNOWLEDGED, now
     item.save(update_fields=["state", "acknowledged_at"])
-    return [], {"task": item.pk, "unit": item.unit_id}
+    return [], payloads.TaskAcknowledged(task=item.pk, unit=item.unit_id)
 
 
 def _task_complete(demand, actor, now, note, *, task=None, **_kwargs):
@@ -519,7 +552,8 @@ def _task_complete(demand, actor, now, note, *, task=None, **_kwargs):
     item.state, item.done_at, item.result_note = TaskState.DONE, now, note
     item.acknowledged_at = item.acknowledged_at or now
     item.save(update_fields=["state", "done_at", "result_note", "acknowledged_at"])
-    return [], {"task": item.pk, "unit": item.unit_id, "on_time": item.due_at is None or now <= item.due_at}
+    on_time = item.due_at is None or now <= item.due_at
+    return [], payloads.TaskCompleted(task=item.pk, unit=item.unit_id, on_time=on_time)
 
 
 def _reply(demand, actor, now, note, **_kwargs):
@@ -528,7 +562,8 @@ def _reply(demand, actor, now, note, **_kwargs):
     if task:
         task.state, task.done_at, task.result_note = TaskState.DONE, now, note
         task.save(update_fields=["state", "done_at", "result_note"])
-    return ["reply", "replied_at"], {"on_time": demand.finish_due is None or now <= demand.finish_due}
+    on_time = demand.finish_due is None or now <= demand.finish_due
+    return ["reply", "replied_at"], payloads.Replied(on_time=on_time)
 
 
 def _visit_attempt(demand, actor, now, note, **_kwargs):
@@ -539,7 +574,7 @@ def _visit_attempt(demand, actor, now, note, **_kwargs):
         demand.satisfaction = Satisfaction.UNRATED
         demand.visited_at = now
         changed += ["satisfaction", "visited_at"]
-    return changed, {"attempt": demand.visit_attempts}
+    return changed, payloads.VisitAttempted(attempt=demand.visit_attempts)
 
 
 def _return_visit(demand, actor, now, note, *, resolution="", satisfaction="", **_kwargs):
@@ -549,24 +584,18 @@ def _return_visit(demand, actor, now, note, *, resolution="", satisfaction="", *
         raise WorkflowError("invalid", _("Say how satisfied the requester is."), field="satisfaction")
     demand.resolution, demand.satisfaction, demand.visited_at = resolution, satisfaction, now
     demand.visit_attempts += 1
-    return ["resolution", "satisfaction", "visited_at", "visit_attempts"], {
-        "resolution": resolution,
-        "satisfaction": satisfaction,
-        "unit": demand.lead_unit_id,
-    }
+    return ["resolution", "satisfaction", "visited_at", "visit_attempts"], payloads.Visited(
+        resolution=resolution, satisfaction=satisfaction, unit=demand.lead_unit_id
+    )
 
 
 def _exclude_rating(demand, actor, now, note, **_kwargs):
-    if demand.satisfaction != Satisfaction.DISSATISFIED or demand.rating_excluded:
-        raise WorkflowError("invalid", _("Only a dissatisfied rating can be excluded, once."))
     demand.rating_excluded, demand.rating_excluded_reason = True, note[:200]
-    return ["rating_excluded", "rating_excluded_reason"], {}
+    return ["rating_excluded", "rating_excluded_reason"], payloads.RatingExcluded()
 
 
 def _reopen(demand, actor, now, note, **_kwargs):
-    if demand.lead_unit_id is None:
-        raise WorkflowError("invalid", _("A demand answered at intake cannot be reopened; file a new one."))
-    data = _assign(demand, demand.lead_unit, [], now)
+    payload = _assign(demand, demand.lead_unit, [], now, payloads.Reopened)
     demand.reopen_count += 1
     demand.reply, demand.replied_at, demand.visited_at = "", None, None
     demand.resolution = demand.satisfaction = ""
@@ -581,12 +610,12 @@ def _reopen(demand, actor, now, note, **_kwargs):
         "visit_attempts",
         "rating_excluded",
         "rating_excluded_reason",
-    ], data
+    ], payload
 
 
 def _archive(demand, actor, now, note, **_kwargs):
     demand.closed_at = now
-    return ["closed_at"], {}
+    return ["closed_at"], payloads.Archived()
 
 
 def _supervise(demand, actor, now, note, *, kind="", automatic=False, **_kwargs):
@@ -595,9 +624,11 @@ def _supervise(demand, actor, now, note, *, kind="", automatic=False, **_kwargs)
             kind == "contact" or (demand.finish_due and demand.supervised_at >= demand.finish_due)
         )
         if already:
-            raise WorkflowError("already_supervised", _("Already supervised for this deadline."))
+            raise WorkflowError(
+                "already_supervised", _("Already supervised for this deadline."), kind="conflict"
+            )
     demand.supervised_at, demand.supervision_count = now, demand.supervision_count + 1
-    return ["supervised_at", "supervision_count"], {"kind": kind, "automatic": bool(automatic)}
+    return ["supervised_at", "supervision_count"], payloads.Supervised(kind=kind, automatic=bool(automatic))
 
 
 def _merge(demand, actor, now, note, *, master=None, **_kwargs):
@@ -613,12 +644,13 @@ def _merge(demand, actor, now, note, *, master=None, **_kwargs):
     demand.tasks.filter(state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]).update(
         state=TaskState.WITHDRAWN
     )
-    return ["master", "closed_at"], {"master": target.pk, "master_number": target.number}
+    return ["master", "closed_at"], payloads.Merged(master=target.pk, master_number=target.number)
 
 
 HANDLERS = {
     "answer": _answer,
     "dispatch": _dispatch,
+    "assign": _assign_person,
     "acknowledge": _acknowledge,
     "dispute": _dispute,
     "redispatch": _redispatch,

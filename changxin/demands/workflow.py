@@ -1,15 +1,22 @@
-"""The demand workflow as ONE explicit table: transition → (from states, to state, who may).
+"""The demand workflow: one instance of the core workflow machine (changxin/core/workflow.py).
 
-Pure: no database. `services.transition()` is the only code that applies it.
+Pure: no database writes. `services.transition()` is the only code that applies it, and every screen,
+the REST API and the citizen portal ask `services.available_actions()` — this table with its guards —
+which actions to offer.
 
 Actors are relations between a user and a demand, not bare roles:
   CENTRE     the district 接诉即办 centre (operators/dispatchers, district admins)
   LEAD       staff (officer/leader) of the lead unit or a unit above it
+  ASSIGNEE   the person the lead task is assigned to (a service manager, a party member in whose
+             responsibility area the demand lies); acts on the handling steps like the lead unit
   TASK       staff of a unit holding a co-unit or called-in task on the demand
   STREET     LEAD, and the lead unit is a street/town (only streets blow the whistle)
-  REQUESTER  the citizen or enterprise account that filed the demand
+  REQUESTER  the citizen or enterprise account that filed the demand (or the tracking-code holder)
   SYSTEM     the platform itself (deadline escalation, automatic dispatch)
 District leadership is read-only and appears in no row.
+
+Guards are the data preconditions of a step (an extension once, a decision only on a pending
+request, …), each with its error code and message: a refusal names the rule.
 
 Clock during a dispute (退单), shown on every disputed demand: the lead unit's deadlines keep
 running while the centre decides; if the centre re-dispatches (改派), the new lead unit's deadlines
@@ -18,38 +25,72 @@ start afresh from the re-dispatch; if the centre rejects the dispute, the origin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from changxin.demands.models import State
+from changxin.core.workflow import Guard, Machine, Transition, WorkflowError
+from changxin.core.workflow import transition as _t
+from changxin.demands.models import ExtensionState, Satisfaction, State
+
+__all__ = ["MACHINE", "TRANSITIONS", "Transition", "WorkflowError"]
 
 CENTRE, LEAD, TASK, STREET, REQUESTER, SYSTEM = "centre", "lead", "task", "street", "requester", "system"
+ASSIGNEE = "assignee"
 
 HANDLING = (State.ACKNOWLEDGED, State.CONTACTED, State.IN_PROGRESS)
 OPEN = (State.RECEIVED, State.DISPATCHED, State.DISPUTED, *HANDLING)
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    label: str
-    sources: tuple[str, ...]
-    target: str | None  # None: the state does not change (an action recorded on the timeline)
-    actors: frozenset[str]
-    needs_note: bool = False
+def _within_dispute_window(demand, now: dt.datetime) -> bool:
+    from changxin.core.workcalendar import working_time_between
+
+    if demand.dispatched_at is None:
+        return True
+    elapsed = working_time_between(demand.dispatched_at, now).value
+    return elapsed <= dt.timedelta(hours=settings.CHANGXIN_DISPUTE_WINDOW_WORKING_HOURS)
 
 
-def _t(name, label, sources, target, actors, needs_note=False) -> Transition:
-    return Transition(name, label, tuple(sources), target, frozenset(actors), needs_note)
+EXTENSION_ONCE = Guard(
+    lambda d, now: d.extension_state == ExtensionState.NONE,
+    "extension_once",
+    _("A demand may be extended only once."),
+    field="days",
+)
+EXTENSION_PENDING = Guard(
+    lambda d, now: d.extension_state == ExtensionState.PENDING,
+    "no_extension_request",
+    _("There is no extension request to decide."),
+)
+DISPUTE_WINDOW = Guard(
+    _within_dispute_window,
+    "dispute_window_passed",
+    _("A dispatch may be disputed only within %(hours)s working hours of dispatch."),
+    params=lambda d: {"hours": settings.CHANGXIN_DISPUTE_WINDOW_WORKING_HOURS},
+)
+RATING_EXCLUDABLE = Guard(
+    lambda d, now: d.satisfaction == Satisfaction.DISSATISFIED and not d.rating_excluded,
+    "rating_not_excludable",
+    _("Only a dissatisfied rating can be excluded, once."),
+)
+DISPATCHED_BEFORE = Guard(
+    lambda d, now: d.lead_unit_id is not None,
+    "answered_at_intake",
+    _("A demand answered at intake cannot be reopened; file a new one."),
+)
 
+HANDLERS_OF_LEAD = {LEAD, ASSIGNEE}
 
-TRANSITIONS: dict[str, Transition] = {
-    t.name: t
-    for t in [
+MACHINE = Machine(
+    name="demand",
+    states=State,
+    noun=_("demand"),
+    transitions=[
         _t("answer", _("Answer at intake"), [State.RECEIVED], State.REPLIED, {CENTRE}, True),
         _t("dispatch", _("Dispatch"), [State.RECEIVED], State.DISPATCHED, {CENTRE, SYSTEM}),
-        _t("acknowledge", _("Acknowledge"), [State.DISPATCHED], State.ACKNOWLEDGED, {LEAD}),
+        _t("assign", _("Assign to a person"), [State.DISPATCHED, *HANDLING], None, {LEAD}),
+        _t("acknowledge", _("Acknowledge"), [State.DISPATCHED], State.ACKNOWLEDGED, HANDLERS_OF_LEAD),
         _t(
             "dispute",
             _("Dispute the dispatch"),
@@ -57,6 +98,7 @@ TRANSITIONS: dict[str, Transition] = {
             State.DISPUTED,
             {LEAD},
             True,
+            [DISPUTE_WINDOW],
         ),
         _t(
             "redispatch",
@@ -68,60 +110,52 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         _t("reject_dispute", _("Reject the dispute"), [State.DISPUTED], State.ACKNOWLEDGED, {CENTRE}, True),
         _t(
-            "contact", _("Record contact with requester"), [State.ACKNOWLEDGED], State.CONTACTED, {LEAD}, True
+            "contact",
+            _("Record contact with requester"),
+            [State.ACKNOWLEDGED],
+            State.CONTACTED,
+            HANDLERS_OF_LEAD,
+            True,
         ),
-        _t("start", _("Start handling"), [State.CONTACTED], State.IN_PROGRESS, {LEAD}),
-        _t("request_extension", _("Request extension"), HANDLING, None, {LEAD}, True),
-        _t("approve_extension", _("Approve extension"), HANDLING, None, {CENTRE}),
-        _t("deny_extension", _("Deny extension"), HANDLING, None, {CENTRE}, True),
+        _t("start", _("Start handling"), [State.CONTACTED], State.IN_PROGRESS, HANDLERS_OF_LEAD),
+        _t("request_extension", _("Request extension"), HANDLING, None, {LEAD}, True, [EXTENSION_ONCE]),
+        _t("approve_extension", _("Approve extension"), HANDLING, None, {CENTRE}, False, [EXTENSION_PENDING]),
+        _t("deny_extension", _("Deny extension"), HANDLING, None, {CENTRE}, True, [EXTENSION_PENDING]),
         _t("whistle", _("Blow the whistle (call departments in)"), HANDLING, None, {STREET}, True),
         _t("task_acknowledge", _("Report in (task)"), OPEN, None, {TASK}),
         _t("task_complete", _("Complete task"), OPEN, None, {TASK}, True),
-        _t("reply", _("Reply and finish"), [State.CONTACTED, State.IN_PROGRESS], State.REPLIED, {LEAD}, True),
+        _t(
+            "reply",
+            _("Reply and finish"),
+            [State.CONTACTED, State.IN_PROGRESS],
+            State.REPLIED,
+            HANDLERS_OF_LEAD,
+            True,
+        ),
         _t("visit_attempt", _("Return visit: requester unreachable"), [State.REPLIED], None, {CENTRE}),
         _t("return_visit", _("Record return visit"), [State.REPLIED], State.VISITED, {CENTRE, REQUESTER}),
-        _t("exclude_rating", _("Exclude an unreasonable rating"), [State.VISITED], None, {CENTRE}, True),
-        _t("reopen", _("Reopen (重办)"), [State.VISITED, State.REPLIED], State.DISPATCHED, {CENTRE}, True),
+        _t(
+            "exclude_rating",
+            _("Exclude an unreasonable rating"),
+            [State.VISITED],
+            None,
+            {CENTRE},
+            True,
+            [RATING_EXCLUDABLE],
+        ),
+        _t(
+            "reopen",
+            _("Reopen (重办)"),
+            [State.VISITED, State.REPLIED],
+            State.DISPATCHED,
+            {CENTRE},
+            True,
+            [DISPATCHED_BEFORE],
+        ),
         _t("archive", _("Archive"), [State.VISITED], State.ARCHIVED, {CENTRE, SYSTEM}),
         _t("supervise", _("Supervise (督办)"), OPEN, None, {CENTRE, SYSTEM}),
         _t("merge", _("Merge into a master demand"), OPEN, State.MERGED, {CENTRE}, True),
-    ]
-}
+    ],
+)
 
-
-class WorkflowError(Exception):
-    """A transition that the table, the actor or the data does not allow. Nothing was changed."""
-
-    def __init__(self, code: str, message, field: str | None = None):
-        super().__init__(str(message))
-        self.code = code
-        self.message = message
-        self.field = field
-
-
-def get_transition(name: str) -> Transition:
-    try:
-        return TRANSITIONS[name]
-    except KeyError:
-        raise WorkflowError("unknown_transition", _("Unknown action “%(name)s”.") % {"name": name}) from None
-
-
-def check(name: str, state: str, relations: set[str]) -> Transition:
-    """Raise WorkflowError unless `name` may be applied in `state` by an actor with `relations`."""
-    transition = get_transition(name)
-    if state not in transition.sources:
-        raise WorkflowError(
-            "illegal_state",
-            _("“%(action)s” is not possible while the demand is “%(state)s”.")
-            % {"action": transition.label, "state": State(state).label},
-        )
-    if not (transition.actors & relations):
-        raise WorkflowError(
-            "not_allowed", _("You may not “%(action)s” on this demand.") % {"action": transition.label}
-        )
-    return transition
-
-
-def available(state: str, relations: set[str]) -> list[Transition]:
-    """Transitions an actor with `relations` may apply in `state` (for buttons on screens)."""
-    return [t for t in TRANSITIONS.values() if state in t.sources and t.actors & relations]
+TRANSITIONS: dict[str, Transition] = MACHINE.table

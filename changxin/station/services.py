@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from changxin.core.models import Role
 from changxin.demands import services as demand_services
-from changxin.demands.models import Channel, Demand, DemandType, RequesterKind, State
+from changxin.demands.models import Channel, Demand, DemandType, RequesterKind
 from changxin.demands.workflow import WorkflowError
 from changxin.station import selectors
 
@@ -110,8 +110,9 @@ def intake_call(
 
 
 def can_rate(demand: Demand, user=None) -> bool:
-    """The holder of the tracking code may rate the outcome while the demand is REPLIED."""
-    return demand.state == State.REPLIED
+    """Whether the holder of the tracking code may rate the outcome now — the workflow machine
+    decides (the requester's "return_visit"), as it does for every screen and the API."""
+    return demand_services.may(user, demand, "return_visit", requester_code=demand.tracking_code)
 
 
 def rate_by_tracking_code(code: str, *, resolution: str, satisfaction: str, user=None) -> Demand:

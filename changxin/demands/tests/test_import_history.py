@@ -189,6 +189,8 @@ def test_events_follow_the_history_in_time_order(imported):
         "lead_unit_name": lead.name,
         "co_units": [],
         "deadline_estimated": demand.deadline_estimated,
+        "automatic": False,
+        "reasons": [],
     }
     assert by_action["contact"] == {"imported": True, "on_time": True, "unit": lead.pk}
     assert by_action["reply"] == {"imported": True, "on_time": True}

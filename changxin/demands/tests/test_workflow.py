@@ -15,7 +15,9 @@ def test_every_state_but_the_start_is_reachable_and_terminal_states_have_no_exit
     targets = {t.target for t in workflow.TRANSITIONS.values() if t.target}
     assert targets | {State.RECEIVED} == set(State.values)
     for terminal in (State.ARCHIVED, State.MERGED):
-        assert workflow.available(terminal, {CENTRE, LEAD, TASK, STREET, REQUESTER, SYSTEM}) == []
+        assert (
+            workflow.MACHINE.offered_by_table(terminal, {CENTRE, LEAD, TASK, STREET, REQUESTER, SYSTEM}) == []
+        )
 
 
 def test_the_main_path_is_allowed_in_order():
@@ -29,7 +31,7 @@ def test_the_main_path_is_allowed_in_order():
         ("archive", State.VISITED, CENTRE, State.ARCHIVED),
     ]
     for name, state, actor, target in path:
-        assert workflow.check(name, state, {actor}).target == target
+        assert workflow.MACHINE.check_table(name, state, {actor}).target == target
 
 
 @pytest.mark.parametrize(
@@ -46,12 +48,12 @@ def test_the_main_path_is_allowed_in_order():
 )
 def test_refusals_name_their_reason(name, state, relations, code):
     with pytest.raises(WorkflowError) as err:
-        workflow.check(name, state, relations)
+        workflow.MACHINE.check_table(name, state, relations)
     assert err.value.code == code
     assert str(err.value)
 
 
 def test_actions_offered_match_the_table():
-    offered = {t.name for t in workflow.available(State.ACKNOWLEDGED, {LEAD, STREET})}
+    offered = {t.name for t in workflow.MACHINE.offered_by_table(State.ACKNOWLEDGED, {LEAD, STREET})}
     assert {"contact", "dispute", "request_extension", "whistle"} <= offered
     assert "dispatch" not in offered and "reply" not in offered
