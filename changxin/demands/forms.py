@@ -214,7 +214,29 @@ class MergeForm(ActionForm):
         return {"master": self.cleaned_data["master"]}
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        unit = obj.unit.name if obj.unit_id else "—"
+        return f"{obj} · {obj.get_role_display()} · {unit}"
+
+
+class AssignForm(ActionForm):
+    """The lead unit hands its task to one person (or, left empty, takes it back)."""
+
+    assignee = PersonChoiceField(label=_("Person"), queryset=None, required=False)
+    field_order = ["assignee", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = selectors.assignable_people(self.demand)
+        self.fields["assignee"].empty_label = _("— the unit (no one in person) —")
+
+    def service_data(self) -> dict:
+        return {"assignee": self.cleaned_data["assignee"]}
+
+
 FORM_CLASSES: dict[str, type[ActionForm]] = {
+    "assign": AssignForm,
     "dispatch": DispatchForm,
     "redispatch": DispatchForm,
     "dispute": DisputeForm,

@@ -296,7 +296,8 @@ class Demand(models.Model):
 
     class Scope:
         unit_fields = ("lead_unit", ("tasks__unit", {"tasks__state__in": LIVE_TASK_STATES}))
-        owner_fields = ("requester_user",)
+        # the requester, and the person a task is assigned to (a service manager of another unit)
+        owner_fields = ("requester_user", "tasks__assignee")
 
     class Meta:
         verbose_name = _("demand")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from changxin.core.models import OrgUnit, UnitKind, User
+from changxin.core.models import OrgUnit, Role, UnitKind, User
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands import deadlines
 from changxin.demands.models import (
@@ -138,15 +138,29 @@ def list_demands(user: User, flt: DemandFilter | None = None) -> QuerySet[Demand
 
 def tasks_for_unit_staff(user: User) -> QuerySet[DemandTask]:
     """Open tasks of the user's unit subtree (the officer workbench), soonest deadline first."""
-    if not user.unit_id:
+    if not user.is_authenticated:
         return DemandTask.objects.none()
+    mine = Q(assignee=user)  # tasks assigned to the person, wherever their own unit sits
+    if user.unit_id:
+        mine |= Q(unit__path__startswith=user.unit.path)
     return (
-        DemandTask.objects.filter(
-            unit__path__startswith=user.unit.path,
-            state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED],
-        )
-        .select_related("demand", "unit", "demand__category")
+        DemandTask.objects.filter(mine, state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED])
+        .select_related("demand", "unit", "demand__category", "assignee")
         .order_by("due_at")
+    )
+
+
+def assignable_people(demand: Demand) -> QuerySet[User]:
+    """Who the lead unit may hand its task to: its own staff (its subtree), or a service manager."""
+    from changxin.demands.services import ASSIGNABLE_ROLES
+
+    if demand.lead_unit_id is None:
+        return User.objects.none()
+    return (
+        User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES)
+        .filter(Q(unit__path__startswith=demand.lead_unit.path) | Q(role=Role.SERVICE_MANAGER))
+        .select_related("unit")
+        .order_by("unit__path", "username")
     )
 
 
@@ -172,7 +186,7 @@ def get_attachment_for(user: User, demand: Demand, pk: int) -> DemandAttachment:
 
 def list_tasks(demand: Demand) -> QuerySet[DemandTask]:
     """Every unit's part in a demand (call only after the demand itself was fetched through scope)."""
-    return demand.tasks.select_related("unit", "called_by").order_by("assigned_at", "id")
+    return demand.tasks.select_related("unit", "called_by", "assignee").order_by("assigned_at", "id")
 
 
 def list_duplicates(user: User, demand: Demand) -> QuerySet[Demand]:

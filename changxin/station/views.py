@@ -127,7 +127,8 @@ def track_status(request, code):
         )
     rating_form = None
     status = 200
-    if demand.state == State.REPLIED:
+    can_rate = services.can_rate(demand, request.user)  # the workflow machine decides, as for the API
+    if can_rate:
         rating_form = RatingForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and rating_form.is_valid():
             try:
@@ -151,7 +152,7 @@ def track_status(request, code):
             "demand": demand,
             "timeline": selectors.public_timeline(demand),
             "rating_form": rating_form,
-            "can_rate": services.can_rate(demand, request.user),
+            "can_rate": can_rate,
         },
         status=status,
     )
