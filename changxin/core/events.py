@@ -117,7 +117,8 @@ def publish(stream: str, event) -> None:
     from changxin.core.tasks import deliver_event
 
     event_id = event.pk
-    transaction.on_commit(lambda: jobs.enqueue(deliver_event, stream, event_id))
+    # robust: a failing enqueue is logged, never fails the request; catch-up delivers it later
+    transaction.on_commit(lambda: jobs.enqueue(deliver_event, stream, event_id), robust=True)
 
 
 # --- delivery --------------------------------------------------------------------------------
