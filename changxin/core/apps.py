@@ -12,7 +12,13 @@ class CoreConfig(AppConfig):
     # The wings still to come (一核两翼多点), shown as not yet available; each app's own entry with
     # the same key replaces its placeholder here.
     navigation = [
-        NavEntry("port", _("Xianfeng Port"), _("Enterprise services"), ("port:home",), order=20, placeholder=True),
-        NavEntry("pioneers", _("Pioneers"), _("Party members"), ("pioneers:home",), order=30, placeholder=True),
-        NavEntry("brands", _("Brand matrix"), _("Pioneer brands"), ("brands:home",), order=40, placeholder=True),
+        NavEntry(
+            "port", _("Xianfeng Port"), _("Enterprise services"), ("port:home",), order=20, placeholder=True
+        ),
+        NavEntry(
+            "pioneers", _("Pioneers"), _("Party members"), ("pioneers:home",), order=30, placeholder=True
+        ),
+        NavEntry(
+            "brands", _("Brand matrix"), _("Pioneer brands"), ("brands:home",), order=40, placeholder=True
+        ),
     ]
