@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core.roles import Role
+
 
 class ApiKeyKind(models.TextChoices):
     USER = "user", _("Personal key (acts as its user)")
@@ -50,7 +52,7 @@ class ApiKey(models.Model):
 
     class Scope:
         owner_fields = ("user",)
-        district_roles = frozenset({"admin"})
+        district_roles = frozenset({Role.ADMIN})
 
     class Meta:
         verbose_name = _("API key")

@@ -4,9 +4,10 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import audit
-from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin, ScopedInline, is_district_admin
+from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin, ScopedInline
 from changxin.core.models import AuditEntry, CalendarDay, CalendarYear, OrgUnit, User
 from changxin.core.privacy import mask_email, mask_phone
+from changxin.core.roles import is_district_admin
 from changxin.core.workcalendar import calendar_changed
 
 admin.site.unregister(Group)

@@ -13,13 +13,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import Http404
 
-from changxin.core import audit
-from changxin.core.models import PUBLIC_ROLES, AuditAction, Role
+from changxin.core import audit, roles
+from changxin.core.models import AuditAction
+from changxin.core.roles import is_district_admin
 from changxin.core.scope import restrict
-
-
-def is_district_admin(user) -> bool:
-    return user.is_active and (user.is_superuser or user.role == Role.ADMIN)
 
 
 class RolePermissions:
@@ -30,13 +27,15 @@ class RolePermissions:
 
     def has_view_permission(self, request, obj=None):
         user = request.user
-        return user.is_active and user.is_staff and (user.is_superuser or user.role not in PUBLIC_ROLES)
+        return user.is_staff and roles.is_staff_side(user)
 
     def has_change_permission(self, request, obj=None):
         user = request.user
         if is_district_admin(user):
             return True
-        return self.unit_staff_can_change and self.has_view_permission(request) and not user.is_read_only
+        return (
+            self.unit_staff_can_change and self.has_view_permission(request) and not roles.is_read_only(user)
+        )
 
 
 class ScopedAdmin(RolePermissions, admin.ModelAdmin):
@@ -113,6 +112,5 @@ class DistrictAdminOnly(ScopedAdmin):
     """Reference data and logs that only district administrators see in the admin."""
 
     def has_view_permission(self, request, obj=None):
-        return (
-            is_district_admin(request.user) or request.user.is_active and request.user.role == Role.LEADERSHIP
-        )
+        user = request.user
+        return is_district_admin(user) or (roles.is_active(user) and roles.is_read_only(user))

@@ -9,6 +9,8 @@ from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core import roles
+from changxin.core.roles import Role, UnitKind  # defined in roles; imported from here as ever
 from changxin.core.scope import ScopedQuerySet
 
 phone_validator = RegexValidator(
@@ -16,18 +18,6 @@ phone_validator = RegexValidator(
     _("Enter a mobile number (11 digits starting with 1) or a landline number."),
     code="invalid_phone",
 )
-
-
-class UnitKind(models.TextChoices):
-    DISTRICT = "district", _("District")
-    STREET = "street", _("Street (街道)")
-    TOWN = "town", _("Town (乡镇)")
-    COMMUNITY = "community", _("Community (社区)")
-    VILLAGE = "village", _("Village (村)")
-    DEPARTMENT = "department", _("District department (委办局)")
-    COMPANY = "company", _("Public-service company")
-    CENTRE = "centre", _("Hotline centre (接诉即办中心)")
-    OTHER = "other", _("Other unit")
 
 
 class RankingGroup(models.TextChoices):
@@ -49,7 +39,7 @@ KIND_RANKING_GROUP = {
 
 class OrgUnitQuerySet(ScopedQuerySet):
     def streets_and_towns(self):
-        return self.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN])
+        return self.filter(kind__in=roles.STREET_LEVEL_KINDS)
 
     def subtree_of(self, unit: OrgUnit):
         return self.filter(path__startswith=unit.path)
@@ -99,7 +89,7 @@ class OrgUnit(models.Model):
 
     @property
     def is_street_level(self) -> bool:
-        return self.kind in (UnitKind.STREET, UnitKind.TOWN)
+        return self.kind in roles.STREET_LEVEL_KINDS
 
     def street(self) -> OrgUnit | None:
         """The street/town this unit lies in (itself when it is one)."""
@@ -123,29 +113,10 @@ class OrgUnit(models.Model):
                     child.depth = child.path.count("/") - 2
                     child.save(update_fields=["path", "depth"])
 
-    def is_ancestor_of(self, other: OrgUnit) -> bool:
-        return other.path.startswith(self.path)
-
-
-class Role(models.TextChoices):
-    CITIZEN = "citizen", _("Citizen")
-    ENTERPRISE = "enterprise", _("Enterprise user")
-    OPERATOR = "operator", _("Operator / dispatcher")
-    OFFICER = "officer", _("Unit officer")
-    LEADER = "leader", _("Unit leader")
-    SERVICE_MANAGER = "service_manager", _("Service manager")
-    INSPECTOR = "inspector", _("Inspector")
-    PARTY_STAFF = "party_staff", _("Party-organisation staff")
-    ADMIN = "admin", _("District administrator")
-    LEADERSHIP = "leadership", _("District leadership (read-only)")
-
-
-# Roles that work inside a unit and see that unit's subtree.
-UNIT_ROLES = frozenset({Role.OFFICER, Role.LEADER, Role.SERVICE_MANAGER, Role.INSPECTOR, Role.PARTY_STAFF})
-# Roles that see the whole district.
-DISTRICT_ROLES = frozenset({Role.OPERATOR, Role.ADMIN, Role.LEADERSHIP})
-# Roles that only ever see their own records.
-PUBLIC_ROLES = frozenset({Role.CITIZEN, Role.ENTERPRISE})
+    def is_ancestor_of(self, other: OrgUnit | None) -> bool:
+        """`other` lies in this unit's subtree (the unit itself included). An unsaved unit (no path
+        yet) is the ancestor of nothing; paths end with "/", so "/1/2/" never claims "/1/23/"."""
+        return bool(self.path and other is not None and other.path.startswith(self.path))
 
 
 class ChangxinUserManager(UserManager):
@@ -180,22 +151,23 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
+    # Shorthands for the predicates of core/roles.py (the one definition).
     @property
     def is_read_only(self) -> bool:
-        return self.role == Role.LEADERSHIP
+        return roles.is_read_only(self)
 
     @property
     def sees_district(self) -> bool:
-        return self.is_superuser or self.role in DISTRICT_ROLES
+        return roles.is_district_wide(self)
 
     @property
     def is_unit_staff(self) -> bool:
-        return self.role in UNIT_ROLES
+        return roles.is_unit_staff(self)
 
     def save(self, *args, **kwargs):
         # Staff-side roles reach the admin (scoped); the public never does.
         if not self.is_superuser:
-            self.is_staff = self.role not in PUBLIC_ROLES
+            self.is_staff = self.role not in roles.PUBLIC_ROLES
         super().save(*args, **kwargs)
 
 
@@ -225,7 +197,7 @@ class CalendarYear(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Scope:
-        district_roles = frozenset({"admin", "leadership", "operator"})
+        district_roles = roles.DISTRICT_ROLES
 
     class Meta:
         verbose_name = _("calendar year")
@@ -291,7 +263,7 @@ class AuditEntry(models.Model):
 
     class Scope:
         owner_fields = ("actor",)
-        district_roles = frozenset({"admin", "leadership"})
+        district_roles = frozenset({Role.ADMIN, Role.LEADERSHIP})
 
     class Meta:
         verbose_name = _("audit entry")

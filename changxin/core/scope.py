@@ -10,27 +10,48 @@ A model declares how its rows relate to units and owners with an inner `Scope` c
             unit_fields = ("lead_unit", ("tasks__unit", {"tasks__state__in": [...]}))
                                    # paths to OrgUnit FKs ("" = the row itself), optionally with
                                    # conditions on the same related row
-            owner_fields = ("requester_user",)           # paths to User FKs
+            owner_fields = ("requester_user",)           # paths to User FKs, conditions as above
             district_roles = None                        # optional: roles that see every row
+
+A child model seen exactly as its parent declares it once, through its foreign key; the parent's
+paths are prefixed, conditions included, and its extensions follow:
+
+    class DemandEvent(models.Model):
+        demand = models.ForeignKey(Demand, ...)
+        Scope = scope.through("demand")                  # optionally + unit_fields=/owner_fields=
+
+Other apps widen a model's scope without editing it (in their AppConfig.ready()):
+
+    scope.extend(Demand, owner_fields=("enterprise_link__enterprise__members",))
+    scope.extend(Demand, rule=lambda user: Q(...) if ... else None)   # (user) -> Q | None
+
+`extend` returns a handle whose `remove()` undoes it; it is also a context manager, for tests.
 
 Rules:
 - superusers, district admins, operators and leadership see everything (leadership read-only);
 - unit roles (officer, leader, service manager, inspector, party staff) see rows attached to any
   unit in their unit's subtree;
 - citizens and enterprise users see only rows they own;
+- extensions add rows for the users their fields or rules name;
 - anyone else (anonymous, a unit role without a unit) sees nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
+from changxin.core import roles
+
 if TYPE_CHECKING:
     from changxin.core.models import User
+
+Rule = Callable[["User"], "Q | None"]
 
 
 def _scope_of(model) -> type:
@@ -40,35 +61,159 @@ def _scope_of(model) -> type:
     return scope
 
 
-def _sees_district(user, model) -> bool:
-    from changxin.core.models import DISTRICT_ROLES
+def _prefixed(path: str, via: str) -> str:
+    return via if path in ("", "pk") else f"{via}__{path}"
 
+
+def _prefix_entry(entry, via: str):
+    if isinstance(entry, tuple):
+        field, conditions = entry
+        return (_prefixed(field, via), {_prefixed(k, via): v for k, v in conditions.items()})
+    return _prefixed(entry, via)
+
+
+def _prefix_q(q: Q, via: str) -> Q:
+    """The same condition, asked of the row behind the foreign key `via`."""
+    out = Q()
+    out.connector, out.negated = q.connector, q.negated
+    out.children = [
+        _prefix_q(child, via) if isinstance(child, Q) else (_prefixed(child[0], via), child[1])
+        for child in q.children
+    ]
+    return out
+
+
+class through:  # noqa: N801 — reads as a declaration: `Scope = scope.through("demand")`
+    """The Scope of a child model: its rows are seen by whoever sees the parent row behind the
+    foreign key `field` (the parent's paths prefixed, conditions and district roles included, and
+    the parent's extensions too), plus the child's own `unit_fields` / `owner_fields`."""
+
+    def __init__(self, field: str, *, unit_fields: tuple = (), owner_fields: tuple = ()):
+        self.field = field
+        self.own_unit_fields = tuple(unit_fields)
+        self.own_owner_fields = tuple(owner_fields)
+        self.model: type | None = None
+
+    def __set_name__(self, owner, name):
+        self.model = owner
+
+    @property
+    def parent(self) -> type:
+        return self.model._meta.get_field(self.field).related_model
+
+    @property
+    def unit_fields(self) -> tuple:
+        inherited = getattr(_scope_of(self.parent), "unit_fields", ())
+        return tuple(_prefix_entry(e, self.field) for e in inherited) + self.own_unit_fields
+
+    @property
+    def owner_fields(self) -> tuple:
+        inherited = getattr(_scope_of(self.parent), "owner_fields", ())
+        return tuple(_prefix_entry(f, self.field) for f in inherited) + self.own_owner_fields
+
+    @property
+    def district_roles(self):
+        return getattr(_scope_of(self.parent), "district_roles", None)
+
+
+# --- extensions registered by other apps ------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Extension:
+    """Rows of `model` that more users see: through more unit/owner paths, or a rule (user) -> Q."""
+
+    model: type
+    unit_fields: tuple = ()
+    owner_fields: tuple = ()
+    rule: Rule | None = None
+
+    def remove(self) -> None:
+        registered = _EXTENSIONS.get(self.model, [])
+        if self in registered:
+            registered.remove(self)
+
+    def __enter__(self) -> Extension:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+_EXTENSIONS: dict[type, list[Extension]] = {}
+
+
+def _key(model) -> type:
+    return model._meta.concrete_model
+
+
+def extend(model, *, unit_fields=(), owner_fields=(), rule: Rule | None = None) -> Extension:
+    """Widen `model`'s scope (and that of every model declared `through` it). `unit_fields` and
+    `owner_fields` are read like the model's own; `rule(user)` returns a Q of extra rows for that
+    user, or None. Register in an AppConfig.ready(); tests use the returned handle as a context
+    manager, so the extension is gone after the test."""
+    extension = Extension(_key(model), tuple(unit_fields), tuple(owner_fields), rule)
+    _EXTENSIONS.setdefault(extension.model, []).append(extension)
+    return extension
+
+
+def _extensions(model) -> list[Extension]:
+    """The model's extensions and, for a `through` scope, its parent's (prefixed)."""
+    found = list(_EXTENSIONS.get(_key(model), ()))
+    scope = _scope_of(model)
+    if isinstance(scope, through):
+        via = scope.field
+        for ext in _extensions(scope.parent):
+            rule = ext.rule
+            found.append(
+                Extension(
+                    _key(model),
+                    tuple(_prefix_entry(e, via) for e in ext.unit_fields),
+                    tuple(_prefix_entry(f, via) for f in ext.owner_fields),
+                    (lambda user, rule=rule: None if (q := rule(user)) is None else _prefix_q(q, via))
+                    if rule
+                    else None,
+                )
+            )
+    return found
+
+
+# --- the filter ---------------------------------------------------------------------------------
+
+
+def _sees_district(user, model) -> bool:
     if user.is_superuser:
         return True
-    roles = getattr(_scope_of(model), "district_roles", None)
-    return user.role in (DISTRICT_ROLES if roles is None else roles)
+    district = getattr(_scope_of(model), "district_roles", None)
+    return user.role in (roles.DISTRICT_ROLES if district is None else district)
 
 
 def scope_filter(model, user: User) -> Q | None:
     """The Q that keeps `model` rows visible to `user`; None means everything is visible."""
-    from changxin.core.models import PUBLIC_ROLES, UNIT_ROLES
-
     scope = _scope_of(model)
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not roles.is_active(user):
         return Q(pk__in=[])
     if _sees_district(user, model):
         return None
+    extensions = _extensions(model)
+    unit_fields = [*getattr(scope, "unit_fields", ()), *(e for x in extensions for e in x.unit_fields)]
+    owner_fields = [*getattr(scope, "owner_fields", ()), *(f for x in extensions for f in x.owner_fields)]
     q = Q(pk__in=[])
-    if user.role in UNIT_ROLES and user.unit_id:
+    if roles.works_in_unit(user):
         prefix = user.unit.path
-        for entry in getattr(scope, "unit_fields", ()):
+        for entry in unit_fields:
             field, conditions = entry if isinstance(entry, tuple) else (entry, {})
             lookup = f"{field}__path__startswith" if field else "path__startswith"
             # extra conditions sit in the same Q, so they hold for the same related row
             q |= Q(**{lookup: prefix, **conditions})
-    if user.role in PUBLIC_ROLES or user.role in UNIT_ROLES:
-        for field in getattr(scope, "owner_fields", ()):
-            q |= Q(**{field: user.pk})
+    if user.role in roles.PUBLIC_ROLES or user.role in roles.UNIT_ROLES:
+        for entry in owner_fields:
+            field, conditions = entry if isinstance(entry, tuple) else (entry, {})
+            q |= Q(**{field: user.pk, **conditions})
+    for extension in extensions:
+        extra = extension.rule(user) if extension.rule else None
+        if extra is not None:
+            q |= extra
     return q
 
 
@@ -77,9 +222,9 @@ def restrict(queryset: models.QuerySet, user: User) -> models.QuerySet:
     if q is None:
         return queryset
     scope = _scope_of(queryset.model)
-    fields = [e[0] if isinstance(e, tuple) else e for e in getattr(scope, "unit_fields", ())]
-    multi_valued = any("__" in f for f in fields + list(getattr(scope, "owner_fields", ())))
-    if multi_valued:
+    entries = [*getattr(scope, "unit_fields", ()), *getattr(scope, "owner_fields", ())]
+    multi_valued = any("__" in (e[0] if isinstance(e, tuple) else e) for e in entries)
+    if multi_valued or _extensions(queryset.model):
         # Joins through to-many relations would duplicate rows; filter by a subquery instead.
         return queryset.filter(pk__in=queryset.model._base_manager.filter(q).values("pk"))
     return queryset.filter(q)
@@ -91,7 +236,7 @@ def can_view(user: User, obj: models.Model) -> bool:
 
 def can_write(user: User, obj: models.Model | None = None) -> bool:
     """Leadership reads everywhere and writes nowhere; others write what they can see."""
-    if user is None or not user.is_authenticated or getattr(user, "is_read_only", False):
+    if not roles.is_active(user) or roles.is_read_only(user):
         return False
     return obj is None or can_view(user, obj)
 

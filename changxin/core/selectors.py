@@ -6,7 +6,8 @@ from django.apps import apps
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from changxin.core.models import PUBLIC_ROLES, OrgUnit, UnitKind, User
+from changxin.core import roles
+from changxin.core.models import OrgUnit, User
 from changxin.core.scope import restrict
 
 
@@ -30,7 +31,7 @@ def list_units(
 def home_cards(user: User) -> list[dict]:
     """Real counts for the home page. Apps add their own cards with an AppConfig.home_cards(user)."""
     units = units_visible_to(user)
-    if user.role in PUBLIC_ROLES and not user.is_superuser:
+    if not roles.is_staff_side(user):
         cards = []  # citizens and enterprises see nothing of the org tree; their apps add their own cards
     else:
         cards = _unit_cards(user, units)
@@ -45,12 +46,12 @@ def _unit_cards(user: User, units: QuerySet[OrgUnit]) -> list[dict]:
     return [
         {
             "label": _("Streets and towns"),
-            "value": units.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN]).count(),
+            "value": units.filter(kind__in=roles.STREET_LEVEL_KINDS).count(),
             "url": "units",
         },
         {
             "label": _("Communities and villages"),
-            "value": units.filter(kind__in=[UnitKind.COMMUNITY, UnitKind.VILLAGE]).count(),
+            "value": units.filter(kind__in=roles.COMMUNITY_KINDS).count(),
             "url": "units",
         },
         {"label": _("Users"), "value": restrict(User.objects.all(), user).count(), "url": ""},

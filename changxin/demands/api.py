@@ -21,8 +21,8 @@ from ninja import Field, Header, Path, Query, Router, Schema
 from changxin.api.errors import ApiError
 from changxin.api.schemas import ERRORS, READ_ERRORS, PageMeta, Ref
 from changxin.api.types import Date, Id, Text, choice, text
-from changxin.core import audit
-from changxin.core.models import OrgUnit, UnitKind
+from changxin.core import audit, roles
+from changxin.core.models import OrgUnit
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands import selectors, services, workflow
@@ -332,7 +332,7 @@ def demand_detail(request, demand: Demand) -> dict:
 # --- intake helpers (parsing references into objects; rules stay in create_demand) -------------
 
 
-def _unit_ref(pk: int | None, field: str, kinds: set[str]) -> OrgUnit | None:
+def _unit_ref(pk: int | None, field: str, kinds: tuple[str, ...]) -> OrgUnit | None:
     if pk is None:
         return None
     unit = OrgUnit.objects.filter(pk=pk, kind__in=kinds, is_active=True).first()
@@ -350,8 +350,8 @@ def intake_data(payload: DemandIn) -> dict:
                 {"category": ValidationError(_("Choose a valid category."), code="invalid_choice")}
             )
         data["category"] = category
-    data["street"] = _unit_ref(data["street"], "street", {UnitKind.STREET, UnitKind.TOWN})
-    data["community"] = _unit_ref(data["community"], "community", {UnitKind.COMMUNITY, UnitKind.VILLAGE})
+    data["street"] = _unit_ref(data["street"], "street", roles.STREET_LEVEL_KINDS)
+    data["community"] = _unit_ref(data["community"], "community", roles.COMMUNITY_KINDS)
     for name in ("latitude", "longitude"):
         if data[name] is not None:
             data[name] = Decimal(str(round(data[name], 6)))

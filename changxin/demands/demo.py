@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from changxin.core import roles
 from changxin.core.models import OrgUnit, Role, UnitKind, User
 from changxin.demands.models import Category, Demand, DemandTask, State, TaskRole, TaskState
 from changxin.demands.services import create_demand, escalate_overdue, transition
@@ -440,10 +441,10 @@ class DemoBuilder:
         self.dispatcher = User.objects.get(username="dispatcher")
         self.officers: dict[str, User] = {}
         self.categories = {c.full_name.replace(" / ", "/"): c for c in Category.objects.filter(level=3)}
-        self.streets = [u for u in self.units.values() if u.kind in (UnitKind.STREET, UnitKind.TOWN)]
+        self.streets = [u for u in self.units.values() if u.kind in roles.STREET_LEVEL_KINDS]
         self.communities: dict[int, list[OrgUnit]] = {}
         for unit in self.units.values():
-            if unit.kind in (UnitKind.COMMUNITY, UnitKind.VILLAGE):
+            if unit.kind in roles.COMMUNITY_KINDS:
                 self.communities.setdefault(unit.parent_id, []).append(unit)
         for communities in self.communities.values():
             communities.sort(key=lambda u: u.code)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core import roles
 from changxin.core.models import UnitKind
 from changxin.demands import selectors
 from changxin.demands.models import Demand, DisputeReason, Resolution, Satisfaction
@@ -54,7 +55,7 @@ def grouped_unit_choices(units, *, blank: bool) -> list:
     for unit in units:
         groups.setdefault(unit.kind, []).append((unit.pk, unit.name))
     choices = [("", "---------")] if blank else []
-    order = [UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY]
+    order = roles.DISPATCHABLE_KINDS
     kinds = sorted(groups, key=lambda kind: order.index(kind) if kind in order else len(order))
     return choices + [(labels.get(kind, kind), groups[kind]) for kind in kinds]
 

@@ -34,7 +34,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changxin.core import audit
-from changxin.core.models import AuditAction, OrgUnit, UnitKind, phone_validator
+from changxin.core.models import AuditAction, OrgUnit, phone_validator
+from changxin.core.roles import COMMUNITY_KINDS, DISPATCHABLE_KINDS
+from changxin.core.roles import STREET_LEVEL_KINDS as STREET_KINDS
 from changxin.core.workcalendar import WorkCalendar
 from changxin.demands import deadlines
 from changxin.demands import events as payloads
@@ -57,9 +59,6 @@ from changxin.demands.models import (
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_KEPT_ERRORS = 10_000  # errors are streamed to the caller; the result keeps the first ones only
-DISPATCHABLE_KINDS = {UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY}
-STREET_KINDS = {UnitKind.STREET, UnitKind.TOWN}
-COMMUNITY_KINDS = {UnitKind.COMMUNITY, UnitKind.VILLAGE}
 
 
 class ImportFileError(Exception):
@@ -566,7 +565,7 @@ class _Lookups:
             return unit if unit.kind in kinds else None
         found = [u for u in self.by_name.get(_norm(text), []) if u.kind in kinds]
         if within is not None:
-            found = [u for u in found if u.path.startswith(within.path)] or found
+            found = [u for u in found if within.is_ancestor_of(u)] or found
         if len(found) == 1:
             return found[0]
         return found or None

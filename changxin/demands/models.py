@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core import roles, scope
 from changxin.core.models import OrgUnit, phone_validator
 from changxin.core.scope import ScopedQuerySet
 
@@ -32,20 +33,7 @@ class Category(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     class Scope:
-        district_roles = frozenset(
-            {
-                "admin",
-                "leadership",
-                "operator",
-                "officer",
-                "leader",
-                "service_manager",
-                "inspector",
-                "party_staff",
-                "citizen",
-                "enterprise",
-            }
-        )
+        district_roles = roles.ALL_ROLES  # the taxonomy is public reference data
 
     class Meta:
         verbose_name = _("category")
@@ -297,7 +285,7 @@ class Demand(models.Model):
     class Scope:
         unit_fields = ("lead_unit", ("tasks__unit", {"tasks__state__in": LIVE_TASK_STATES}))
         # the requester, and the person a task is assigned to (a service manager of another unit)
-        owner_fields = ("requester_user", "tasks__assignee")
+        owner_fields = ("requester_user", ("tasks__assignee", {"tasks__state__in": LIVE_TASK_STATES}))
 
     class Meta:
         verbose_name = _("demand")
@@ -369,8 +357,8 @@ class DemandTask(models.Model):
         related_name="assigned_demand_tasks",
     )
 
-    class Scope:
-        unit_fields = ("unit", "demand__lead_unit")
+    # seen with its demand, and by its own unit even once withdrawn
+    Scope = scope.through("demand", unit_fields=("unit",))
 
     class Meta:
         verbose_name = _("demand task")
@@ -412,12 +400,7 @@ class DemandEvent(models.Model):
     data = models.JSONField(_("data"), default=dict, blank=True)
     automatic = models.BooleanField(_("automatic"), default=False)
 
-    class Scope:
-        unit_fields = (
-            "demand__lead_unit",
-            ("demand__tasks__unit", {"demand__tasks__state__in": LIVE_TASK_STATES}),
-        )
-        owner_fields = ("demand__requester_user",)
+    Scope = scope.through("demand")
 
     class Meta:
         verbose_name = _("demand event")
@@ -443,12 +426,7 @@ class DemandAttachment(models.Model):
     size = models.PositiveIntegerField(_("size in bytes"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
-    class Scope:
-        unit_fields = (
-            "demand__lead_unit",
-            ("demand__tasks__unit", {"demand__tasks__state__in": LIVE_TASK_STATES}),
-        )
-        owner_fields = ("demand__requester_user",)
+    Scope = scope.through("demand")
 
     class Meta:
         verbose_name = _("attachment")
@@ -480,7 +458,7 @@ class DeadlinePolicy(models.Model):
     )
 
     class Scope:
-        district_roles = frozenset({"admin", "leadership", "operator"})
+        district_roles = roles.DISTRICT_ROLES
 
     class Meta:
         verbose_name = _("deadline policy")
@@ -509,7 +487,7 @@ class RankingWeights(models.Model):
     )
 
     class Scope:
-        district_roles = frozenset({"admin", "leadership", "operator"})
+        district_roles = roles.DISTRICT_ROLES
 
     class Meta:
         verbose_name = _("ranking weights")

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from changxin.core.models import OrgUnit, Role, UnitKind, User
+from changxin.core import roles
+from changxin.core.models import OrgUnit, User
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands import deadlines
 from changxin.demands.models import (
@@ -152,13 +153,11 @@ def tasks_for_unit_staff(user: User) -> QuerySet[DemandTask]:
 
 def assignable_people(demand: Demand) -> QuerySet[User]:
     """Who the lead unit may hand its task to: its own staff (its subtree), or a service manager."""
-    from changxin.demands.services import ASSIGNABLE_ROLES
-
     if demand.lead_unit_id is None:
         return User.objects.none()
     return (
-        User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES)
-        .filter(Q(unit__path__startswith=demand.lead_unit.path) | Q(role=Role.SERVICE_MANAGER))
+        User.objects.filter(is_active=True, role__in=roles.ASSIGNABLE_ROLES)
+        .filter(Q(unit__path__startswith=demand.lead_unit.path) | Q(role=roles.Role.SERVICE_MANAGER))
         .select_related("unit")
         .order_by("unit__path", "username")
     )
@@ -203,16 +202,12 @@ def find_demand_by_number(user: User, number: str) -> Demand | None:
 
 def dispatch_targets() -> QuerySet[OrgUnit]:
     """Units a demand may be dispatched to (reference data: the org tree's names are not scoped)."""
-    return OrgUnit.objects.filter(
-        kind__in=[UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY], is_active=True
-    ).order_by("kind", "code")
+    return OrgUnit.objects.filter(kind__in=roles.DISPATCHABLE_KINDS, is_active=True).order_by("kind", "code")
 
 
 def whistle_targets() -> QuerySet[OrgUnit]:
     """Departments and public-service companies a street may call in (吹哨报到)."""
-    return OrgUnit.objects.filter(kind__in=[UnitKind.DEPARTMENT, UnitKind.COMPANY], is_active=True).order_by(
-        "kind", "code"
-    )
+    return OrgUnit.objects.filter(kind__in=roles.WHISTLE_KINDS, is_active=True).order_by("kind", "code")
 
 
 def streets() -> QuerySet[OrgUnit]:

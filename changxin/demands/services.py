@@ -18,9 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from changxin.core import audit
+from changxin.core import audit, roles
 from changxin.core import events as bus
-from changxin.core.models import AuditAction, OrgUnit, Role, UnitKind, User
+from changxin.core.models import AuditAction, OrgUnit, Role, User
 from changxin.core.workcalendar import add_working_time
 from changxin.demands import deadlines, workflow
 from changxin.demands import events as payloads
@@ -48,9 +48,6 @@ from changxin.demands.workflow import (
     WorkflowError,
 )
 
-DISPATCHABLE_KINDS = {UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY}
-WHISTLE_KINDS = {UnitKind.DEPARTMENT, UnitKind.COMPANY}
-UNIT_STAFF_ROLES = {Role.OFFICER, Role.LEADER}
 INTAKE_FIELDS = [
     "channel",
     "demand_type",
@@ -85,16 +82,15 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
         return set()
     if user is None:
         return {SYSTEM}
-    if not user.is_authenticated or not user.is_active or user.is_read_only:
+    if not roles.is_active(user) or roles.is_read_only(user):
         return set()
     relations: set[str] = set()
-    if user.is_superuser or user.role in (Role.OPERATOR, Role.ADMIN):
+    if roles.is_centre(user):
         relations.add(CENTRE)
     if demand.requester_user_id and demand.requester_user_id == user.pk:
         relations.add(REQUESTER)
-    if user.role in UNIT_STAFF_ROLES and user.unit_id:
-        prefix = user.unit.path
-        if demand.lead_unit_id and demand.lead_unit.path.startswith(prefix):
+    if roles.is_unit_staff(user):
+        if roles.covers(user, demand.lead_unit):
             relations.add(LEAD)
             if demand.lead_unit.is_street_level:
                 relations.add(STREET)
@@ -115,8 +111,7 @@ def is_open_task_of(task: DemandTask, user: User) -> bool:
     return (
         task.role != TaskRole.LEAD
         and task.state in (TaskState.PENDING, TaskState.ACKNOWLEDGED)
-        and bool(user.unit_id)
-        and task.unit.path.startswith(user.unit.path)
+        and roles.covers(user, task.unit)
     )
 
 
@@ -140,7 +135,7 @@ def _locate(demand: Demand) -> None:
     """Keep street and community consistent: a community implies its street."""
     if demand.community_id and not demand.street_id:
         demand.street = demand.community.street()
-    if demand.community_id and demand.street_id and not demand.community.path.startswith(demand.street.path):
+    if demand.community_id and demand.street_id and not demand.street.is_ancestor_of(demand.community):
         raise ValidationError({"community": _("This community is not in the chosen street/town.")})
 
 
@@ -170,7 +165,7 @@ def create_demand(
     demand.idempotency_key = idempotency_key or None
     if actor is not None and actor.is_authenticated:
         demand.created_by = actor
-        if actor.role in (Role.CITIZEN, Role.ENTERPRISE):
+        if roles.is_public(actor):
             demand.requester_user = actor
     if demand.requester_kind == "anonymous":
         demand.requester_name = demand.requester_phone = ""
@@ -325,7 +320,7 @@ def _unit(value, field: str, kinds: set[str]) -> OrgUnit:
 def _assign(
     demand: Demand, lead: OrgUnit, co_units, now: dt.datetime, kind: type[payloads.Dispatched], **extra
 ) -> payloads.Dispatched:
-    co = [_unit(u, "co_units", DISPATCHABLE_KINDS) for u in (co_units or [])]
+    co = [_unit(u, "co_units", roles.DISPATCHABLE_KINDS) for u in (co_units or [])]
     if any(u.pk == lead.pk for u in co):
         raise WorkflowError("invalid", _("The lead unit cannot also be a co-unit."), field="co_units")
     due = deadlines.compute(demand, now)
@@ -364,7 +359,7 @@ DEADLINE_FIELDS = [
 def _dispatch(
     demand, actor, now, note, *, lead_unit=None, co_units=(), automatic=False, reasons=None, **_ignored
 ):
-    lead = _unit(lead_unit, "lead_unit", DISPATCHABLE_KINDS)
+    lead = _unit(lead_unit, "lead_unit", roles.DISPATCHABLE_KINDS)
     extra = {"automatic": True, "reasons": list(reasons or [])} if automatic else {}
     return DEADLINE_FIELDS, _assign(demand, lead, co_units, now, payloads.Dispatched, **extra)
 
@@ -376,9 +371,6 @@ def _answer(demand, actor, now, note, **_kwargs):
 
 def _lead_task(demand) -> DemandTask | None:
     return demand.tasks.filter(role=TaskRole.LEAD).exclude(state=TaskState.WITHDRAWN).order_by("-id").first()
-
-
-ASSIGNABLE_ROLES = {Role.OFFICER, Role.LEADER, Role.SERVICE_MANAGER}
 
 
 def _assign_person(demand, actor, now, note, *, assignee=None, **_kwargs):
@@ -394,11 +386,8 @@ def _assign_person(demand, actor, now, note, *, assignee=None, **_kwargs):
         person = User.objects.select_related("unit").filter(pk=pk, is_active=True).first()
         if (
             person is None
-            or person.role not in ASSIGNABLE_ROLES
-            or (
-                person.role != Role.SERVICE_MANAGER
-                and not (person.unit_id and person.unit.path.startswith(demand.lead_unit.path))
-            )
+            or person.role not in roles.ASSIGNABLE_ROLES
+            or (person.role != Role.SERVICE_MANAGER and not demand.lead_unit.is_ancestor_of(person.unit))
         ):
             raise WorkflowError(
                 "invalid",
@@ -433,7 +422,7 @@ def _dispute(demand, actor, now, note, *, reason="", **_kwargs):
 
 def _redispatch(demand, actor, now, note, *, lead_unit=None, co_units=(), **_kwargs):
     previous = demand.lead_unit_id
-    lead = _unit(lead_unit, "lead_unit", DISPATCHABLE_KINDS)
+    lead = _unit(lead_unit, "lead_unit", roles.DISPATCHABLE_KINDS)
     if lead.pk == previous:
         raise WorkflowError("invalid", _("Re-dispatch to a different unit."), field="lead_unit")
     return DEADLINE_FIELDS, _assign(
@@ -497,7 +486,7 @@ def _deny_extension(demand, actor, now, note, **_kwargs):
 
 
 def _whistle(demand, actor, now, note, *, units=(), due_days=3, **_kwargs):
-    called = [_unit(u, "units", WHISTLE_KINDS) for u in (units or [])]
+    called = [_unit(u, "units", roles.WHISTLE_KINDS) for u in (units or [])]
     if not called:
         raise WorkflowError("invalid", _("Choose the departments to call in."), field="units")
     try:

@@ -22,9 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from changxin.core import audit
+from changxin.core import audit, roles
 from changxin.core.models import OrgUnit
 from changxin.core.privacy import mask_name, mask_phone
+from changxin.core.roles import is_centre, is_district_wide, is_staff_side, is_unit_staff, works_in_unit
 from changxin.demands import selectors, services, workflow
 from changxin.demands.forms import form_for
 from changxin.demands.models import (
@@ -40,13 +41,7 @@ from changxin.demands.models import (
     TaskState,
     Urgency,
 )
-from changxin.demands.templatetags.demand_tags import (
-    DeadlineClock,
-    has_workbench,
-    is_centre,
-    is_staff_user,
-    sees_queue,
-)
+from changxin.demands.templatetags.demand_tags import DeadlineClock
 from changxin.demands.workflow import CENTRE, LEAD, WorkflowError
 
 PAGE_SIZE = 50
@@ -58,7 +53,7 @@ EVENT_LABELS = {"receive": gettext_lazy("Received")}
 PRIMARY_ACTIONS = ("dispatch", "redispatch", "acknowledge", "contact", "reply", "return_visit")
 
 
-def staff_required(check=is_staff_user):
+def staff_required(check=is_staff_side):
     """Logged-in staff only; citizens and enterprise users use the station screens."""
 
     def decorator(view):
@@ -93,7 +88,7 @@ def _export_url(query: str) -> str | None:
 
 def _may_reveal(user, relations: set[str]) -> bool:
     """Only the centre and the lead unit's staff may unmask the requester (never read-only leadership)."""
-    return not user.is_read_only and bool(relations & {CENTRE, LEAD})
+    return not roles.is_read_only(user) and bool(relations & {CENTRE, LEAD})
 
 
 def _requester(demand, reveal: bool) -> dict:
@@ -410,7 +405,7 @@ def _query_without(request, *names) -> str:
 
 
 @require_GET
-@staff_required(sees_queue)
+@staff_required(is_district_wide)
 def queue(request):
     user = request.user
     flt = selectors.DemandFilter.from_params(request.GET)
@@ -509,7 +504,7 @@ def _workbench_group(task) -> str:
 
 
 @require_GET
-@staff_required(has_workbench)
+@staff_required(works_in_unit)
 def workbench(request):
     tasks = selectors.tasks_for_unit_staff(request.user)
     groups: dict[str, list] = {key: [] for key, _label in WORKBENCH_GROUPS}
@@ -522,7 +517,7 @@ def workbench(request):
             "groups": [{"key": key, "label": label, "tasks": groups[key]} for key, label in WORKBENCH_GROUPS],
             "total": sum(len(v) for v in groups.values()),
             "clock": DeadlineClock(selectors.clock_hour_policies()),
-            "can_act": request.user.role in services.UNIT_STAFF_ROLES and not request.user.is_read_only,
+            "can_act": is_unit_staff(request.user),
             "next_url": reverse("demands:workbench"),
         },
     )
@@ -532,7 +527,7 @@ def workbench(request):
 
 
 @require_GET
-@staff_required(sees_queue)
+@staff_required(is_district_wide)
 def visits(request):
     user = request.user
     page = Paginator(selectors.list_awaiting_visit(user), VISIT_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -594,8 +589,8 @@ def overdue(request):
 @staff_required()
 def index(request):
     user = request.user
-    if sees_queue(user):
+    if is_district_wide(user):
         return redirect("demands:queue")
-    if has_workbench(user):
+    if works_in_unit(user):
         return redirect("demands:workbench")
     return redirect("demands:overdue")

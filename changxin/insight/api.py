@@ -11,8 +11,8 @@ from ninja import Field, Query, Router, Schema
 from changxin.api.errors import ApiError
 from changxin.api.schemas import READ_ERRORS, Ref
 from changxin.api.types import choice
+from changxin.core import roles
 from changxin.core.models import RankingGroup
-from changxin.insight import selectors
 from changxin.insight.rankings import monthly_ranking
 
 router = Router(tags=["rankings"])
@@ -58,7 +58,7 @@ def rankings(
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
     group: Annotated[choice(RankingGroup), Query()] = RankingGroup.STREET.value,
 ):
-    if not selectors.may_see_insight(request.user):
+    if not roles.may_see_insight(request.user):
         raise ApiError(403, "not_allowed", _("You may not see rankings."))
     year, number = (int(part) for part in month.split("-"))
     if not 2000 <= year <= 2999:

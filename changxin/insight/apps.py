@@ -1,17 +1,31 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core import roles
+from changxin.core.navigation import NavEntry
+
 
 class InsightConfig(AppConfig):
     name = "changxin.insight"
     label = "insight"
     verbose_name = _("Insight: rankings, dashboards, reports")
 
+    navigation = [
+        NavEntry(
+            "insight",
+            _("Data"),
+            _("Data and rankings"),
+            ("insight:home",),
+            visible=roles.may_see_insight,  # the public would only meet a 403
+            order=50,
+        ),
+    ]
+
     def home_cards(self, user) -> list[dict]:
         """Home-page cards (scoped to the user): this month's demands and the overdue ones."""
-        from changxin.insight import dashboard, selectors
+        from changxin.insight import dashboard
 
-        if not selectors.may_see_insight(user):
+        if not roles.may_see_insight(user):
             return []
         return [
             {"label": _("Demands this month"), "value": dashboard.month_count(user), "url": "insight:home"},

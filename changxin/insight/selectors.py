@@ -5,32 +5,22 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from changxin.core.models import PUBLIC_ROLES, OrgUnit, UnitKind, User
+from changxin.core import roles
+from changxin.core.models import OrgUnit, UnitKind, User
 from changxin.demands.models import Demand
 from changxin.demands.selectors import DemandFilter, list_demands
 from changxin.insight.metrics import Period, demands_behind
 
-RANKED_KINDS = (UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY)
-
-
-def may_see_insight(user: User) -> bool:
-    """Rankings are published to every staff role; citizens and enterprises have their own pages."""
-    return bool(
-        user.is_authenticated and user.is_active and (user.is_superuser or user.role not in PUBLIC_ROLES)
-    )
-
 
 def may_drill_fully(user: User, unit: OrgUnit | None) -> bool:
     """Whether every demand behind `unit`'s figures is in the user's scope (district roles, own subtree)."""
-    if user.sees_district:
-        return True
-    return bool(user.unit_id and unit is not None and unit.path.startswith(user.unit.path))
+    return roles.is_district_wide(user) or roles.covers(user, unit)
 
 
 def get_assessed_unit(code: str) -> OrgUnit:
     """A unit whose figures are published: a ranked unit or the district. The org tree's names are
     reference data (published with the rankings); the demands behind the figures stay scoped."""
-    unit = OrgUnit.objects.filter(code=code, kind__in=(*RANKED_KINDS, UnitKind.DISTRICT)).first()
+    unit = OrgUnit.objects.filter(code=code, kind__in=(*roles.RANKED_KINDS, UnitKind.DISTRICT)).first()
     if unit is None:
         raise Http404("unit")
     return unit

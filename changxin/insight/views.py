@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from changxin.core import audit
+from changxin.core import audit, roles
 from changxin.core.models import AuditAction, RankingGroup
 from changxin.demands.selectors import DemandFilter, list_demands
 from changxin.insight import dashboard, exports, metrics, selectors
@@ -30,7 +30,7 @@ def insight_view(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not selectors.may_see_insight(request.user):
+        if not roles.may_see_insight(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

@@ -7,6 +7,8 @@ import secrets
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core import scope
+
 
 def new_token() -> str:
     return secrets.token_hex(16)
@@ -19,9 +21,7 @@ class RequestToken(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    class Scope:
-        unit_fields = ("demand__lead_unit", "demand__tasks__unit")
-        owner_fields = ("demand__requester_user",)
+    Scope = scope.through("demand")
 
     class Meta:
         verbose_name = _("Open311 token")

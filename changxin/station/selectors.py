@@ -14,8 +14,8 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from changxin.core import audit
-from changxin.core.models import OrgUnit, UnitKind
+from changxin.core import audit, roles
+from changxin.core.models import OrgUnit
 from changxin.demands.models import TRACKING_ALPHABET, Category, Demand, State
 from changxin.demands.selectors import demands_visible_to
 
@@ -89,12 +89,12 @@ def communities_of(street_id) -> QuerySet[OrgUnit]:
     if not str(street_id or "").isdigit():
         return OrgUnit.objects.none()
     return OrgUnit.objects.filter(
-        parent_id=int(street_id), kind__in=[UnitKind.COMMUNITY, UnitKind.VILLAGE], is_active=True
+        parent_id=int(street_id), kind__in=roles.COMMUNITY_KINDS, is_active=True
     ).order_by("path")
 
 
 def all_communities() -> QuerySet[OrgUnit]:
-    return OrgUnit.objects.filter(kind__in=[UnitKind.COMMUNITY, UnitKind.VILLAGE], is_active=True)
+    return OrgUnit.objects.filter(kind__in=roles.COMMUNITY_KINDS, is_active=True)
 
 
 def leaf_categories(q: str = "") -> QuerySet[Category]:

@@ -15,24 +15,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from changxin.core.models import Role
+from changxin.core import roles
 from changxin.demands import services as demand_services
 from changxin.demands.models import Channel, Demand, DemandType, RequesterKind
 from changxin.demands.workflow import WorkflowError
 from changxin.station import selectors
 
 IDEMPOTENCY_PREFIX = "station:"
-INTAKE_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
 
 def can_take_calls(user) -> bool:
-    """Hotline operators/dispatchers (and district admins) take calls; nobody else."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or user.role in INTAKE_ROLES)
-    )
+    """Hotline operators/dispatchers (and district admins): the centre takes calls; nobody else."""
+    return roles.is_centre(user)
 
 
 def idempotency_key(token: uuid.UUID | str | None) -> str | None:
@@ -62,7 +56,7 @@ def _requester_fields(data: dict[str, Any], anonymous: bool, actor) -> dict[str,
     if anonymous:
         data["requester_kind"] = RequesterKind.ANONYMOUS
         data["requester_name"] = data["requester_phone"] = ""
-    elif getattr(actor, "is_authenticated", False) and actor.role == Role.ENTERPRISE:
+    elif getattr(actor, "is_authenticated", False) and actor.role == roles.Role.ENTERPRISE:
         data["requester_kind"] = RequesterKind.ENTERPRISE
     else:
         data["requester_kind"] = RequesterKind.PERSON

@@ -24,7 +24,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from changxin.core.models import OrgUnit, UnitKind
+from changxin.core.models import OrgUnit
+from changxin.core.roles import COMMUNITY_KINDS
+from changxin.core.roles import STREET_LEVEL_KINDS as STREET_KINDS
 
 OFFICIAL, SHORT, ALIAS = 1.0, 0.85, 0.9
 CACHE_SECONDS = 300
@@ -64,8 +66,6 @@ OTHER_DISTRICTS = (
     "密云区",
     "延庆区",
 )
-STREET_KINDS = (UnitKind.STREET, UnitKind.TOWN)
-COMMUNITY_KINDS = (UnitKind.COMMUNITY, UnitKind.VILLAGE)
 _NEUTRAL, _OUTSIDE = "neutral", "outside"
 
 

@@ -6,11 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from changxin.core.models import OrgUnit, UnitKind
+from changxin.core import roles
+from changxin.core.models import OrgUnit
 from changxin.core.scope import ScopedQuerySet
-
-PLACE_UNIT_KINDS = (UnitKind.STREET, UnitKind.TOWN, UnitKind.COMMUNITY, UnitKind.VILLAGE)
-ROUTABLE_UNIT_KINDS = (UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY)
 
 
 class PlaceKind(models.TextChoices):
@@ -35,7 +33,7 @@ class PlaceAlias(models.Model):
         verbose_name=_("street/town or community"),
         on_delete=models.CASCADE,
         related_name="place_aliases",
-        limit_choices_to={"kind__in": PLACE_UNIT_KINDS},
+        limit_choices_to={"kind__in": roles.PLACE_KINDS},
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -59,7 +57,7 @@ class PlaceAlias(models.Model):
         self.alias = (self.alias or "").strip()
         if len(self.alias) < 2:
             raise ValidationError({"alias": _("An alias needs at least two characters.")})
-        if self.unit_id and self.unit.kind not in PLACE_UNIT_KINDS:
+        if self.unit_id and self.unit.kind not in roles.PLACE_KINDS:
             raise ValidationError({"unit": _("Choose a street/town, community or village.")})
 
 
@@ -87,7 +85,7 @@ class RoutingRule(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        limit_choices_to={"kind__in": (UnitKind.STREET, UnitKind.TOWN)},
+        limit_choices_to={"kind__in": roles.STREET_LEVEL_KINDS},
         help_text=_("Empty means anywhere in the district."),
     )
     unit = models.ForeignKey(
@@ -95,7 +93,7 @@ class RoutingRule(models.Model):
         verbose_name=_("dispatch to"),
         on_delete=models.CASCADE,
         related_name="routing_rules",
-        limit_choices_to={"kind__in": ROUTABLE_UNIT_KINDS},
+        limit_choices_to={"kind__in": roles.DISPATCHABLE_KINDS},
     )
     priority = models.SmallIntegerField(
         _("priority"), default=0, help_text=_("Among equally specific rules, the higher priority wins.")
@@ -121,9 +119,9 @@ class RoutingRule(models.Model):
 
     def clean(self):
         errors = {}
-        if self.street_id and self.street.kind not in (UnitKind.STREET, UnitKind.TOWN):
+        if self.street_id and self.street.kind not in roles.STREET_LEVEL_KINDS:
             errors["street"] = _("Choose a street or town.")
-        if self.unit_id and (self.unit.kind not in ROUTABLE_UNIT_KINDS or not self.unit.is_active):
+        if self.unit_id and (self.unit.kind not in roles.DISPATCHABLE_KINDS or not self.unit.is_active):
             errors["unit"] = _("Choose an active street/town, department or public-service company.")
         if errors:
             raise ValidationError(errors)

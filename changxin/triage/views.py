@@ -7,14 +7,14 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from changxin.core.models import PUBLIC_ROLES
+from changxin.core.roles import is_staff_side
 from changxin.demands.selectors import get_demand_for
 from changxin.triage.duplicates import similar_closed_cases
 from changxin.triage.replycheck import check_reply
 
 
 def _staff_demand(request, pk):
-    if request.user.role in PUBLIC_ROLES and not request.user.is_superuser:
+    if not is_staff_side(request.user):
         raise Http404
     return get_demand_for(request.user, pk=pk)
 

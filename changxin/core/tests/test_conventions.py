@@ -86,3 +86,108 @@ def test_views_and_api_make_no_bare_objects_get():
     assert not offenders, (
         "bare .objects.get( in views/api (use a selector or get_visible_or_404): " + ", ".join(offenders)
     )
+
+
+# --- one roles module (core/roles.py) ---------------------------------------------------------
+
+ROLE_COPIES_ALLOWED: set[str] = set()
+SUBTREE_TEST_ALLOWED = {"core/scope.py", "core/models.py", "core/roles.py"}
+
+
+def _named_sets() -> dict[frozenset, str]:
+    from changxin.core import roles
+
+    named: dict[frozenset, str] = {}
+    for name, value in vars(roles).items():
+        if name.isupper() and isinstance(value, tuple | frozenset) and len(value) > 1:
+            named.setdefault(frozenset(str(v) for v in value), name)  # the first name of an alias
+    return named
+
+
+def _literal_values(node) -> list[str] | None:
+    """The values of a literal set/list/tuple of `UnitKind.X` / `Role.X` members or strings."""
+    from changxin.core import roles
+
+    if not isinstance(node, ast.Set | ast.List | ast.Tuple) or len(node.elts) < 2:
+        return None
+    values = []
+    for elt in node.elts:
+        if (
+            isinstance(elt, ast.Attribute)
+            and isinstance(elt.value, ast.Name)
+            and elt.value.id in ("Role", "UnitKind")
+        ):
+            enum = getattr(roles, elt.value.id)
+            if elt.attr not in enum.__members__:
+                return None
+            values.append(str(enum[elt.attr]))
+        elif isinstance(elt, ast.Constant) and isinstance(elt.value, str):
+            values.append(elt.value)
+        else:
+            return None
+    return values
+
+
+def role_copies(source: str) -> list[str]:
+    """`line: NAME` for every literal that spells out a role or unit-kind set of core/roles.py."""
+    named = _named_sets()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        values = _literal_values(node)
+        if values is not None and frozenset(values) in named:
+            found.append(f"{node.lineno}: {named[frozenset(values)]}")
+    return found
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if "/tests/" in relative or "/migrations/" in relative:
+            continue
+        yield relative, path.read_text(encoding="utf-8")
+
+
+def test_role_and_unit_kind_sets_are_declared_once():
+    offenders = [
+        f"{relative}:{hit}"
+        for relative, source in _modules()
+        if relative != "core/roles.py" and relative not in ROLE_COPIES_ALLOWED
+        for hit in role_copies(source)
+    ]
+    assert not offenders, "use the set from changxin.core.roles instead of a copy: " + ", ".join(offenders)
+
+
+def test_the_copy_check_sees_copies():
+    """Guard the check itself: enum members or plain strings, in any order, any literal kind."""
+    assert role_copies("K = {UnitKind.TOWN, UnitKind.STREET}") == ["1: STREET_LEVEL_KINDS"]
+    assert role_copies('f(kind__in=["department", "company"])') == ["1: WHISTLE_KINDS"]
+    assert role_copies("R = (Role.OPERATOR, Role.ADMIN)") == ["1: CENTRE_ROLES"]
+    assert role_copies("R = (Role.ADMIN, Role.LEADERSHIP)") == []  # not a named set
+
+
+def test_no_subtree_prefix_test_outside_core():
+    """`covers(user, unit)` / `OrgUnit.is_ancestor_of` answer "is it in the subtree"."""
+    offenders = [
+        f"{relative}:{number}"
+        for relative, source in _modules()
+        if relative not in SUBTREE_TEST_ALLOWED
+        for number, line in enumerate(source.splitlines(), 1)
+        if ".path.startswith(" in line
+    ]
+    assert not offenders, "use roles.covers() or OrgUnit.is_ancestor_of(): " + ", ".join(offenders)
+
+
+def test_predicates_are_not_imported_from_templatetags():
+    """Template tags wrap core/roles.py; nothing imports a function from a templatetags module."""
+    import importlib
+    import inspect
+
+    offenders = []
+    for relative, source in _modules():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module and ".templatetags" in node.module:
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    if inspect.isfunction(getattr(module, alias.name, None)):
+                        offenders.append(f"{relative}:{node.lineno} {alias.name}")
+    assert not offenders, "import predicates from changxin.core.roles: " + ", ".join(offenders)

@@ -12,37 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from changxin.core.models import PUBLIC_ROLES, UNIT_ROLES, Role
+from changxin.core import roles
 from changxin.core.workcalendar import get_calendar, minutes_per_working_day
 from changxin.demands.models import OPEN_STATES, Demand, State
 
 register = template.Library()
-
-# --- who sees which screen (views use the same predicates) ----------------------------------------
-
-
-def is_staff_user(user) -> bool:
-    return bool(
-        user.is_authenticated and user.is_active and (user.is_superuser or user.role not in PUBLIC_ROLES)
-    )
-
-
-def is_centre(user) -> bool:
-    """The district 接诉即办 centre: operators/dispatchers and district administrators."""
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or user.role in (Role.OPERATOR, Role.ADMIN))
-    )
-
-
-def sees_queue(user) -> bool:
-    return is_centre(user) or (user.is_authenticated and user.role == Role.LEADERSHIP)
-
-
-def has_workbench(user) -> bool:
-    return bool(user.is_authenticated and user.role in UNIT_ROLES and user.unit_id)
-
 
 # --- countdowns --------------------------------------------------------------------------------
 
@@ -196,13 +170,14 @@ def staff_menu(context):
     user = request.user
     current = getattr(request.resolver_match, "url_name", "")
     items = []
-    if sees_queue(user):
+    # the same predicates as the views' staff_required checks (core/roles.py)
+    if roles.is_district_wide(user):
         items.append(("queue", _("Dispatch queue")))
-    if has_workbench(user):
+    if roles.works_in_unit(user):
         items.append(("workbench", _("My workbench")))
-    if sees_queue(user):
+    if roles.is_district_wide(user):
         items.append(("visits", _("Return visits")))
-    if is_staff_user(user):
+    if roles.is_staff_side(user):
         items.append(("overdue", _("Overdue")))
     return {
         "items": [
