@@ -179,7 +179,7 @@ def jobs_backend(url: str) -> dict:
 
 
 HUEY = {
-    "name": "changxin",
+    "name": os.environ.get("CHANGXIN_JOBS_QUEUE", "changxin"),  # distinct per deployment sharing a store
     "immediate": env_bool("CHANGXIN_JOBS_IMMEDIATE"),
     "results": False,  # nobody waits on a job's return value; failures are kept in core.JobFailure
     "utc": False,
