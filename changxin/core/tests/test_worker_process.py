@@ -7,6 +7,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -16,10 +17,18 @@ ROOT = Path(__file__).resolve().parents[3]
 def backend_url(kind: str, tmp_path: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    url = os.environ.get("REDIS_URL" if kind == "redis" else "DATABASE_URL", "")
-    if not url.startswith("redis" if kind == "redis" else "postgres"):
-        pytest.skip(f"no {kind} configured")
-    return url
+    if kind == "redis":
+        if not os.environ.get("REDIS_URL", "").startswith("redis"):
+            pytest.skip("no REDIS_URL")
+        return os.environ["REDIS_URL"]
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("not running on PostgreSQL")
+    db = connection.settings_dict  # the test database: the queue's tables go there
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    user = quote(db["USER"] or "", safe="")
+    return f"postgresql://{user}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def django(code: str, env: dict, **kwargs) -> subprocess.Popen:
@@ -34,6 +43,7 @@ def django(code: str, env: dict, **kwargs) -> subprocess.Popen:
     )
 
 
+@pytest.mark.django_db  # only so that the PostgreSQL test database exists
 @pytest.mark.parametrize("kind", ["sqlite", "redis", "postgres"])
 def test_a_worker_process_runs_a_queued_job_and_stops_on_sigterm(kind, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHANGXIN_", "DJANGO_", "PYTEST_"))}
