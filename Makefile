@@ -2,6 +2,8 @@
 #   make demo   set up everything, load Fengtai's divisions and demo data, serve on http://127.0.0.1:8000
 #   make test   set up everything and run the whole test suite
 # `make setup` is idempotent: it installs what is missing and changes nothing when all is in place.
+# It also writes .env.local (git-ignored): DEBUG=1 and a generated SECRET_KEY for this checkout, read by
+# changxin/settings.py, so every `changxin …` command works here without exporting anything.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,7 +15,18 @@ PYTEST_ARGS ?=
 
 .PHONY: setup demo test lint format check-migrations system-deps messages serve clean
 
-setup: system-deps $(VENV)/.installed node_modules/.installed messages
+setup: system-deps $(VENV)/.installed node_modules/.installed messages .env.local
+
+# Written once, never regenerated (sessions and signed links outlive a `make clean`); delete it by
+# hand to get a new key. Variables exported in the shell override it.
+.env.local:
+	@umask 077; key=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))') && { \
+	  echo "# Local settings of this checkout, written by make setup; git-ignored. Never used in production."; \
+	  echo "# Variables exported in the shell win over these."; \
+	  echo "DEBUG=1"; \
+	  echo "SECRET_KEY=$$key"; \
+	} > $@.tmp && mv $@.tmp $@
+	@echo "wrote $@ (DEBUG=1 and a generated SECRET_KEY for this checkout)"
 
 system-deps:
 	@missing=""; \
@@ -40,12 +53,17 @@ node_modules/.installed: package.json package-lock.json
 messages: $(VENV)/.installed
 	DEBUG=1 $(BIN)/changxin compilemessages -v 0 --ignore .venv --ignore node_modules
 
+# The web server and a background-job worker together; Ctrl-C (or the server exiting) stops both.
 demo: setup
 	DEBUG=$${DEBUG:-1} $(BIN)/changxin migrate --noinput -v 0
 	DEBUG=$${DEBUG:-1} $(BIN)/changxin demo
 	@echo ""
 	@echo "长辛先锋 · Changxin Pioneer is running at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	DEBUG=$${DEBUG:-1} $(BIN)/changxin runserver --noreload $(HOST):$(PORT)
+	@export DEBUG=$${DEBUG:-1}; \
+	  $(BIN)/changxin worker -v 0 & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  trap 'exit 130' INT TERM; \
+	  $(BIN)/changxin runserver --noreload $(HOST):$(PORT)
 
 test: setup
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
@@ -61,5 +79,6 @@ format: $(VENV)/.installed
 check-migrations: $(VENV)/.installed
 	DEBUG=1 $(BIN)/changxin makemigrations --check --dry-run
 
+# Keeps .env.local (this checkout's key); remove it by hand for a new one.
 clean:
 	rm -rf $(VENV) node_modules var

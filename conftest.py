@@ -2,6 +2,8 @@
 
 Browser fixtures (`browser`, `page`, `phone_page`), `demo_world` and the `login()` helper live in
 changxin/core/tests/browser.py; import the helper with `from changxin.core.tests.browser import login`.
+`queued_jobs` (changxin/core/tests/jobqueue.py) makes background jobs wait in a queue until
+`jobs.drain()` instead of running at once.
 """
 
 import os
@@ -17,6 +19,7 @@ from changxin.core.tests.browser import (  # noqa: E402,F401
     phone_page,
     require_postgres_for,
 )
+from changxin.core.tests.jobqueue import queued_jobs  # noqa: E402,F401
 
 
 def pytest_runtest_setup(item):

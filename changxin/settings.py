@@ -4,7 +4,12 @@ DATABASE_URL  default: SQLite file under ./var/ (PostgreSQL in production: postg
 SECRET_KEY    required when DEBUG is off
 DEBUG         default False
 ALLOWED_HOSTS comma-separated; default localhost names
-REDIS_URL     optional; shared cache (rate limits, calendar) across app processes
+REDIS_URL     optional; shared cache (rate limits, calendar) across app processes, and the job queue
+CHANGXIN_JOBS_URL  optional; the job queue's store when it should not be REDIS_URL (redis://…,
+              postgres://…, sqlite:///path); default REDIS_URL, else the SQLite file var/jobs.sqlite3
+CHANGXIN_ENV_FILE  a KEY=VALUE file read before everything else, for a checkout's local settings;
+              default .env.local at the repository root (written by `make setup`, git-ignored);
+              variables already in the environment always win; empty disables it
 """
 
 import os
@@ -15,6 +20,31 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def read_env_file(path: Path) -> None:
+    """Fill the environment from a KEY=VALUE file; variables already set always win.
+
+    `make setup` writes one per checkout (a generated SECRET_KEY and DEBUG=1) so that every
+    `changxin …` command works there without exporting anything. Production has no such file.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = (part.strip() for part in line.removeprefix("export ").split("=", 1))
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        os.environ.setdefault(key, value)
+
+
+ENV_FILE = os.environ.get("CHANGXIN_ENV_FILE", str(BASE_DIR / ".env.local"))
+if ENV_FILE:
+    read_env_file(Path(ENV_FILE))
 VAR_DIR = Path(os.environ.get("CHANGXIN_VAR_DIR", BASE_DIR / "var"))
 
 
@@ -35,7 +65,10 @@ if not SECRET_KEY:
     if not DEBUG and not env_bool("CHANGXIN_ALLOW_INSECURE_KEY"):
         from django.core.exceptions import ImproperlyConfigured
 
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off. (In a checkout, `make setup` writes .env.local "
+            "with a generated key and DEBUG=1.)"
+        )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
@@ -126,6 +159,33 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background jobs (huey, used only through changxin/core/jobs.py) ------------------------------
+# One queue for the whole platform. Without configuration it is a SQLite file under var/ (no extra
+# service; `changxin worker` runs the jobs, `changxin tick` runs them from cron); in production
+# REDIS_URL (or CHANGXIN_JOBS_URL) points it at Redis or PostgreSQL. Crontab schedules are read in
+# local time (TIME_ZONE). CHANGXIN_JOBS_IMMEDIATE=1 runs every job inside the process that queues it
+# (a debugging aid; tests run that way unless they ask for the queue).
+
+
+def jobs_backend(url: str) -> dict:
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"huey_class": "huey.RedisHuey", "url": url}
+    if url.startswith(("postgres://", "postgresql://")):
+        return {"huey_class": "huey.PostgresHuey", "dsn": url}
+    filename = url.removeprefix("sqlite:///") if url else str(VAR_DIR / "jobs.sqlite3")
+    Path(filename).parent.mkdir(parents=True, exist_ok=True)
+    return {"huey_class": "huey.SqliteHuey", "filename": filename}
+
+
+HUEY = {
+    "name": os.environ.get("CHANGXIN_JOBS_QUEUE", "changxin"),  # distinct per deployment sharing a store
+    "immediate": env_bool("CHANGXIN_JOBS_IMMEDIATE"),
+    "results": False,  # nobody waits on a job's return value; failures are kept in core.JobFailure
+    "utc": False,
+    **jobs_backend(os.environ.get("CHANGXIN_JOBS_URL") or REDIS_URL),
+    "consumer": {"workers": int(os.environ.get("CHANGXIN_JOBS_WORKERS", "2")), "worker_type": "thread"},
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -1,8 +1,10 @@
-"""Test settings: the real settings with a throwaway key and fast password hashing."""
+"""Test settings: the real settings with a throwaway key, fast password hashing and in-memory jobs."""
 
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+# A checkout's .env.local (make setup) must not change what the tests see.
+os.environ["CHANGXIN_ENV_FILE"] = ""
 
 from changxin.settings import *  # noqa: E402,F403
 
@@ -12,3 +14,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+
+# Jobs run inside the process that queues them, in memory, so a test sees their effect at once; the
+# `queued_jobs` fixture switches to a real (in-memory) queue that `jobs.drain()` empties.
+HUEY = {
+    "name": "changxin-test",
+    "huey_class": "huey.MemoryHuey",
+    "immediate": True,
+    "results": False,
+    "utc": False,
+}

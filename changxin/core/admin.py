@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from changxin.core import audit
 from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin, ScopedInline
-from changxin.core.models import AuditEntry, CalendarDay, CalendarYear, OrgUnit, User
+from changxin.core.models import AuditEntry, CalendarDay, CalendarYear, JobFailure, OrgUnit, User
 from changxin.core.privacy import mask_email, mask_phone
 from changxin.core.roles import is_district_admin
 from changxin.core.workcalendar import calendar_changed
@@ -114,6 +114,29 @@ class AuditEntryAdmin(DistrictAdminOnly):
 
     def has_view_permission(self, request, obj=None):
         # The log itself records who looked at whose personal data: district administrators only.
+        return is_district_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobFailure)
+class JobFailureAdmin(DistrictAdminOnly):
+    """Background jobs that failed for good (changxin/core/jobs.py): read-only, for follow-up."""
+
+    list_display = ("failed_at", "job", "arguments", "attempts")
+    list_filter = ("job",)
+    search_fields = ("job", "arguments", "error")
+    date_hierarchy = "failed_at"
+    readonly_fields = ("job", "job_id", "arguments", "error", "attempts", "failed_at")
+
+    def has_view_permission(self, request, obj=None):
         return is_district_admin(request.user)
 
     def has_change_permission(self, request, obj=None):

@@ -116,9 +116,8 @@ def publish(stream: str, event) -> None:
     from changxin.core import jobs
     from changxin.core.tasks import deliver_event
 
-    event_id = event.pk
-    # robust: a failing enqueue is logged, never fails the request; catch-up delivers it later
-    transaction.on_commit(lambda: jobs.enqueue(deliver_event, stream, event_id), robust=True)
+    # a failing enqueue is logged, never fails the request; catch-up delivers the event later
+    jobs.enqueue_on_commit(deliver_event, stream, event.pk)
 
 
 # --- delivery --------------------------------------------------------------------------------

@@ -326,3 +326,31 @@ class EventReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber} ← {self.stream}:{self.event_id}"
+
+
+# --- Background jobs ---------------------------------------------------------------------------
+
+
+class JobFailure(models.Model):
+    """A background job that failed for the last time (its retries spent), kept for administrators.
+
+    Written by changxin/core/jobs.py; the queue itself keeps nothing once a job is over.
+    """
+
+    job = models.CharField(_("job"), max_length=200, db_index=True)
+    job_id = models.CharField(_("job id"), max_length=64, blank=True)
+    arguments = models.TextField(_("arguments"), blank=True)
+    error = models.TextField(_("error"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"))
+    failed_at = models.DateTimeField(_("failed at"), auto_now_add=True, db_index=True)
+
+    class Scope:
+        district_roles = frozenset({"admin"})  # no unit or owner sees another's jobs
+
+    class Meta:
+        verbose_name = _("failed job")
+        verbose_name_plural = _("failed jobs")
+        ordering = ["-failed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.failed_at:%Y-%m-%d %H:%M} {self.job}"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_phone_validator_no_short_numbers'),
+        ('core', '0003_job_failure'),
     ]
 
     operations = [
