@@ -45,6 +45,7 @@ from changxin.demands.workflow import (
     STREET,
     SYSTEM,
     TASK,
+    TASK_PENDING,
     WorkflowError,
 )
 
@@ -94,8 +95,11 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
             relations.add(LEAD)
             if demand.lead_unit.is_street_level:
                 relations.add(STREET)
-        if any(is_open_task_of(t, user) for t in demand.tasks.select_related("unit")):
+        mine = [t for t in demand.tasks.select_related("unit") if is_open_task_of(t, user)]
+        if mine:
             relations.add(TASK)
+        if any(t.state == TaskState.PENDING for t in mine):
+            relations.add(TASK_PENDING)
     if demand.lead_unit_id and _live_lead_task_assignee(demand) == user.pk:
         relations.add(ASSIGNEE)
     return relations

@@ -9,7 +9,8 @@ Actors are relations between a user and a demand, not bare roles:
   LEAD       staff (officer/leader) of the lead unit or a unit above it
   ASSIGNEE   the person the lead task is assigned to (a service manager, a party member in whose
              responsibility area the demand lies); acts on the handling steps like the lead unit
-  TASK       staff of a unit holding a co-unit or called-in task on the demand
+  TASK       staff of a unit holding an open co-unit or called-in task on the demand
+  TASK_PENDING  TASK, and one of those tasks is not reported in (报到) yet
   STREET     LEAD, and the lead unit is a street/town (only streets blow the whistle)
   REQUESTER  the citizen or enterprise account that filed the demand (or the tracking-code holder)
   SYSTEM     the platform itself (deadline escalation, automatic dispatch)
@@ -37,7 +38,7 @@ from changxin.demands.models import ExtensionState, Satisfaction, State
 __all__ = ["MACHINE", "TRANSITIONS", "Transition", "WorkflowError"]
 
 CENTRE, LEAD, TASK, STREET, REQUESTER, SYSTEM = "centre", "lead", "task", "street", "requester", "system"
-ASSIGNEE = "assignee"
+ASSIGNEE, TASK_PENDING = "assignee", "task_pending"
 
 HANDLING = (State.ACKNOWLEDGED, State.CONTACTED, State.IN_PROGRESS)
 OPEN = (State.RECEIVED, State.DISPATCHED, State.DISPUTED, *HANDLING)
@@ -122,7 +123,7 @@ MACHINE = Machine(
         _t("approve_extension", _("Approve extension"), HANDLING, None, {CENTRE}, False, [EXTENSION_PENDING]),
         _t("deny_extension", _("Deny extension"), HANDLING, None, {CENTRE}, True, [EXTENSION_PENDING]),
         _t("whistle", _("Blow the whistle (call departments in)"), HANDLING, None, {STREET}, True),
-        _t("task_acknowledge", _("Report in (task)"), OPEN, None, {TASK}),
+        _t("task_acknowledge", _("Report in (task)"), OPEN, None, {TASK_PENDING}),
         _t("task_complete", _("Complete task"), OPEN, None, {TASK}, True),
         _t(
             "reply",
