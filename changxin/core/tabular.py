@@ -646,12 +646,28 @@ def _count_lines(handle: IO[bytes]) -> int:
     return count
 
 
+def _undecodable_line(handle: IO[bytes], encoding: str) -> int | None:
+    """The physical line of the first byte that does not decode (the text layer reads ahead)."""
+    if "16" in encoding or "32" in encoding:
+        return None  # a newline byte may sit inside a character; keep the reader's estimate
+    handle.seek(0)
+    for number, raw in enumerate(handle, start=1):
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError:
+            return number
+        except LookupError:
+            return None
+    return None
+
+
 def _open_csv(handle, name, columns, encoding, skip_empty_rows) -> Table:
     detected = not encoding
     encoding = encoding or detect_encoding(handle)
     shown = "UTF-8 / GB18030" if detected and encoding == "gb18030" else encoding
 
     def undecodable(line: int) -> TableError:
+        line = _undecodable_line(stream.buffer, encoding) or line
         return TableError(
             _("line %(line)s is not %(encoding)s text; save the file as UTF-8 or give its encoding.")
             % {"line": line, "encoding": shown},
