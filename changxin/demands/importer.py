@@ -1,11 +1,14 @@
 """Import of historical demands (12345 work orders) from CSV or Excel.
 
-The rows are streamed: the file is read row by row, every row is validated, and good rows are
-written in batches: `bulk_create` of Demand; the DemandEvents each row's history implies (receive,
-dispatch, acknowledge, contact, reply, return visit, archive — as the transition service writes
-them, marked `"imported": true`), inserted with executemany; and, when dispatched, the lead unit's
-DemandTask. Memory stays bounded: only one batch of rows is held, plus the set of work-order
-numbers seen so far (to report duplicates within the file).
+Reading the file, parsing cells, per-row errors and the all-or-nothing policy are the shared ones
+of `changxin.core.tabular` (the enterprise and party-member imports use the same): the rows are
+streamed, every row is validated here (types, divisions, units, categories, the order of the
+timestamps, duplicates in the file and in the database), and good rows are written in batches:
+`bulk_create` of Demand; the DemandEvents each row's history implies (receive, dispatch,
+acknowledge, contact, reply, return visit, archive — as the transition service writes them, marked
+`"imported": true`), inserted with executemany; and, when dispatched, the lead unit's DemandTask.
+Memory stays bounded: only one batch of rows is held, plus the work-order numbers seen so far (to
+report duplicates within the file).
 
 All or nothing by default: the whole import runs in ONE transaction; as soon as a row is bad,
 writing stops, the remaining rows are still validated (so every bad row is reported) and at the
@@ -19,24 +22,36 @@ come from COLUMNS below.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from changxin.core import audit
-from changxin.core.models import AuditAction, OrgUnit, phone_validator
+from changxin.core import audit, tabular
+from changxin.core.models import AuditAction, OrgUnit
 from changxin.core.roles import COMMUNITY_KINDS, DISPATCHABLE_KINDS
 from changxin.core.roles import STREET_LEVEL_KINDS as STREET_KINDS
+from changxin.core.tabular import (
+    MAX_ERRORS,
+    Column,
+    ImportReport,
+    ImportRun,
+    Parsed,
+    Row,
+    RowError,
+    choice,
+    describe_choices,
+    detect_encoding,
+    normalize,
+    parse_datetime,
+    text,
+)
 from changxin.core.workcalendar import WorkCalendar
 from changxin.demands import deadlines
 from changxin.demands import events as payloads
@@ -58,28 +73,13 @@ from changxin.demands.models import (
 )
 
 DEFAULT_BATCH_SIZE = 1000
-MAX_KEPT_ERRORS = 10_000  # errors are streamed to the caller; the result keeps the first ones only
+MAX_KEPT_ERRORS = MAX_ERRORS  # errors are streamed to the caller; the result keeps the first ones only
 
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported (unreadable, unknown format, required column missing)."""
+ImportFileError = tabular.TableError  # the file as a whole cannot be imported
+ImportResult = ImportReport
 
 
 # --- the column format -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    zh: str  # the Chinese header
-    aliases: tuple[str, ...]
-    required: bool
-    doc: str  # English description for --help and docs/IMPORT.md
-
-
-def _choices(mapping: dict[str, tuple[str, ...]]) -> str:
-    return "; ".join(f"{' / '.join(names)} → {value}" for value, names in mapping.items())
-
 
 TYPE_VALUES = {
     DemandType.CONSULT: ("咨询", "consult", "consultation"),
@@ -134,401 +134,211 @@ STATE_VALUES = {
     State.ARCHIVED: ("归档", "已归档", "archived", "closed"),
 }
 
+
+def _coordinate(name: str, aliases: tuple[str, ...], limit: int, doc: str) -> Column:
+    message = gettext_lazy("“%(value)s” is not a coordinate")
+    return Column(
+        name,
+        aliases,
+        False,
+        tabular.decimal(places=6, min_value=-limit, max_value=limit, message=message),
+        doc,
+    )
+
+
 COLUMNS: list[Column] = [
     Column(
         "number",
-        "工单编号",
-        ("工单号", "编号", "work order", "no"),
+        ("工单编号", "工单号", "编号", "work order", "no"),
         True,
+        text(32),
         "Original work-order number; unique in the file and in the database (at most 32 characters).",
     ),
     Column(
         "received_at",
-        "受理时间",
-        ("来电时间", "received", "received at"),
+        ("受理时间", "来电时间", "received", "received at"),
         True,
+        tabular.datetime(),
         "When the demand was received. YYYY-MM-DD HH:MM[:SS] (also 2024/3/5 9:05, 2024年3月5日 9时5分, or an Excel date).",
     ),
     Column(
         "type",
-        "类型",
-        ("诉求类型", "demand_type", "demand type"),
+        ("类型", "诉求类型", "demand_type", "demand type"),
         True,
-        "Type: " + _choices(TYPE_VALUES) + ".",
+        choice(TYPE_VALUES),
+        "Type: " + describe_choices(TYPE_VALUES) + ".",
     ),
     Column(
         "title",
-        "标题",
-        ("诉求标题", "subject"),
+        ("标题", "诉求标题", "subject"),
         False,
+        text(120),
         "Title (at most 120 characters); the first 30 characters of the content when empty.",
     ),
     Column(
         "content",
-        "内容",
-        ("诉求内容", "问题描述", "text", "description"),
+        ("内容", "诉求内容", "问题描述", "text", "description"),
         True,
+        text(5000),
         "What the requester said (at most 5000 characters).",
     ),
     Column(
         "channel",
-        "渠道",
-        ("来源", "来源渠道", "source"),
+        ("渠道", "来源", "来源渠道", "source"),
         False,
-        "Channel, default import: " + _choices(CHANNEL_VALUES) + ".",
+        choice(CHANNEL_VALUES),
+        "Channel, default import: " + describe_choices(CHANNEL_VALUES) + ".",
+        default=Channel.IMPORT,
     ),
     Column(
         "urgency",
-        "紧急程度",
-        ("urgency level",),
+        ("紧急程度", "urgency level"),
         False,
-        "Urgency, default normal: " + _choices(URGENCY_VALUES) + ".",
+        choice(URGENCY_VALUES),
+        "Urgency, default normal: " + describe_choices(URGENCY_VALUES) + ".",
+        default=Urgency.NORMAL,
     ),
     Column(
         "category",
-        "分类",
-        ("诉求分类", "问题分类", "category path"),
+        ("分类", "诉求分类", "问题分类", "category path"),
         False,
+        text(),
         "Category: a level-3 name (the full path when the name is ambiguous) or the path “l1/l2/l3”, e.g. "
         "城乡建设/城市建设和市政管理/冬季采暖.",
     ),
     Column(
         "requester_kind",
-        "诉求人类型",
-        ("来电人类型", "requester type"),
+        ("诉求人类型", "来电人类型", "requester type"),
         False,
-        "Requester kind, default person: " + _choices(KIND_VALUES) + ".",
+        choice(KIND_VALUES),
+        "Requester kind, default person: " + describe_choices(KIND_VALUES) + ".",
+        default=RequesterKind.PERSON,
     ),
     Column(
         "requester_name",
-        "诉求人",
-        ("来电人", "姓名", "name", "requester"),
+        ("诉求人", "来电人", "姓名", "name", "requester"),
         False,
+        text(60),
         "Requester's name (at most 60 characters).",
     ),
     Column(
         "phone",
-        "联系电话",
-        ("电话", "手机", "来电号码", "requester_phone", "requester phone"),
+        ("联系电话", "电话", "手机", "来电号码", "requester_phone", "requester phone"),
         False,
+        tabular.phone(),
         "Requester's phone: an 11-digit mobile number starting with 1, or a landline (010-63812345).",
     ),
     Column(
         "enterprise_name",
-        "企业名称",
-        ("enterprise", "company"),
+        ("企业名称", "enterprise", "company"),
         False,
+        text(120),
         "Enterprise name when the requester is an enterprise.",
     ),
     Column(
         "address",
-        "地址",
-        ("事发地址", "诉求地址", "location"),
+        ("地址", "事发地址", "诉求地址", "location"),
         False,
+        text(200),
         "Address text (at most 200 characters).",
     ),
     Column(
         "street",
-        "街乡镇",
-        ("街道", "乡镇", "所属街道", "street/town", "town"),
+        ("街乡镇", "街道", "乡镇", "所属街道", "street/town", "town"),
         False,
+        text(),
         "Street/town by name (卢沟桥街道, also 卢沟桥) or statistical code (110106017).",
     ),
     Column(
         "community",
-        "社区村",
-        ("社区", "村", "村居", "community/village", "village"),
+        ("社区村", "社区", "村", "村居", "community/village", "village"),
         False,
+        text(),
         "Community/village by name or code; must lie in the street given (which it implies when empty).",
     ),
     Column(
         "lead_unit",
-        "主办单位",
-        ("承办单位", "责任单位", "lead unit", "unit"),
+        ("主办单位", "承办单位", "责任单位", "lead unit", "unit"),
         False,
+        text(),
         "Lead unit by name, short name (区城管委) or code (110106D01): a street/town, department or "
         "public-service company. Required when dispatched_at is given.",
     ),
     Column(
         "dispatched_at",
-        "派单时间",
-        ("dispatched", "dispatched at"),
+        ("派单时间", "dispatched", "dispatched at"),
         False,
+        tabular.datetime(),
         "When it was dispatched to the lead unit. Required with a lead unit; deadlines are computed from it.",
     ),
     Column(
         "contacted_at",
-        "联系时间",
-        ("首次联系时间", "响应时间", "contacted", "contacted at"),
+        ("联系时间", "首次联系时间", "响应时间", "contacted", "contacted at"),
         False,
+        tabular.datetime(),
         "When the lead unit first contacted the requester (响应).",
     ),
     Column(
         "replied_at",
-        "办结时间",
-        ("答复时间", "replied", "replied at"),
+        ("办结时间", "答复时间", "replied", "replied at"),
         False,
+        tabular.datetime(),
         "When the unit replied and finished.",
     ),
-    Column("reply", "答复内容", ("办理结果", "处理结果", "reply text"), False, "The unit's reply."),
+    Column(
+        "reply", ("答复内容", "办理结果", "处理结果", "reply text"), False, text(5000), "The unit's reply."
+    ),
     Column(
         "visited_at",
-        "回访时间",
-        ("visited", "visited at"),
+        ("回访时间", "visited", "visited at"),
         False,
+        tabular.datetime(),
         "When the return visit was made (default: the reply time).",
     ),
     Column(
         "resolution",
-        "解决情况",
-        ("是否解决",),
+        ("解决情况", "是否解决"),
         False,
-        "Return visit, resolved?: " + _choices(RESOLUTION_VALUES) + ".",
+        choice(RESOLUTION_VALUES),
+        "Return visit, resolved?: " + describe_choices(RESOLUTION_VALUES) + ".",
     ),
     Column(
         "satisfaction",
-        "满意度",
-        ("满意情况", "是否满意"),
+        ("满意度", "满意情况", "是否满意"),
         False,
-        "Return visit, satisfied?: " + _choices(SATISFACTION_VALUES) + ".",
+        choice(SATISFACTION_VALUES),
+        "Return visit, satisfied?: " + describe_choices(SATISFACTION_VALUES) + ".",
     ),
     Column(
         "state",
-        "状态",
-        ("工单状态", "status"),
+        ("状态", "工单状态", "status"),
         False,
+        choice(STATE_VALUES),
         "Final state; derived from the timestamps when empty (a return-visit result → archived, a reply "
         "→ replied, a contact → contacted, a dispatch → dispatched, else received): "
-        + _choices(STATE_VALUES)
+        + describe_choices(STATE_VALUES)
         + ".",
     ),
-    Column("latitude", "纬度", ("lat",), False, "Latitude (decimal degrees)."),
-    Column("longitude", "经度", ("lng", "lon"), False, "Longitude (decimal degrees)."),
+    _coordinate("latitude", ("纬度", "lat"), 90, "Latitude (decimal degrees)."),
+    _coordinate("longitude", ("经度", "lng", "lon"), 180, "Longitude (decimal degrees)."),
     Column(
         "external_id",
-        "外部编号",
-        ("原系统编号", "external id"),
+        ("外部编号", "原系统编号", "external id"),
         False,
+        text(64),
         "An identifier in the source system (at most 64 characters).",
     ),
 ]
-COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+COLUMN_BY_KEY = {c.name: c for c in COLUMNS}
 DATE_KEYS = ("received_at", "dispatched_at", "contacted_at", "replied_at", "visited_at")
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"[\s_\-()（）]+", "", str(text or "")).lower()
-
-
-HEADER_INDEX: dict[str, str] = {}
-for _column in COLUMNS:
-    for _name in (_column.key, _column.zh, *_column.aliases):
-        HEADER_INDEX[_norm(_name)] = _column.key
-
-
-def _value_index(mapping: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    index = {}
-    for value, names in mapping.items():
-        index[_norm(value)] = str(value)
-        for name in names:
-            index[_norm(name)] = str(value)
-    return index
-
-
-VALUE_INDEX = {
-    "type": (_value_index(TYPE_VALUES), TYPE_VALUES),
-    "channel": (_value_index(CHANNEL_VALUES), CHANNEL_VALUES),
-    "urgency": (_value_index(URGENCY_VALUES), URGENCY_VALUES),
-    "requester_kind": (_value_index(KIND_VALUES), KIND_VALUES),
-    "resolution": (_value_index(RESOLUTION_VALUES), RESOLUTION_VALUES),
-    "satisfaction": (_value_index(SATISFACTION_VALUES), SATISFACTION_VALUES),
-    "state": (_value_index(STATE_VALUES), STATE_VALUES),
-}
 
 
 def format_help() -> str:
     """The column format as plain text (the command's --help)."""
-    lines = []
-    for column in COLUMNS:
-        need = "required" if column.required else "optional"
-        names = ", ".join([column.key, column.zh, *column.aliases])
-        lines.append(f"  {column.key} ({need}; headers: {names})\n      {column.doc}")
-    return "\n".join(lines)
+    return tabular.format_columns(COLUMNS)
 
 
-# --- results ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return _("line %(line)s: %(field)s: %(message)s") % {
-            "line": self.line,
-            "field": self.field,
-            "message": self.message,
-        }
-
-
-@dataclass
-class ImportResult:
-    rows: int = 0
-    good: int = 0
-    bad: int = 0
-    written: int = 0
-    dry_run: bool = False
-    rolled_back: bool = False
-    encoding: str = ""
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.bad == 0
-
-
-# --- reading files ---------------------------------------------------------------------------
-
-
-def detect_encoding(path: Path, chunk_size: int = 1 << 20) -> str:
-    """utf-8-sig (BOM), utf-16 (BOM), utf-8 if the whole file decodes as UTF-8, else gb18030.
-
-    The whole file is checked (in chunks, constant memory): a GB18030 export can look like UTF-8
-    for its first rows when they are ASCII only.
-    """
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := handle.read(chunk_size):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8"
-
-
-def _count_lines(path: Path) -> int:
-    count = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            count += chunk.count(b"\n")
-    return count
-
-
-def is_excel(path: Path) -> bool:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return True
-    if path.suffix.lower() in (".csv", ".txt", ".tsv"):
-        return False
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"PK"
-
-
-@dataclass
-class Source:
-    headers: list[str]
-    rows: Iterator[tuple[int, list]]  # (line number, cell values)
-    total: int | None  # an estimate for the progress bar
-    encoding: str
-    close: Callable[[], None]
-
-
-def open_csv(path: Path, encoding: str | None = None) -> Source:
-    encoding = encoding or detect_encoding(path)
-    handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 — closed by Source.close
-    try:
-        first = handle.readline()
-    except UnicodeDecodeError as exc:
-        handle.close()
-        raise ImportFileError(
-            _("The file is not in the %(encoding)s encoding.") % {"encoding": encoding}
-        ) from exc
-    delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    handle.seek(0)
-    reader = csv.reader(handle, delimiter=delimiter)
-    try:
-        headers = next(reader)
-    except StopIteration:
-        handle.close()
-        raise ImportFileError(_("The file is empty.")) from None
-
-    def rows() -> Iterator[tuple[int, list]]:
-        start = reader.line_num + 1
-        try:
-            for values in reader:
-                if any(v.strip() for v in values):
-                    yield start, values
-                start = reader.line_num + 1
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(
-                _("Line %(line)s is not in the %(encoding)s encoding; give --encoding.")
-                % {"line": start, "encoding": encoding}
-            ) from exc
-        except csv.Error as exc:
-            raise ImportFileError(_("Line %(line)s: %(error)s") % {"line": start, "error": exc}) from exc
-
-    return Source(headers, rows(), max(_count_lines(path) - 1, 0), encoding, handle.close)
-
-
-def open_excel(path: Path, sheet: str | None = None) -> Source:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds for a broken file
-        raise ImportFileError(_("Cannot read the Excel file: %(error)s") % {"error": exc}) from exc
-    try:
-        ws = book[sheet] if sheet else book.worksheets[0]
-    except KeyError:
-        book.close()
-        raise ImportFileError(_("The workbook has no sheet “%(sheet)s”.") % {"sheet": sheet}) from None
-    iterator = ws.iter_rows(values_only=True)
-    header_row = next(iterator, None)
-    if header_row is None:
-        book.close()
-        raise ImportFileError(_("The file is empty."))
-    headers = ["" if v is None else str(v) for v in header_row]
-
-    def rows() -> Iterator[tuple[int, list]]:
-        for number, values in enumerate(iterator, start=2):
-            if any(v not in (None, "") and str(v).strip() for v in values):
-                yield number, list(values)
-
-    total = (ws.max_row - 1) if ws.max_row else None
-    return Source(headers, rows(), total, "xlsx", book.close)
-
-
-def open_source(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> Source:
-    if not path.exists():
-        raise ImportFileError(_("No such file: %(path)s") % {"path": path})
-    return open_excel(path, sheet) if is_excel(path) else open_csv(path, encoding)
-
-
-# --- parsing values --------------------------------------------------------------------------
-
-_DATE_RE = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:[\sT]+(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*(?:[:：分]\s*(\d{1,2}(?:\.\d+)?)\s*秒?|分)?)?$"
-)
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    return str(value).strip()
+# --- lookups ---------------------------------------------------------------------------------
 
 
 class _Lookups:
@@ -545,13 +355,13 @@ class _Lookups:
             if unit.kind in STREET_KINDS:
                 names.add(re.sub(r"(街道|地区|镇|乡)$", "", unit.name))
             for name in filter(None, names):
-                self.by_name.setdefault(_norm(name), []).append(unit)
+                self.by_name.setdefault(normalize(name), []).append(unit)
         self.by_id = {u.pk: u for u in self.units.values()}
         self.categories: dict[str, list[Category]] = {}
         self.category_paths: dict[str, Category] = {}
         for category in Category.objects.filter(is_active=True):
-            self.category_paths[_norm(category.full_name.replace(" / ", "/"))] = category
-            self.categories.setdefault(_norm(category.name), []).append(category)
+            self.category_paths[normalize(category.full_name.replace(" / ", "/"))] = category
+            self.categories.setdefault(normalize(category.name), []).append(category)
         # level 3 first, so a level-3 name wins over a same-named level-1/2 node
         for found in self.categories.values():
             found.sort(key=lambda c: -c.level)
@@ -563,7 +373,7 @@ class _Lookups:
         unit = self.units.get(text.strip())
         if unit is not None:
             return unit if unit.kind in kinds else None
-        found = [u for u in self.by_name.get(_norm(text), []) if u.kind in kinds]
+        found = [u for u in self.by_name.get(normalize(text), []) if u.kind in kinds]
         if within is not None:
             found = [u for u in found if within.is_ancestor_of(u)] or found
         if len(found) == 1:
@@ -573,51 +383,12 @@ class _Lookups:
     def category(self, text: str) -> Category | list[Category] | None:
         parts = [p for p in re.split(r"\s*[/>＞／]\s*", text.strip()) if p]
         if len(parts) > 1:
-            return self.category_paths.get(_norm("/".join(parts)))
-        found = self.categories.get(_norm(text), [])
+            return self.category_paths.get(normalize("/".join(parts)))
+        found = self.categories.get(normalize(text), [])
         if not found:
             return None
         best = [c for c in found if c.level == found[0].level]
         return best[0] if len(best) == 1 else best
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    if timezone.is_naive(moment):
-        return timezone.make_aware(moment, timezone.get_default_timezone())
-    return moment
-
-
-def parse_datetime(value) -> dt.datetime | None:
-    """A naive or aware datetime from text or an Excel cell; naive values are Beijing time."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return _aware(value)
-    if isinstance(value, dt.date):
-        return _aware(dt.datetime.combine(value, dt.time.min))
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        return _aware(dt.datetime.fromisoformat(text))
-    except ValueError:
-        pass
-    match = _DATE_RE.match(text)
-    if not match:
-        raise ValueError(text)
-    year, month, day, hour, minute, second = match.groups()
-    seconds = float(second or 0)
-    return _aware(
-        dt.datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(seconds),
-            int(round((seconds % 1) * 1_000_000)) if seconds % 1 else 0,
-        )
-    )
 
 
 # --- the importer ----------------------------------------------------------------------------
@@ -642,17 +413,23 @@ class DemandImporter:
         on_error: Callable[[RowError], None] | None = None,
         progress: Callable[[int], None] | None = None,
         now: dt.datetime | None = None,
+        max_errors: int = MAX_KEPT_ERRORS,
     ):
         self.keep_good = keep_good
         self.dry_run = dry_run
         self.batch_size = max(1, batch_size)
         self.actor = actor
-        self.on_error = on_error
-        self.progress = progress
         self.now = now or timezone.now()
-        self.result = ImportResult(dry_run=dry_run)
+        self._run = ImportRun(
+            keep_good=keep_good,
+            dry_run=dry_run,
+            batch_size=self.batch_size,
+            max_errors=max_errors,
+            on_error=on_error,
+            progress=progress,
+        )
+        self.result = self._run.report
         self._seen: dict[str, int] = {}
-        self._batch: list[_Good] = []
         self._policies: dict[tuple[str, str], object] = {}
         self._calendar: WorkCalendar | None = None
         self._file = ""
@@ -667,119 +444,53 @@ class DemandImporter:
     ) -> ImportResult:
         path = Path(path)
         self._file = path.name
-        source = open_source(path, encoding=encoding, sheet=sheet)
-        self.result.encoding = source.encoding
-        try:
+        with tabular.open_table(path, columns=COLUMNS, encoding=encoding, sheet=sheet) as table:
+            self._table = table
             if total_hook is not None:
-                total_hook(source.total)
-            self._map_headers(source.headers)
+                total_hook(table.total)
             self._lookups = _Lookups()
             self._calendar = WorkCalendar.from_database()
-            if self.dry_run:
-                self._consume(source.rows)
-            else:
-                with transaction.atomic():
-                    self._consume(source.rows)
-                    if self.result.written:
-                        audit.record(
-                            self.actor,
-                            AuditAction.CREATE,
-                            None,
-                            detail=f"import-demands {self._file}: {self.result.written} demands",
-                        )
-                    if self.result.bad and not self.keep_good:
-                        transaction.set_rollback(True)
-                        self.result.rolled_back = True
-                        self.result.written = 0
-        finally:
-            source.close()
+            self._run.run(
+                table,
+                parse=self._parse,
+                check=self._check_existing,
+                write=lambda batch: self._write([_Good(p.line, p.value) for p in batch]),
+                finish=self._audit,
+            )
         return self.result
 
     @property
     def writing(self) -> bool:
-        return not self.dry_run and (self.keep_good or self.result.bad == 0)
+        return self._run.writing
 
-    # -- headers --
-
-    def _map_headers(self, headers: list[str]) -> None:
-        self.positions: dict[str, int] = {}
-        self.header_of: dict[str, str] = {}
-        for position, header in enumerate(headers):
-            text = str(header or "").strip().lstrip("\ufeff")
-            key = HEADER_INDEX.get(_norm(text))
-            if key is None:
-                if text:
-                    self.result.warnings.append(
-                        _("Column “%(name)s” is not known and was ignored.") % {"name": text}
-                    )
-                continue
-            if key in self.positions:
-                raise ImportFileError(
-                    _("Columns “%(a)s” and “%(b)s” both mean %(key)s.")
-                    % {"a": self.header_of[key], "b": text, "key": key}
-                )
-            self.positions[key] = position
-            self.header_of[key] = text
-        missing = [c for c in COLUMNS if c.required and c.key not in self.positions]
-        if missing:
-            raise ImportFileError(
-                _("Required columns missing: %(columns)s.")
-                % {"columns": ", ".join(f"{c.key} ({c.zh})" for c in missing)}
+    def _audit(self, result: ImportResult) -> None:
+        if result.written:
+            audit.record(
+                self.actor,
+                AuditAction.CREATE,
+                None,
+                detail=f"import-demands {self._file}: {result.written} demands",
             )
 
     def _name(self, key: str) -> str:
-        return self.header_of.get(key, key)
+        return self._table.header_of(key)
 
-    # -- rows --
-
-    def _consume(self, rows: Iterator[tuple[int, list]]) -> None:
-        for line, values in rows:
-            self.result.rows += 1
-            errors: list[RowError] = []
-            demand = self._parse(line, values, errors)
-            if errors:
-                self._bad(errors)
-            else:
-                self._batch.append(_Good(line, demand))
-                if len(self._batch) >= self.batch_size:
-                    self._flush()
-            if self.progress is not None:
-                self.progress(1)
-        self._flush()
-
-    def _bad(self, errors: list[RowError]) -> None:
-        self.result.bad += 1
-        for error in errors:
-            if len(self.result.errors) < MAX_KEPT_ERRORS:
-                self.result.errors.append(error)
-            if self.on_error is not None:
-                self.on_error(error)
-
-    def _flush(self) -> None:
-        if not self._batch:
-            return
-        batch, self._batch = self._batch, []
-        numbers = [g.demand.number for g in batch]
+    def _check_existing(self, batch: list[Parsed]) -> list[RowError]:
+        """Rows whose work-order number is already in the database (one query per batch)."""
+        numbers = [item.value.number for item in batch]
         existing = set(Demand.objects.filter(number__in=numbers).values_list("number", flat=True))
-        good = []
-        for item in batch:
-            if item.demand.number in existing:
-                self._bad(
-                    [
-                        RowError(
-                            item.line,
-                            self._name("number"),
-                            _("“%(value)s” already exists in the database") % {"value": item.demand.number},
-                        )
-                    ]
-                )
-            else:
-                good.append(item)
-        self.result.good += len(good)
-        if self.writing and good:
-            self._write(good)
+        return [
+            RowError(
+                item.line,
+                self._name("number"),
+                _("“%(value)s” already exists in the database") % {"value": item.value.number},
+                "number",
+            )
+            for item in batch
+            if item.value.number in existing
+        ]
 
-    def _write(self, good: list[_Good]) -> None:
+    def _write(self, good: list[_Good]) -> int:
         demands = Demand.objects.bulk_create([g.demand for g in good], batch_size=self.batch_size)
         events, tasks = [], []
         for item, demand in zip(good, demands, strict=True):
@@ -804,7 +515,7 @@ class DemandImporter:
         self._insert_events(events)
         if tasks:
             DemandTask.objects.bulk_create(tasks, batch_size=self.batch_size)
-        self.result.written += len(demands)
+        return len(demands)
 
     def _insert_events(self, rows: list[dict]) -> None:
         """INSERT the event rows (column values by attname) with executemany, `batch_size` at a time.
@@ -923,73 +634,9 @@ class DemandImporter:
 
     # -- one row --
 
-    def _get(self, values: list, key: str):
-        position = self.positions.get(key)
-        if position is None or position >= len(values):
-            return None
-        return values[position]
-
-    def _parse(self, line: int, values: list, errors: list[RowError]) -> Demand | None:
-        def err(key: str, message: str) -> None:
-            errors.append(RowError(line, self._name(key), message))
-
-        def text(key: str, max_length: int | None = None, required: bool = False) -> str:
-            value = _text(self._get(values, key))
-            if required and not value:
-                err(key, _("is required"))
-            if max_length and len(value) > max_length:
-                err(
-                    key,
-                    _("at most %(max)s characters allowed (this has %(length)s)")
-                    % {"max": max_length, "length": len(value)},
-                )
-                return value[:max_length]
-            return value
-
-        def choice(key: str, default: str = "", required: bool = False) -> str:
-            value = _text(self._get(values, key))
-            if not value:
-                if required:
-                    err(key, _("is required"))
-                return default
-            index, mapping = VALUE_INDEX[key]
-            found = index.get(_norm(value))
-            if found is None:
-                accepted = ", ".join(f"{names[0]}/{value_}" for value_, names in mapping.items())
-                err(key, _("“%(value)s” is not one of: %(choices)s") % {"value": value, "choices": accepted})
-                return default
-            return found
-
-        def moment(key: str, required: bool = False) -> dt.datetime | None:
-            raw = self._get(values, key)
-            try:
-                value = parse_datetime(raw)
-            except (ValueError, OverflowError):
-                err(
-                    key,
-                    _("“%(value)s” is not a date and time (use YYYY-MM-DD HH:MM)") % {"value": _text(raw)},
-                )
-                return None
-            if value is None and required:
-                err(key, _("is required"))
-            if value is not None and value > self.now:
-                err(key, _("“%(value)s” is in the future") % {"value": _text(raw)})
-            return value
-
-        def coordinate(key: str, limit: int) -> Decimal | None:
-            value = _text(self._get(values, key))
-            if not value:
-                return None
-            try:
-                number = Decimal(value).quantize(Decimal("0.000001"))
-            except InvalidOperation:
-                number = None
-            if number is None or not -limit <= number <= limit:
-                err(key, _("“%(value)s” is not a coordinate") % {"value": value})
-                return None
-            return number
-
-        number = text("number", 32, required=True)
+    def _parse(self, row: Row) -> Demand | None:
+        err = row.error
+        number = row["number"]
         if number:
             first = self._seen.get(number)
             if first is not None:
@@ -998,33 +645,27 @@ class DemandImporter:
                     _("“%(value)s” already appears on line %(line)s") % {"value": number, "line": first},
                 )
             else:
-                self._seen[number] = line
+                self._seen[number] = row.line
 
         d = Demand(number=number, version=0)
-        d.demand_type = choice("type", required=True)
-        d.content = text("content", 5000, required=True)
-        d.title = text("title", 120) or d.content[:30]
-        d.channel = choice("channel", Channel.IMPORT)
-        d.urgency = choice("urgency", Urgency.NORMAL)
-        d.requester_kind = choice("requester_kind", RequesterKind.PERSON)
-        d.requester_name = text("requester_name", 60)
-        phone = re.sub(r"[\s()（）]", "", text("phone"))
-        if phone:
-            try:
-                phone_validator(phone)
-            except ValidationError:
-                err("phone", _("“%(value)s” is not a valid phone number") % {"value": phone})
-        d.requester_phone = phone[:20]
+        d.demand_type = row["type"]
+        d.content = row["content"]
+        d.title = row["title"] or d.content[:30]
+        d.channel = row["channel"]
+        d.urgency = row["urgency"]
+        d.requester_kind = row["requester_kind"]
+        d.requester_name = row["requester_name"]
+        d.requester_phone = row["phone"]
         if d.requester_kind == RequesterKind.ANONYMOUS:
             d.requester_name = d.requester_phone = ""
-        d.enterprise_name = text("enterprise_name", 120)
-        d.address = text("address", 200)
-        d.external_id = text("external_id", 64)
-        d.reply = text("reply", 5000)
-        d.latitude = coordinate("latitude", 90)
-        d.longitude = coordinate("longitude", 180)
+        d.enterprise_name = row["enterprise_name"]
+        d.address = row["address"]
+        d.external_id = row["external_id"]
+        d.reply = row["reply"]
+        d.latitude = row["latitude"]
+        d.longitude = row["longitude"]
 
-        category_text = text("category")
+        category_text = row["category"]
         if category_text:
             found = self._lookups.category(category_text)
             if isinstance(found, list):
@@ -1038,8 +679,8 @@ class DemandImporter:
             else:
                 d.category_id = found.pk
 
-        street = self._unit(text("street"), "street", STREET_KINDS, err)
-        community = self._unit(text("community"), "community", COMMUNITY_KINDS, err, within=street)
+        street = self._unit(row["street"], "street", STREET_KINDS, err)
+        community = self._unit(row["community"], "community", COMMUNITY_KINDS, err, within=street)
         if community is not None:
             community_street = self._street_of(community)
             if street is None:
@@ -1052,17 +693,20 @@ class DemandImporter:
                 )
         d.street_id = street.pk if street else None
         d.community_id = community.pk if community else None
-        lead = self._unit(text("lead_unit"), "lead_unit", DISPATCHABLE_KINDS, err)
+        lead = self._unit(row["lead_unit"], "lead_unit", DISPATCHABLE_KINDS, err)
         d.lead_unit_id = lead.pk if lead else None
 
-        d.received_at = moment("received_at", required=True)
-        d.dispatched_at = moment("dispatched_at")
-        d.contacted_at = moment("contacted_at")
-        d.replied_at = moment("replied_at")
-        visited_at = moment("visited_at")
-        d.resolution = choice("resolution")
-        d.satisfaction = choice("satisfaction")
-        explicit_state = choice("state")
+        for key in DATE_KEYS:
+            if row[key] is not None and row[key] > self.now:
+                err(key, _("“%(value)s” is in the future") % {"value": row.raw(key)})
+        d.received_at = row["received_at"]
+        d.dispatched_at = row["dispatched_at"]
+        d.contacted_at = row["contacted_at"]
+        d.replied_at = row["replied_at"]
+        visited_at = row["visited_at"]
+        d.resolution = row["resolution"]
+        d.satisfaction = row["satisfaction"]
+        explicit_state = row["state"]
 
         # timestamps in order
         previous_key, previous = "received_at", d.received_at
@@ -1077,15 +721,15 @@ class DemandImporter:
                 )
             previous_key, previous = key, value
 
-        if d.dispatched_at and not lead and not self._has_error(errors, "lead_unit"):
+        if d.dispatched_at and not lead and not row.has_error("lead_unit"):
             err(
                 "lead_unit", _("is required when %(other)s is given") % {"other": self._name("dispatched_at")}
             )
-        if lead and not d.dispatched_at and not self._has_error(errors, "dispatched_at"):
+        if lead and not d.dispatched_at and not row.has_error("dispatched_at"):
             err(
                 "dispatched_at", _("is required when %(other)s is given") % {"other": self._name("lead_unit")}
             )
-        if d.contacted_at and not d.dispatched_at and not self._has_error(errors, "dispatched_at"):
+        if d.contacted_at and not d.dispatched_at and not row.has_error("dispatched_at"):
             err(
                 "dispatched_at",
                 _("is required when %(other)s is given") % {"other": self._name("contacted_at")},
@@ -1105,16 +749,12 @@ class DemandImporter:
             d.visit_attempts = 1
         if state == State.ARCHIVED:
             d.closed_at = d.visited_at
-        if errors:
+        if row.errors:
             return None
         if d.dispatched_at:
             self._deadlines(d)
         d.updated_at = self.now
         return d
-
-    @staticmethod
-    def _has_error(errors: list[RowError], key: str) -> bool:
-        return any(e.field == key for e in errors)
 
     def _unit(self, value: str, key: str, kinds, err, within=None) -> OrgUnit | None:
         if not value:

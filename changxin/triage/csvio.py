@@ -1,76 +1,71 @@
-"""CSV input and output of the ``triage`` command: UTF-8 (BOM tolerated), header row, quoted fields."""
+"""CSV input and output of the ``triage`` command: a header row, quoted fields, streamed.
+
+Reading goes through the shared reader (``changxin.core.tabular``): UTF-8 with or without BOM, or
+GB18030 as Chinese offices export (detected), headers matched ignoring case and spaces. The
+command's messages stay the plain English ones of its contract (``CsvInputError``).
+"""
 
 from __future__ import annotations
 
 import csv
 import os
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-# Message bodies can be long; the csv module's default limit (128 KiB) is not a limit we want.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+from changxin.core.tabular import Column, TableError, open_table, text
 
 OUTPUT_COLUMNS = ("id", "category", "confidence")
+OPTIONAL_COLUMNS = ("label", "segmented")  # read when present (training data)
 
 
 class CsvInputError(ValueError):
     """The input file is unreadable or lacks a required column."""
 
 
+def _input_error(path: Path, exc: TableError) -> CsvInputError:
+    if exc.code == "not_found":
+        return CsvInputError(f"{path}: no such file")
+    if exc.code == "encoding" and exc.line is not None:
+        return CsvInputError(f"{path}: not UTF-8 or GB18030 text (near line {exc.line})")
+    if exc.code == "missing_columns":
+        missing = [column.name for column in exc.missing]
+        found = ", ".join(name for name in exc.headers if name) or "(none)"
+        plural = "s" if len(missing) > 1 else ""
+        return CsvInputError(
+            f"{path}: required column{plural} {', '.join(repr(m) for m in missing)} missing "
+            f"from the header (found: {found})"
+        )
+    if exc.code == "empty":
+        return CsvInputError(f"{path}: the file is empty; expected a header row")
+    return CsvInputError(str(exc))
+
+
 @contextmanager
 def csv_rows(path: str | Path, required: Sequence[str]) -> Iterator[Iterator[dict[str, str]]]:
     """Open a CSV file, check its header and yield an iterator over its rows as dicts (streamed).
 
-    Fails naming every required column that is missing.  Column names are matched after stripping
-    spaces (and a BOM, via ``utf-8-sig``); other columns are kept but ignored by the caller.  Empty
-    cells and cells missing at the end of a short row read as ``""``; blank lines are skipped.
+    Fails naming every required column that is missing. The dicts hold the required columns and,
+    when the file has them, ``label`` and ``segmented``; empty cells and cells missing at the end
+    of a short row read as ``""``; blank lines are skipped, rows of empty cells are kept (the
+    output of ``classify`` has one row per input row).
     """
     path = Path(path)
+    columns = [Column(name, header_required=True, parse=text(strip=False)) for name in required]
+    columns += [Column(name, parse=text(strip=False)) for name in OPTIONAL_COLUMNS if name not in required]
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise CsvInputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise CsvInputError(f"{path}: {exc.strerror}") from None
-    with handle:
-        reader = csv.reader(handle)
-
-        def failing(exc: Exception) -> CsvInputError:
-            if isinstance(exc, UnicodeDecodeError):
-                return CsvInputError(f"{path}: not UTF-8 ({exc.reason} near line {reader.line_num + 1})")
-            return CsvInputError(f"{path}: malformed CSV near line {reader.line_num}: {exc}")
-
-        try:
-            header = next(reader, None)
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise failing(exc) from None
-        if header is None:
-            raise CsvInputError(
-                f"{path}: the file is empty; expected a header row with {', '.join(required)}"
-            )
-        names = [name.strip().lstrip("\ufeff") for name in header]
-        missing = [column for column in required if column not in names]
-        if missing:
-            found = ", ".join(name for name in names if name) or "(none)"
-            plural = "s" if len(missing) > 1 else ""
-            raise CsvInputError(
-                f"{path}: required column{plural} {', '.join(repr(m) for m in missing)} missing "
-                f"from the header (found: {found})"
-            )
+        table = open_table(path, columns=columns, name=str(path), skip_empty_rows=False)
+    except TableError as exc:
+        raise _input_error(path, exc) from None
+    with table:
 
         def rows() -> Iterator[dict[str, str]]:
             try:
-                for row in reader:
-                    if not row or (len(row) == 1 and not row[0].strip()):
-                        continue  # blank line
-                    if len(row) < len(names):
-                        row = row + [""] * (len(names) - len(row))
-                    yield dict(zip(names, row, strict=False))
-            except (UnicodeDecodeError, csv.Error) as exc:
-                raise failing(exc) from None
+                for row in table:
+                    yield row.values
+            except TableError as exc:
+                raise _input_error(path, exc) from None
 
         yield rows()
 

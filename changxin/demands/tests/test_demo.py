@@ -93,3 +93,33 @@ def test_demo_is_deterministic(demo_world):
         Demand.objects.order_by("external_id").values_list("external_id", "title", "state", "street")
     )
     assert first == second
+
+
+def test_demo_data_files_are_consistent(demo_world):
+    """The editable data files (data/demo/) refer to real categories, units, templates and stages."""
+    from changxin.core.demodata import demo_data
+    from changxin.core.models import OrgUnit
+    from changxin.demands.demo import PLAN_WEIGHTS, STAGES, load_templates
+    from changxin.demands.models import Category, DemandType, Urgency
+
+    templates = load_templates()
+    keys = [t.key for t in templates]
+    assert len(keys) == len(set(keys)) >= 10
+    paths = {c.full_name.replace(" / ", "/") for c in Category.objects.filter(level=3)}
+    codes = set(OrgUnit.objects.values_list("code", flat=True))
+    for template in templates:
+        assert template.category in paths, template.key
+        assert set(template.routes) - {"street"} <= codes, template.key
+        assert set(template.whistle_to) <= codes, template.key
+        assert template.demand_type in DemandType.values and template.urgency in Urgency.values
+        assert template.titles and template.replies and template.weight > 0
+        for content in template.contents:
+            assert content.format(place="X")  # only the {place} placeholder
+    featured = demo_data("demands", "featured.csv")
+    assert featured and all(
+        row["template"] in keys and row["lead_unit"] in codes and row["stage"] in STAGES for row in featured
+    )
+    assert set(PLAN_WEIGHTS) - set(STAGES) == {"disputed", "merged", "answered", "overdue"}
+    names, texts = demo_data("demands", "names.json"), demo_data("demands", "texts.json")
+    assert len(names["surnames"]) > 50 and names["given"] and names["titles"]
+    assert set(texts["dispute"]) == {"not_our_duty", "wrong_place"}

@@ -372,3 +372,14 @@ def test_messages_are_translated(world, tmp_path):
     assert code == 1
     assert "第 3 行" in err and "联系电话" in err and "12345" in err
     assert "line 3" not in err
+
+
+def test_max_errors_caps_the_printed_problems(world, tmp_path):
+    path = write_csv(tmp_path / "many.csv", [row(f"P{i}", phone="1") for i in range(5)] + [row("P9")])
+    _, err, code = run(path, "--max-errors", "2")
+    assert code == 1
+    assert [line for line in err.splitlines() if line.startswith("line ")] == [
+        "line 2: 联系电话: “1” is not a valid phone number",
+        "line 3: 联系电话: “1” is not a valid phone number",
+    ]
+    assert "… and 3 more problems not shown (only the first 2 are listed)." in err

@@ -9,13 +9,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from changxin.demands.importer import DEFAULT_BATCH_SIZE, DemandImporter, ImportFileError, format_help
+from changxin.core.tabular import TableError, add_import_arguments, print_report
+from changxin.demands.importer import DEFAULT_BATCH_SIZE, DemandImporter, format_help
 
 EPILOG = f"""\
 Columns (header names in Chinese or English, in any order; unknown columns are ignored):
 {format_help()}
 
-Every bad row is reported as "line N: <column>: <problem>". By default nothing is written when any
+Every bad row is reported as "line N: <column>: <problem>" (at most --max-errors lines; the rest
+are counted). By default nothing is written when any
 row is bad (the import runs in one transaction and is rolled back); --keep-good writes the good rows
 and still reports the bad ones. A work-order number that repeats in the file or already exists in
 the database is a bad row.
@@ -39,12 +41,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV or .xlsx file")
-        parser.add_argument(
-            "--keep-good", action="store_true", help="write the good rows even when some rows are bad"
-        )
-        parser.add_argument("--dry-run", action="store_true", help="validate every row, write nothing")
-        parser.add_argument("--encoding", help="CSV encoding (default: detected: UTF-8, UTF-8 BOM, GB18030)")
-        parser.add_argument("--sheet", help="Excel sheet name (default: the first sheet)")
+        add_import_arguments(parser)
         parser.add_argument(
             "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per INSERT batch"
         )
@@ -73,31 +70,19 @@ class Command(BaseCommand):
             batch_size=opts["batch_size"],
             on_error=report,
             progress=bar.update,
+            max_errors=opts["max_errors"],
         )
         try:
             result = importer.run(
                 opts["file"], encoding=opts["encoding"], sheet=opts["sheet"], total_hook=set_total
             )
-        except ImportFileError as exc:
+        except TableError as exc:
             raise CommandError(str(exc)) from exc
         finally:
             bar.close()
 
-        for warning in result.warnings:
-            self.stderr.write(warning)
-        summary = _("%(rows)s rows checked: %(good)s good, %(bad)s bad; %(written)s demands written.") % {
-            "rows": result.rows,
-            "good": result.good,
-            "bad": result.bad,
-            "written": result.written,
-        }
-        self.stdout.write(summary)
-        if result.dry_run:
-            self.stdout.write(_("Dry run: nothing was written."))
-        elif result.rolled_back:
-            self.stdout.write(
-                _("Nothing was written because %(bad)s rows are bad. Fix them, or use --keep-good.")
-                % {"bad": result.bad}
-            )
-        if result.bad and result.written == 0:
-            raise CommandError(_("%(bad)s bad rows.") % {"bad": result.bad}, returncode=1)
+        print_report(
+            self,
+            result,
+            summary=_("%(rows)s rows checked: %(good)s good, %(bad)s bad; %(written)s demands written."),
+        )
