@@ -4,7 +4,13 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import audit
-from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin, ScopedInline, is_district_admin
+from changxin.core.admin_scope import (
+    DistrictAdminOnly,
+    NeverDeleted,
+    ScopedAdmin,
+    ScopedInline,
+    is_district_admin,
+)
 from changxin.core.models import AuditEntry, CalendarDay, CalendarYear, OrgUnit, User
 from changxin.core.privacy import mask_email, mask_phone
 from changxin.core.workcalendar import calendar_changed
@@ -105,7 +111,7 @@ class CalendarYearAdmin(DistrictAdminOnly):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(DistrictAdminOnly):
+class AuditEntryAdmin(NeverDeleted, DistrictAdminOnly):
     list_display = ("at", "actor_name", "action", "content_type", "object_repr", "ip")
     list_filter = ("action", "content_type")
     search_fields = ("actor_name", "object_repr", "object_id", "detail")
@@ -119,7 +125,4 @@ class AuditEntryAdmin(DistrictAdminOnly):
         return False
 
     def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
