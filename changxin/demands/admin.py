@@ -56,6 +56,7 @@ class DemandAdmin(PermanentRecordAdmin):
         "received_at",
         "finish_due",
     )
+    list_select_related = ("lead_unit", "street")
     list_filter = ("state", "demand_type", "urgency", "channel")
     search_fields = ("number", "title", "address")
     date_hierarchy = "received_at"
