@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import audit
-from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin, ScopedInline
+from changxin.core.admin_scope import DistrictAdminOnly, NeverDeleted, ScopedAdmin, ScopedInline
 from changxin.core.models import AuditEntry, CalendarDay, CalendarYear, JobFailure, OrgUnit, User
 from changxin.core.privacy import mask_email, mask_phone
 from changxin.core.roles import is_district_admin
@@ -106,7 +106,7 @@ class CalendarYearAdmin(DistrictAdminOnly):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(DistrictAdminOnly):
+class AuditEntryAdmin(NeverDeleted, DistrictAdminOnly):
     list_display = ("at", "actor_name", "action", "content_type", "object_repr", "ip")
     list_filter = ("action", "content_type")
     search_fields = ("actor_name", "object_repr", "object_id", "detail")

@@ -5,7 +5,10 @@ Every ModelAdmin in the project derives from `ScopedAdmin`:
 - an object outside the user's scope is a 404 (not the admin's "perhaps it was deleted" redirect);
 - district leadership may view but never change; unit staff view their subtree; only district
   administrators add, change and delete unless an admin class widens `unit_staff_can_change`;
-- every add/change/delete made in the admin is written to the audit log.
+- every add/change/delete made in the admin is written to the audit log;
+- inlines (`ScopedInline`) list only the related rows the viewer may see;
+- a permanent record (`PermanentRecordAdmin`: demands and their history, the audit log) offers no
+  delete view, no delete action and no inline delete to anyone, superusers included.
 """
 
 from __future__ import annotations
@@ -96,10 +99,18 @@ class ScopedAdmin(RolePermissions, admin.ModelAdmin):
 
 
 class ScopedInline(RolePermissions):
-    """Mixin for inlines of a ScopedAdmin: the same role rules instead of Django's per-model perms.
+    """Mixin for inlines of a ScopedAdmin: the same role rules instead of Django's per-model perms,
+    and only the rows the viewer may see (when the inline's model declares a Scope; otherwise the
+    parent admin's scope is the only one).
 
     Without it a district administrator (role, not superuser) would not even see the inline rows.
     """
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if hasattr(self.model, "Scope"):
+            return restrict(queryset, request.user)
+        return queryset
 
     def has_add_permission(self, request, obj=None):
         return self.has_change_permission(request, obj)
@@ -114,3 +125,21 @@ class DistrictAdminOnly(ScopedAdmin):
     def has_view_permission(self, request, obj=None):
         user = request.user
         return is_district_admin(user) or (roles.is_active(user) and roles.is_read_only(user))
+
+
+class NeverDeleted:
+    """Mixin for admins and inlines of a permanent record: nobody deletes, superusers included."""
+
+    can_delete = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+class PermanentRecordAdmin(NeverDeleted, ScopedAdmin):
+    """A scoped admin for rows that are archived, never deleted (demands and their history)."""

@@ -42,6 +42,29 @@ def record_personal_view(actor, obj: models.Model, fields: list[str], *, request
     return record(actor, AuditAction.VIEW_PERSONAL, obj, fields=fields, request=request)
 
 
+def record_personal_views(actor, objs, fields: list[str], *, request=None) -> list[AuditEntry]:
+    """`record_personal_view` for a whole list page: one INSERT, not one per row."""
+    objs = list(objs)
+    if not objs:
+        return []
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    content_type = ContentType.objects.get_for_model(objs[0])
+    ip = _client_ip(request)
+    return AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor=actor,
+            actor_name=(actor.get_username() if actor else "anonymous")[:150],
+            action=AuditAction.VIEW_PERSONAL,
+            content_type=content_type,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            fields=list(fields),
+            ip=ip,
+        )
+        for obj in objs
+    )
+
+
 def entries_for(obj: models.Model) -> models.QuerySet:
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)

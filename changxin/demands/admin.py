@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin
+from changxin.core.admin_scope import DistrictAdminOnly, NeverDeleted, PermanentRecordAdmin, ScopedInline
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.demands.models import (
     Category,
@@ -22,10 +22,9 @@ class CategoryAdmin(DistrictAdminOnly):
     autocomplete_fields = ("parent",)
 
 
-class DemandTaskInline(admin.TabularInline):
+class DemandTaskInline(NeverDeleted, ScopedInline, admin.TabularInline):
     model = DemandTask
     extra = 0
-    can_delete = False
     fields = ("unit", "role", "state", "assigned_at", "due_at", "acknowledged_at", "done_at")
     readonly_fields = fields
 
@@ -33,10 +32,9 @@ class DemandTaskInline(admin.TabularInline):
         return False
 
 
-class DemandEventInline(admin.TabularInline):
+class DemandEventInline(NeverDeleted, ScopedInline, admin.TabularInline):
     model = DemandEvent
     extra = 0
-    can_delete = False
     fields = ("at", "actor_name", "action", "from_state", "to_state", "note")
     readonly_fields = fields
 
@@ -45,7 +43,7 @@ class DemandEventInline(admin.TabularInline):
 
 
 @admin.register(Demand)
-class DemandAdmin(ScopedAdmin):
+class DemandAdmin(PermanentRecordAdmin):
     """Read-mostly: state changes go through the workflow screens, never through admin edits."""
 
     list_display = (
@@ -58,6 +56,7 @@ class DemandAdmin(ScopedAdmin):
         "received_at",
         "finish_due",
     )
+    list_select_related = ("lead_unit", "street")
     list_filter = ("state", "demand_type", "urgency", "channel")
     search_fields = ("number", "title", "address")
     date_hierarchy = "received_at"
@@ -75,7 +74,7 @@ class DemandAdmin(ScopedAdmin):
 
 
 @admin.register(DemandAttachment)
-class DemandAttachmentAdmin(ScopedAdmin):
+class DemandAttachmentAdmin(PermanentRecordAdmin):
     list_display = ("original_name", "demand", "content_type", "size", "uploaded_at")
     readonly_fields = ("demand", "file", "original_name", "content_type", "size")
 

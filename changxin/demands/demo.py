@@ -120,6 +120,8 @@ class DemoBuilder:
         self.failures: list[str] = []
         self.units = {u.code: u for u in OrgUnit.objects.all()}
         self.dispatcher = User.objects.get(username="dispatcher")
+        # the demo 服务管家: some street demands are assigned to them in person (ASSIGNEE)
+        self.manager = User.objects.filter(username="manager", is_active=True).first()
         self.officers: dict[str, User] = {}
         self.categories = {c.full_name.replace(" / ", "/"): c for c in Category.objects.filter(level=3)}
         self.streets = [u for u in self.units.values() if u.kind in roles.STREET_LEVEL_KINDS]
@@ -404,6 +406,17 @@ class DemoBuilder:
                 officer = self.officer(lead)
             else:
                 go("reject_dispute", dispatcher, note=self.texts["reject_dispute"])
+        lead_only = {"whistle", "whistle_open", "extension", "extension_pending"}
+        if (
+            self.manager is not None
+            and lead.code in DEMO_STREETS
+            and plan.index % 6 == 0
+            and not lead_only & plan.flags
+            and demand.state == State.DISPATCHED
+        ):
+            t = self._step(t, 5, 60)
+            go("assign", officer, assignee=self.manager.pk)
+            officer = self.manager  # the 服务管家 handles it from here, as the assignee
         if demand.state == State.DISPATCHED:
             t = self._step(t, 10, 180)
             go("acknowledge", officer)

@@ -151,12 +151,44 @@ def new_tracking_code() -> str:
 LIVE_TASK_STATES = ["pending", "acknowledged", "done"]
 
 
-class DemandQuerySet(ScopedQuerySet):
+class RecordIsPermanent(Exception):
+    """Raised on any attempt to delete a demand or a row of its history: the record is archived,
+    never deleted (not from the admin, not from code). Test teardown is unaffected: Django's flush
+    empties tables with TRUNCATE/DELETE SQL, not through models."""
+
+    def __init__(self, model):
+        super().__init__(
+            f"{model._meta.label} rows are a permanent record and are never deleted; "
+            "archive the demand instead (transition 'archive')."
+        )
+
+
+class PermanentQuerySet(ScopedQuerySet):
+    """`.delete()` refuses for the whole queryset (bulk deletes included)."""
+
+    def delete(self):
+        raise RecordIsPermanent(self.model)
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class PermanentRecord(models.Model):
+    """Instances refuse `.delete()`; their queryset refuses bulk deletes."""
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        raise RecordIsPermanent(type(self))
+
+
+class DemandQuerySet(PermanentQuerySet):
     def open(self):
         return self.filter(state__in=OPEN_STATES)
 
 
-class Demand(models.Model):
+class Demand(PermanentRecord):
     number = models.CharField(_("number"), max_length=32, unique=True, blank=True)
     tracking_code = models.CharField(
         _("tracking code"), max_length=16, unique=True, default=new_tracking_code
@@ -322,11 +354,11 @@ class TaskState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-class DemandTask(models.Model):
+class DemandTask(PermanentRecord):
     """One unit's part in a demand: the lead unit, a co-unit, or a department called in by a whistle."""
 
     demand = models.ForeignKey(
-        Demand, verbose_name=_("demand"), on_delete=models.CASCADE, related_name="tasks"
+        Demand, verbose_name=_("demand"), on_delete=models.PROTECT, related_name="tasks"
     )
     unit = models.ForeignKey(
         OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="demand_tasks"
@@ -357,6 +389,8 @@ class DemandTask(models.Model):
         related_name="assigned_demand_tasks",
     )
 
+    objects = PermanentQuerySet.as_manager()
+
     # seen with its demand, and by its own unit even once withdrawn
     Scope = scope.through("demand", unit_fields=("unit",))
 
@@ -369,11 +403,11 @@ class DemandTask(models.Model):
         return f"{self.demand.number} · {self.unit} · {self.get_role_display()}"
 
 
-class DemandEvent(models.Model):
+class DemandEvent(PermanentRecord):
     """One row per change: the timeline of a demand, and the raw record the 三率 are computed from."""
 
     demand = models.ForeignKey(
-        Demand, verbose_name=_("demand"), on_delete=models.CASCADE, related_name="events"
+        Demand, verbose_name=_("demand"), on_delete=models.PROTECT, related_name="events"
     )
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
@@ -400,6 +434,8 @@ class DemandEvent(models.Model):
     data = models.JSONField(_("data"), default=dict, blank=True)
     automatic = models.BooleanField(_("automatic"), default=False)
 
+    objects = PermanentQuerySet.as_manager()
+
     Scope = scope.through("demand")
 
     class Meta:
@@ -416,15 +452,17 @@ def attachment_path(instance: DemandAttachment, filename: str) -> str:
     return f"demands/{instance.demand_id}/{secrets.token_hex(8)}-{filename[-80:]}"
 
 
-class DemandAttachment(models.Model):
+class DemandAttachment(PermanentRecord):
     demand = models.ForeignKey(
-        Demand, verbose_name=_("demand"), on_delete=models.CASCADE, related_name="attachments"
+        Demand, verbose_name=_("demand"), on_delete=models.PROTECT, related_name="attachments"
     )
     file = models.FileField(_("file"), upload_to=attachment_path)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size in bytes"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = PermanentQuerySet.as_manager()
 
     Scope = scope.through("demand")
 

@@ -247,3 +247,10 @@ def list_awaiting_visit(user: User) -> QuerySet[Demand]:
         .select_related("lead_unit", "street", "category")
         .order_by("replied_at", "id")
     )
+
+
+def unscoped_demands() -> QuerySet[Demand]:
+    """Every demand, unscoped: for system work that is not a user's screen (triage, metrics over a
+    given queryset, the public Open311 listing, the portal's tracking-code lookup). Screens and the
+    API use `demands_visible_to(user)`; `Demand.objects` is used nowhere else (a convention test)."""
+    return Demand.objects.all()

@@ -532,10 +532,11 @@ def visits(request):
     user = request.user
     page = Paginator(selectors.list_awaiting_visit(user), VISIT_PAGE_SIZE).get_page(request.GET.get("page"))
     centre = is_centre(user)
+    if centre:
+        shown = [d for d in page if d.requester_name or d.requester_phone]
+        audit.record_personal_views(user, shown, PERSONAL_FIELDS, request=request)
     rows = []
     for demand in page:
-        if centre and (demand.requester_name or demand.requester_phone):
-            audit.record_personal_view(user, demand, PERSONAL_FIELDS, request=request)
         rows.append(
             {
                 "demand": demand,

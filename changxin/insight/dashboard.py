@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from changxin.core.models import User
 from changxin.demands import deadlines
-from changxin.demands.models import Category, Demand
-from changxin.demands.selectors import DemandFilter, list_demands
+from changxin.demands.models import Category
+from changxin.demands.selectors import DemandFilter, list_demands, unscoped_demands
 from changxin.insight.metrics import Period, this_month
 
 
@@ -95,4 +95,4 @@ def month_count(user: User, month: dt.date | None = None) -> int:
 
 
 def open_count(user: User) -> int:
-    return Demand.objects.open().filter(pk__in=scoped(user).values("pk")).count()
+    return unscoped_demands().open().filter(pk__in=scoped(user).values("pk")).count()

@@ -69,6 +69,7 @@ from changxin.demands.models import (
     Satisfaction,
     State,
 )
+from changxin.demands.selectors import unscoped_demands
 
 RESPONSE, RESOLUTION, SATISFACTION = "response", "resolution", "satisfaction"
 METRICS = {
@@ -174,7 +175,7 @@ def weights_for_month(month: dt.date) -> RankingWeights:
 
 def assessed_demands(period: Period, queryset: QuerySet[Demand] | None = None) -> QuerySet[Demand]:
     """Demands first dispatched in `period` that are assessed, with the alias `m_responded`."""
-    demands = Demand.objects.all() if queryset is None else queryset
+    demands = unscoped_demands() if queryset is None else queryset
     first_dispatch = DemandEvent.objects.filter(
         action="dispatch", at__gte=period.start, at__lt=period.end
     ).values("demand_id")

@@ -36,6 +36,7 @@ from changxin.demands.models import (
     State,
     Urgency,
 )
+from changxin.demands.selectors import unscoped_demands
 from changxin.open311.models import RequestToken
 
 DEFAULT_WINDOW = dt.timedelta(days=90)
@@ -206,7 +207,7 @@ def request_dict(demand: Demand) -> dict:
 
 def requests_visible_to(user) -> QuerySet[Demand]:
     """With a key: the key's user's scope. Without: the requests filed through Open311."""
-    demands = Demand.objects.select_related("category", "lead_unit")
+    demands = unscoped_demands().select_related("category", "lead_unit")
     if user is not None and user.is_authenticated:
         return restrict(demands, user)
     return demands.filter(channel=Channel.OPEN311)

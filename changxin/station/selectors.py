@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from changxin.core import audit, roles
 from changxin.core.models import OrgUnit
 from changxin.demands.models import TRACKING_ALPHABET, Category, Demand, State
-from changxin.demands.selectors import demands_visible_to
+from changxin.demands.selectors import demands_visible_to, unscoped_demands
 
 TRACKING_CODE_RE = re.compile(rf"^[{TRACKING_ALPHABET}]{{10}}$")
 REPEAT_CALLER_LIMIT = 5
@@ -44,7 +44,8 @@ def find_by_tracking_code(code: str | None) -> Demand | None:
     if not TRACKING_CODE_RE.match(code):
         return None
     return (
-        Demand.objects.select_related("lead_unit", "street", "community", "master", "requester_user")
+        unscoped_demands()
+        .select_related("lead_unit", "street", "community", "master", "requester_user")
         .filter(tracking_code=code)
         .first()
     )
@@ -54,7 +55,7 @@ def get_submitted(pk: int | None) -> Demand | None:
     """The demand this browser session just filed (its pk is kept in the session, never in the URL)."""
     if not pk:
         return None
-    return Demand.objects.select_related("street", "community").filter(pk=pk).first()
+    return unscoped_demands().select_related("street", "community").filter(pk=pk).first()
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def leaf_categories(q: str = "") -> QuerySet[Category]:
 def own_demands(user) -> QuerySet[Demand]:
     """A signed-in citizen's or enterprise's own demands (scoping shows them nothing else)."""
     if not getattr(user, "is_authenticated", False):
-        return Demand.objects.none()
+        return unscoped_demands().none()
     return demands_visible_to(user).filter(requester_user=user).order_by("-received_at")
 
 

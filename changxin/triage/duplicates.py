@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from changxin.demands.models import CLOSED_STATES, OPEN_STATES, Demand, State
+from changxin.demands.selectors import unscoped_demands
 
 SHINGLE = 3
 _NOT_WORD = re.compile(r"[\W_]+")  # whitespace, punctuation, symbols; keeps CJK, letters, digits
@@ -172,7 +173,7 @@ def find_duplicates(
     """
     street_id, community_id = _place(demand, street_id, community_id)
     window = dt.timedelta(days=window_days())
-    pool = (Demand.objects.all() if candidates is None else candidates).filter(
+    pool = (unscoped_demands() if candidates is None else candidates).filter(
         state__in=OPEN_STATES,
         master__isnull=True,
         received_at__gte=demand.received_at - window,
@@ -209,7 +210,7 @@ def find_duplicates(
     ]
     scored.sort(key=lambda item: (-item[1], item[0]))
     scored = scored[:limit]
-    found = Demand.objects.in_bulk([pk for pk, _ in scored])
+    found = unscoped_demands().in_bulk([pk for pk, _ in scored])
     return [(found[pk], score) for pk, score in scored if pk in found]
 
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
-from changxin.demands.models import Demand, State
+from changxin.demands.models import State
+from changxin.demands.selectors import unscoped_demands
 
 CLOSED_WITH_CATEGORY = (State.REPLIED, State.VISITED, State.ARCHIVED)
 
@@ -16,7 +17,7 @@ CLOSED_WITH_CATEGORY = (State.REPLIED, State.VISITED, State.ARCHIVED)
 def rows_from_closed_demands(since: dt.date | None = None) -> Iterator[dict[str, str]]:
     """`id, title, content, label` for every replied/visited/archived demand with a category, the label
     being its first-level category (the level the classifier predicts). Merged duplicates are left out."""
-    demands = Demand.objects.filter(
+    demands = unscoped_demands().filter(
         state__in=CLOSED_WITH_CATEGORY, category__isnull=False, master__isnull=True
     )
     if since is not None:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from changxin.core.models import OrgUnit
 from changxin.demands.models import Category, Demand, State
+from changxin.demands.selectors import unscoped_demands
 from changxin.triage import gazetteer
 from changxin.triage.routing import route
 
@@ -214,7 +215,7 @@ def triage_demand(demand_id: int) -> dict:
     from changxin.triage.duplicates import find_duplicates
 
     started = time.perf_counter()
-    demand = Demand.objects.select_related("category", "street", "community").get(pk=demand_id)
+    demand = unscoped_demands().select_related("category", "street", "community").get(pk=demand_id)
     with translation.override(settings.LANGUAGE_CODE):
         suggestion = suggest_dispatch(demand)
         location = suggestion.location
@@ -278,6 +279,6 @@ def triage_demand(demand_id: int) -> dict:
     }
     # Advisory data, not a change of the demand: the one write outside demands.services the house
     # allows. It never touches state, version or the official street/community fields.
-    current = Demand.objects.filter(pk=demand_id).values_list("triage", flat=True).first() or {}
-    Demand.objects.filter(pk=demand_id).update(triage={**current, **data})
+    current = unscoped_demands().filter(pk=demand_id).values_list("triage", flat=True).first() or {}
+    unscoped_demands().filter(pk=demand_id).update(triage={**current, **data})
     return data

@@ -3,16 +3,9 @@
 import pytest
 from django.test import Client
 
-from changxin.api.tests.builders import (
-    CHANGXINDIAN,
-    CHENGGUAN,
-    LUGOUQIAO,
-    Api,
-    ensure_taxonomy,
-    new_demand,
-    unit,
-)
+from changxin.api.tests.client import Api
 from changxin.core.models import AuditAction, AuditEntry
+from changxin.core.tests.builders import CHANGXINDIAN, CHENGGUAN, LUGOUQIAO, ensure_taxonomy, new_demand, unit
 from changxin.demands.models import Demand
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.test import Client
 
 from changxin.api import keys
 from changxin.api.models import ApiKey, ApiKeyKind
-from changxin.api.tests.builders import Api
+from changxin.api.tests.client import Api
 from changxin.core.models import AuditEntry, Role
 
 pytestmark = pytest.mark.django_db

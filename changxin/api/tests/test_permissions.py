@@ -11,7 +11,8 @@ import re
 import pytest
 
 from changxin.api.site import api as ninja_api
-from changxin.api.tests.builders import CHANGXINDIAN, Api, ensure_taxonomy, new_demand, unit
+from changxin.api.tests.client import Api
+from changxin.core.tests.builders import CHANGXINDIAN, ensure_taxonomy, new_demand, unit
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from changxin.api.tests.builders import CHANGXINDIAN, LUGOUQIAO, key_for, new_demand
+from changxin.api.tests.client import key_for
+from changxin.core.tests.builders import CHANGXINDIAN, LUGOUQIAO, new_demand
 from changxin.wsgi import application
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 Browser tests drive Debian's Chromium through Playwright's sync API::
 
     @pytest.mark.browser
-    def test_something(page, live_server, demo_world):
+    def test_something(page, live_server, demo_world):   # demo_world: see core/tests/builders.py
         login(page, live_server, "lugouqiao")
         page.goto(live_server.url + "/units/")
 
@@ -100,24 +100,6 @@ def phone_page(browser, request):
             "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
         ),
     )
-
-
-@pytest.fixture
-def demo_world(db):
-    """Fengtai's divisions, the official calendar for this year and next, and the demo logins.
-
-    Returns the demo users by username. Uses `db`; a test that also uses `live_server` gets a
-    transactional database automatically (pytest-django switches when live_server is requested).
-    """
-    from django.utils import timezone
-
-    from changxin.core.demo import create_demo_users, load_divisions
-    from changxin.core.workcalendar import seed_from_chinese_calendar
-
-    load_divisions()
-    year = timezone.localdate().year
-    seed_from_chinese_calendar([year, year + 1])
-    return {user.username: user for user in create_demo_users()}
 
 
 def is_postgresql() -> bool:

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.urls import reverse
 
 from changxin.core.navigation import NavEntry, entries
-from changxin.demands.tests.factories import build_world
+from changxin.core.tests.builders import build_world
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from changxin.core import roles
 from changxin.core.models import KIND_RANKING_GROUP, OrgUnit, Role, User
-from changxin.demands.tests.factories import build_world
+from changxin.core.tests.builders import build_world
 
 # role → (staff_side, public, centre, district_admin, district_wide, read_only, works_in_unit, unit_staff)
 EXPECTED = {

@@ -7,6 +7,7 @@ from django.db.models import Q
 from changxin.core import scope
 from changxin.core.models import Role, User
 from changxin.core.scope import restrict
+from changxin.core.tests.builders import build_world, local
 from changxin.demands.models import (
     LIVE_TASK_STATES,
     Demand,
@@ -16,7 +17,6 @@ from changxin.demands.models import (
     TaskRole,
     TaskState,
 )
-from changxin.demands.tests.factories import build_world, local, new_demand
 from changxin.open311.models import RequestToken
 
 # What DemandEvent and DemandAttachment declared by hand before `through` (open311's copy had
@@ -50,7 +50,7 @@ def test_a_task_is_also_seen_by_its_own_unit():
 
 def _world_demand(world):
     """Led by 卢沟桥; the department's task was withdrawn, department 2's is live."""
-    demand = new_demand(world, received_at=local(2026, 3, 2, 9, 0))
+    demand = world.demand(received_at=local(2026, 3, 2, 9, 0))
     Demand.objects.filter(pk=demand.pk).update(lead_unit=world.lugouqiao)
     at = local(2026, 3, 2, 10, 0)
     DemandTask.objects.create(

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from changxin.core import roles
+from changxin.core.tests.builders import station_demand, station_replied_demand
 from changxin.demands.demo import load_demo
 from changxin.demands.models import Demand
 from changxin.demands.selectors import demands_visible_to
@@ -22,8 +23,12 @@ USERS = ["admin", "dispatcher", "leader", "lugouqiao", "lugouqiao_lead", "chengg
 
 
 @pytest.fixture
-def demo(demo_world):
+def demo(demo_world, settings):
+    settings.RATELIMIT_ENABLE = False  # the walk looks up hundreds of tracking codes from one address
     load_demo(None)
+    # the demo demands come by phone; the citizen files two on the portal, one of them answered
+    station_demand(actor=demo_world["citizen"])
+    station_replied_demand(demo_world)
     return demo_world
 
 

@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from changxin.core.tests.builders import build_world
 from changxin.demands.models import Demand, DemandEvent, DemandTask, State
 from changxin.demands.services import transition
-from changxin.demands.tests.factories import build_world, new_demand
 from changxin.demands.workflow import WorkflowError
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -45,7 +45,7 @@ def world():
 
 
 def test_two_dispatchers_dispatching_at_once_dispatch_once(world):
-    demand = new_demand(world)
+    demand = world.demand()
     results = race(
         lambda: transition(demand.pk, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk),
         lambda: transition(demand.pk, "dispatch", world.dispatcher, lead_unit=world.changxindian.pk),
@@ -60,7 +60,7 @@ def test_two_dispatchers_dispatching_at_once_dispatch_once(world):
 
 
 def test_concurrent_actions_from_the_same_version_one_wins_the_other_is_stale(world):
-    demand = new_demand(world)
+    demand = world.demand()
     demand = transition(demand, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk)
     demand = transition(demand, "acknowledge", world.officer_lgq)
     seen = demand.version
@@ -84,10 +84,10 @@ def test_concurrent_actions_from_the_same_version_one_wins_the_other_is_stale(wo
 
 
 def test_many_concurrent_supervisions_escalate_once(world):
+    from changxin.core.tests.builders import local
     from changxin.demands.services import escalate_overdue
-    from changxin.demands.tests.factories import local
 
-    demand = new_demand(world, received_at=local(2026, 11, 2, 10, 0))
+    demand = world.demand(received_at=local(2026, 11, 2, 10, 0))
     transition(
         demand, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk, now=local(2026, 11, 2, 10, 0)
     )

@@ -10,6 +10,7 @@ from django.apps import apps
 from django.db.models import Count
 from django.utils import timezone
 
+from changxin.core.tests.builders import purge_demands
 from changxin.demands.demo import DEMO_OFFICERS, DEMO_PREFIX, load_demo
 from changxin.demands.models import Demand, DemandEvent, DemandTask, State
 from changxin.demands.selectors import tasks_for_unit_staff
@@ -87,7 +88,7 @@ def test_demo_is_deterministic(demo_world):
     first = list(
         Demand.objects.order_by("external_id").values_list("external_id", "title", "state", "street")
     )
-    Demand.objects.all().delete()
+    purge_demands()
     load_demo(None, count=40, now=now)
     second = list(
         Demand.objects.order_by("external_id").values_list("external_id", "title", "state", "street")

@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 
 from changxin.core.models import Role
+from changxin.core.tests.builders import local, make_user
 from changxin.demands.models import ExtensionState, State, TaskRole
 from changxin.demands.selectors import demands_visible_to, tasks_for_unit_staff
 from changxin.demands.services import available_actions, may, relations_of, transition
-from changxin.demands.tests.factories import local, new_demand, user
 from changxin.demands.workflow import ASSIGNEE, MACHINE, WorkflowError
 
 MON = local(2026, 11, 23, 10, 0)
 
 
 def dispatched(world):
-    demand = new_demand(world, received_at=MON)
+    demand = world.demand(received_at=MON)
     return transition(demand, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk, now=MON)
 
 
@@ -59,7 +59,7 @@ def test_the_dispute_window_is_a_guard_so_the_action_disappears_when_it_closes(w
 
 
 def test_an_answered_at_intake_demand_cannot_be_reopened(world):
-    d = transition(new_demand(world), "answer", world.dispatcher, note="已解答政策问题")
+    d = transition(world.demand(), "answer", world.dispatcher, note="已解答政策问题")
     assert d.state == State.REPLIED
     assert "reopen" not in names(world.dispatcher, d)
     with pytest.raises(WorkflowError) as err:
@@ -77,7 +77,7 @@ def test_the_requester_may_rate_only_what_the_machine_allows(world):
 
 
 def test_the_lead_unit_assigns_a_person_who_then_handles_the_demand(world):
-    manager = user("manager", Role.SERVICE_MANAGER, world.changxindian)  # another unit's 服务管家
+    manager = make_user("manager", Role.SERVICE_MANAGER, world.changxindian)  # another unit's 服务管家
     d = dispatched(world)
     assert not demands_visible_to(manager).filter(pk=d.pk).exists()
     assert "acknowledge" not in names(manager, d)
@@ -112,7 +112,7 @@ def test_assignment_refuses_people_outside_the_unit_and_takes_the_task_back(worl
     assert err.value.code == "not_allowed"
     with pytest.raises(WorkflowError):
         transition(d, "assign", world.leadership, assignee=world.officer_lgq.pk)  # read-only
-    colleague = user("lgq2", Role.OFFICER, world.lugouqiao)
+    colleague = make_user("lgq2", Role.OFFICER, world.lugouqiao)
     d = transition(d, "assign", world.officer_lgq, assignee=colleague.pk)
     assert ASSIGNEE in relations_of(colleague, d)
     d = transition(d, "assign", world.officer_lgq, assignee=None)
@@ -121,7 +121,7 @@ def test_assignment_refuses_people_outside_the_unit_and_takes_the_task_back(worl
 
 
 def test_a_redispatch_ends_the_assignment(world):
-    manager = user("manager", Role.SERVICE_MANAGER, world.changxindian)
+    manager = make_user("manager", Role.SERVICE_MANAGER, world.changxindian)
     d = transition(dispatched(world), "assign", world.officer_lgq, assignee=manager.pk)
     d = transition(d, "dispute", world.officer_lgq, reason="not_our_duty", note="非本辖区", now=MON)
     d = transition(d, "redispatch", world.dispatcher, lead_unit=world.changxindian.pk, note="改派")

@@ -11,8 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 
-from changxin.core.divisions import load_divisions
-from changxin.core.workcalendar import seed_from_chinese_calendar
+from changxin.core.tests.builders import divisions_and_calendar
 from changxin.demands.importer import DemandImporter, detect_encoding, import_demands, parse_datetime
 from changxin.demands.models import Channel, Demand, DemandEvent, DemandTask, State, TaskState
 
@@ -81,8 +80,7 @@ def english():
 
 @pytest.fixture
 def world(db):
-    load_divisions()
-    seed_from_chinese_calendar([2024, 2025])
+    divisions_and_calendar([2024, 2025])
 
 
 def test_csv_happy_path(world, tmp_path):

@@ -14,9 +14,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from changxin.core.divisions import load_divisions
-from changxin.core.models import OrgUnit, Role, User
-from changxin.core.workcalendar import seed_from_chinese_calendar
+from changxin.core.models import Role, User
+from changxin.core.tests.builders import divisions_and_calendar, unit
 from changxin.demands.importer import DemandImporter, import_demands
 from changxin.demands.models import Demand, DemandEvent, State
 from changxin.demands.tests.test_import import HEADER_EN, row, write_csv
@@ -125,8 +124,7 @@ def english():
 
 @pytest.fixture
 def world(db):
-    load_divisions()
-    seed_from_chinese_calendar([2024, 2025])
+    divisions_and_calendar([2024, 2025])
 
 
 @pytest.fixture
@@ -134,10 +132,6 @@ def imported(world, tmp_path):
     result = import_demands(write_csv(tmp_path / "history.csv", ROWS, header=HEADER))
     assert result.ok and result.written == len(ROWS), result.errors
     return result
-
-
-def unit(code: str) -> OrgUnit:
-    return OrgUnit.objects.get(code=code)
 
 
 def actions(number: str) -> list[str]:

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from changxin.core import events
 from changxin.core.models import EventCursor, EventReceipt
+from changxin.core.tests.builders import local
 from changxin.demands import events as payloads
 from changxin.demands.models import DemandEvent
 from changxin.demands.services import transition
-from changxin.demands.tests.factories import local, new_demand
 from changxin.demands.workflow import WorkflowError
 
 MON = local(2026, 11, 23, 10, 0)
@@ -33,7 +33,7 @@ class Recorder:
 
 def whole_workflow(world):
     """Intake → dispatch → extension → whistle → reply → return visit → archive."""
-    d = new_demand(world, received_at=MON)
+    d = world.demand(received_at=MON)
     d = transition(d, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk, now=MON)
     d = transition(d, "acknowledge", world.officer_lgq)
     d = transition(d, "contact", world.officer_lgq, note="已联系")
@@ -71,12 +71,10 @@ def test_nothing_is_published_before_commit_or_after_a_rollback(world, django_ca
     recorder = Recorder()
     with events.subscribed("test.recorder", recorder, stream="demands"):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            new_demand(world, received_at=MON)
+            world.demand(received_at=MON)
         assert recorder.seen == [] and len(callbacks) >= 1  # queued for after commit only
         with pytest.raises(WorkflowError):
-            transition(
-                new_demand(world), "dispatch", world.dispatcher, lead_unit=None
-            )  # refused: rolled back
+            transition(world.demand(), "dispatch", world.dispatcher, lead_unit=None)  # refused: rolled back
         assert DemandEvent.objects.filter(action="dispatch").count() == 0
 
 
@@ -98,7 +96,7 @@ def test_after_a_crash_catch_up_delivers_what_was_missed_once(world, django_capt
 
 def test_catch_up_hands_imported_history_to_a_subscriber_that_starts_at_the_beginning(world):
     # events written without publishing, as the historical import writes them
-    demand = new_demand(world, received_at=MON)  # on_commit never runs here: nothing delivered
+    demand = world.demand(received_at=MON)  # on_commit never runs here: nothing delivered
     history = Recorder()
     fresh = Recorder()
     with (
@@ -124,7 +122,7 @@ def test_an_action_filter_limits_what_a_subscriber_gets(world, django_capture_on
 def test_the_cursor_moves_only_after_the_grace_period_and_never_past_an_unhandled_event(world):
     recorder = Recorder()
     with events.subscribed("test.recorder", recorder, stream="demands"):
-        demand = new_demand(world, received_at=MON)
+        demand = world.demand(received_at=MON)
         now = timezone.now()
         events.catch_up(now=now)
         cursor = EventCursor.objects.get(subscriber="test.recorder")

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from changxin.core.models import AuditEntry
+from changxin.core.tests.builders import local
 from changxin.demands.models import (
     Demand,
     DemandEvent,
@@ -18,19 +19,18 @@ from changxin.demands.models import (
 )
 from changxin.demands.selectors import demands_visible_to
 from changxin.demands.services import create_demand, escalate_overdue, transition
-from changxin.demands.tests.factories import local, new_demand
 from changxin.demands.workflow import WorkflowError
 
 MON = local(2026, 11, 23, 10, 0)  # a Monday
 
 
 def dispatched(world, at=MON, **kw):
-    demand = new_demand(world, received_at=at)
+    demand = world.demand(received_at=at)
     return transition(demand, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk, now=at, **kw)
 
 
 def test_create_demand_numbers_it_and_records_receipt(world):
-    demand = new_demand(world, received_at=MON)
+    demand = world.demand(received_at=MON)
     assert demand.number == f"FT261123{demand.pk:06d}"
     assert len(demand.tracking_code) == 10
     assert demand.state == State.RECEIVED
@@ -50,12 +50,12 @@ def test_create_demand_names_each_bad_field_and_stores_nothing(world):
 
 def test_community_must_lie_in_the_street(world):
     with pytest.raises(ValidationError) as err:
-        new_demand(world, street=world.changxindian, community=world.community_lgq)
+        world.demand(street=world.changxindian, community=world.community_lgq)
     assert "community" in err.value.message_dict
 
 
 def test_community_implies_street(world):
-    demand = new_demand(world, street=None, community=world.community_cxd)
+    demand = world.demand(street=None, community=world.community_cxd)
     assert demand.street == world.changxindian
 
 
@@ -69,7 +69,7 @@ def test_idempotency_key_returns_the_first_demand(world):
 
 
 def test_anonymous_demand_keeps_no_name_or_phone(world):
-    demand = new_demand(world, requester_kind="anonymous")
+    demand = world.demand(requester_kind="anonymous")
     assert demand.requester_name == "" and demand.requester_phone == ""
 
 
@@ -145,7 +145,7 @@ def test_note_is_required_where_the_table_says_so(world):
 
 
 def test_urgent_demands_count_clock_hours(world):
-    demand = new_demand(world, urgency="urgent", received_at=local(2026, 11, 28, 22, 0))  # Saturday night
+    demand = world.demand(urgency="urgent", received_at=local(2026, 11, 28, 22, 0))  # Saturday night
     d = transition(
         demand, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk, now=local(2026, 11, 28, 22, 0)
     )
@@ -256,7 +256,7 @@ def test_street_whistles_and_each_called_department_gets_its_own_task(world):
 
 
 def test_a_department_lead_unit_cannot_whistle(world):
-    demand = new_demand(world)
+    demand = world.demand()
     d = transition(demand, "dispatch", world.dispatcher, lead_unit=world.department.pk)
     transition(d, "acknowledge", world.officer_dept)
     with pytest.raises(WorkflowError) as err:
@@ -300,9 +300,9 @@ def test_return_visit_validates_answers(world):
 
 def test_merge_follows_the_chain_to_the_master(world):
     master = dispatched(world)
-    middle = new_demand(world)
+    middle = world.demand()
     transition(middle, "merge", world.dispatcher, master=master.pk, note="重复")
-    dup = new_demand(world)
+    dup = world.demand()
     dup = transition(dup, "merge", world.dispatcher, master=middle.pk, note="重复")
     assert dup.state == State.MERGED and dup.master == master
     with pytest.raises(WorkflowError):

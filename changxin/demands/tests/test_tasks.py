@@ -9,13 +9,12 @@ from django.utils import timezone
 from changxin.core import jobs
 from changxin.demands.models import DemandEvent, State
 from changxin.demands.services import transition
-from changxin.demands.tests.factories import new_demand
 
 
 def overdue_demand(world):
     """Dispatched ten days ago, never contacted: its contact deadline has passed."""
     long_ago = timezone.now() - dt.timedelta(days=10)
-    demand = new_demand(world, received_at=long_ago)
+    demand = world.demand(received_at=long_ago)
     return transition(demand, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk, now=long_ago)
 
 

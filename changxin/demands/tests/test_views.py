@@ -23,7 +23,6 @@ from changxin.demands.models import (
     TaskRole,
     TaskState,
 )
-from changxin.demands.tests.factories import new_demand
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +52,7 @@ def fresh(demand) -> Demand:
 
 
 def dispatched(world, demand=None, unit=None):
-    demand = demand or new_demand(world)
+    demand = demand or world.demand()
     return services.transition(demand, "dispatch", world.dispatcher, lead_unit=unit or world.lugouqiao)
 
 
@@ -76,7 +75,7 @@ def events(demand):
 
 
 def test_detail_shows_fields_masked_requester_and_dispatch_form(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     response = as_user(world.dispatcher).get(detail_url(demand))
     assert response.status_code == 200
     html = response.content.decode()
@@ -90,7 +89,7 @@ def test_detail_shows_fields_masked_requester_and_dispatch_form(world, as_user):
 
 
 def test_show_contact_unmasks_for_centre_and_logs(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     client = as_user(world.dispatcher)
     response = client.post(reverse("demands:reveal-requester", args=[demand.pk]))
     assert response.status_code == 200
@@ -101,7 +100,7 @@ def test_show_contact_unmasks_for_centre_and_logs(world, as_user):
 
 
 def test_show_contact_htmx_returns_fragment(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     response = as_user(world.dispatcher).post(
         reverse("demands:reveal-requester", args=[demand.pk]), HTTP_HX_REQUEST="true"
     )
@@ -143,14 +142,14 @@ def test_other_street_officer_gets_404_everywhere(world, as_user):
 
 
 def test_citizen_is_refused_staff_screens(world, as_user):
-    demand = new_demand(world, actor=world.citizen)
+    demand = world.demand(actor=world.citizen)
     client = as_user(world.citizen)
     assert client.get(detail_url(demand)).status_code == 403
     assert client.get(reverse("demands:queue")).status_code == 403
 
 
 def test_anonymous_is_sent_to_login(client, world):
-    demand = new_demand(world)
+    demand = world.demand()
     response = client.get(detail_url(demand))
     assert response.status_code == 302 and "/login/" in response["Location"]
 
@@ -179,7 +178,7 @@ def test_timeline_lists_events_with_labels_actor_and_states(world, as_user):
 
 
 def test_dispatch_happy_path(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     client = as_user(world.dispatcher)
     response = client.post(
         act_url(demand, "dispatch"),
@@ -195,7 +194,7 @@ def test_dispatch_happy_path(world, as_user):
 
 
 def test_dispatch_without_unit_shows_field_error_and_changes_nothing(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     response = as_user(world.dispatcher).post(act_url(demand, "dispatch"), {"version": demand.version})
     assert response.status_code == 400
     html = response.content.decode()
@@ -204,7 +203,7 @@ def test_dispatch_without_unit_shows_field_error_and_changes_nothing(world, as_u
 
 
 def test_illegal_transition_shows_error_and_changes_nothing(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     response = as_user(world.dispatcher).post(act_url(demand, "archive"), {"version": demand.version})
     assert response.status_code == 400
     html = response.content.decode()
@@ -215,7 +214,7 @@ def test_illegal_transition_shows_error_and_changes_nothing(world, as_user):
 
 
 def test_stale_version_is_rejected(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     old_version = demand.version
     services.transition(demand, "supervise", world.dispatcher)  # someone else acts meanwhile
     response = as_user(world.dispatcher).post(
@@ -227,7 +226,7 @@ def test_stale_version_is_rejected(world, as_user):
 
 
 def test_missing_version_is_refused(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     response = as_user(world.dispatcher).post(act_url(demand, "dispatch"), {"lead_unit": world.lugouqiao.pk})
     assert response.status_code == 400
     assert "out of date" in response.content.decode()
@@ -235,7 +234,7 @@ def test_missing_version_is_refused(world, as_user):
 
 
 def test_leadership_cannot_act_and_sees_no_buttons(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     client = as_user(world.leadership)
     html = client.get(detail_url(demand)).content.decode()
     assert "Read-only access" in html and act_url(demand, "dispatch") not in html
@@ -248,17 +247,17 @@ def test_leadership_cannot_act_and_sees_no_buttons(world, as_user):
 
 
 def test_unknown_action_is_404(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     assert as_user(world.dispatcher).post(act_url(demand, "explode"), {"version": 0}).status_code == 404
 
 
 def test_get_on_action_is_not_allowed(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     assert as_user(world.dispatcher).get(act_url(demand, "dispatch")).status_code == 405
 
 
 def test_next_must_be_local(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     response = as_user(world.dispatcher).post(
         act_url(demand, "dispatch"),
         {"version": demand.version, "lead_unit": world.lugouqiao.pk, "next": "https://evil.example/"},
@@ -448,7 +447,7 @@ def test_return_visit_exclude_rating_reopen_and_archive(world, as_user):
 
 def test_supervise_and_merge_by_number(world, as_user):
     master = dispatched(world)
-    dup = new_demand(world, title="同一工地噪音")
+    dup = world.demand(title="同一工地噪音")
     centre = as_user(world.dispatcher)
     centre.post(act_url(master, "supervise"), {"version": master.version})
     assert fresh(master).supervision_count == 1
@@ -468,8 +467,8 @@ def test_supervise_and_merge_by_number(world, as_user):
 
 
 def test_triage_suggestion_preselects_unit_and_offers_duplicate_merge(world, as_user):
-    master = new_demand(world, title="工地夜间噪音")
-    demand = new_demand(world)
+    master = world.demand(title="工地夜间噪音")
+    demand = world.demand()
     Demand.objects.filter(pk=demand.pk).update(
         triage={
             "category": world.category.pk,
@@ -493,7 +492,7 @@ def test_triage_suggestion_preselects_unit_and_offers_duplicate_merge(world, as_
 
 
 def test_triage_box_hidden_from_officers_and_when_empty(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     html = as_user(world.dispatcher).get(detail_url(demand)).content.decode()
     assert 'id="triage-suggestion"' not in html
 
@@ -502,10 +501,10 @@ def test_triage_box_hidden_from_officers_and_when_empty(world, as_user):
 
 
 def test_queue_default_shows_received_and_disputed_only(world, as_user):
-    received = new_demand(world, title="待派单")
-    disputed = dispatched(world, new_demand(world, title="被退单"))
+    received = world.demand(title="待派单")
+    disputed = dispatched(world, world.demand(title="被退单"))
     services.transition(disputed, "dispute", world.officer_lgq, note="x", reason="other")
-    handled = dispatched(world, new_demand(world, title="办理中"))
+    handled = dispatched(world, world.demand(title="办理中"))
     client = as_user(world.dispatcher)
     html = client.get(reverse("demands:queue")).content.decode()
     assert received.number in html and disputed.number in html and handled.number not in html
@@ -518,8 +517,8 @@ def test_queue_default_shows_received_and_disputed_only(world, as_user):
 
 
 def test_queue_filters(world, as_user):
-    a = new_demand(world, title="噪音扰民", urgency="urgent")
-    b = new_demand(world, title="路灯不亮", street=world.changxindian, community=world.community_cxd)
+    a = world.demand(title="噪音扰民", urgency="urgent")
+    b = world.demand(title="路灯不亮", street=world.changxindian, community=world.community_cxd)
     client = as_user(world.dispatcher)
     html = client.get(reverse("demands:queue"), {"q": "路灯"}).content.decode()
     assert b.number in html and a.number not in html
@@ -540,7 +539,7 @@ def test_queue_export_link_keeps_query(world, as_user):
 
 
 def test_queue_access(world, as_user):
-    new_demand(world)
+    world.demand()
     assert as_user(world.officer_lgq).get(reverse("demands:queue")).status_code == 403
     html = as_user(world.leadership).get(reverse("demands:queue")).content.decode()
     assert "quick-dispatch" not in html
@@ -548,7 +547,7 @@ def test_queue_access(world, as_user):
 
 def test_queue_query_budget_for_50_rows(world, as_user, django_assert_max_num_queries):
     for i in range(55):
-        new_demand(world, title=f"诉求{i}")
+        world.demand(title=f"诉求{i}")
     client = as_user(world.dispatcher)
     client.get(reverse("demands:queue"))  # warm caches (content types, calendar snapshot)
     with django_assert_max_num_queries(12):
@@ -558,7 +557,7 @@ def test_queue_query_budget_for_50_rows(world, as_user, django_assert_max_num_qu
 
 def test_queue_query_budget_with_dispatched_rows(world, as_user, django_assert_max_num_queries):
     for i in range(50):
-        dispatched(world, new_demand(world, title=f"诉求{i}"))
+        dispatched(world, world.demand(title=f"诉求{i}"))
     client = as_user(world.dispatcher)
     client.get(reverse("demands:queue") + "?state=dispatched")
     with django_assert_max_num_queries(12):
@@ -567,7 +566,7 @@ def test_queue_query_budget_with_dispatched_rows(world, as_user, django_assert_m
 
 
 def test_quick_dispatch_inline(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     Demand.objects.filter(pk=demand.pk).update(triage={"unit": world.lugouqiao.pk, "reasons": ["地址"]})
     client = as_user(world.dispatcher)
     fragment = client.get(reverse("demands:quick-dispatch", args=[demand.pk]), HTTP_HX_REQUEST="true")
@@ -584,7 +583,7 @@ def test_quick_dispatch_inline(world, as_user):
 
 
 def test_htmx_error_is_retargeted(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     response = as_user(world.dispatcher).post(
         act_url(demand, "dispatch"),
         {"version": demand.version + 5, "lead_unit": world.lugouqiao.pk},
@@ -597,7 +596,7 @@ def test_htmx_error_is_retargeted(world, as_user):
 
 
 def test_quick_dispatch_only_for_centre(world, as_user):
-    demand = new_demand(world)
+    demand = world.demand()
     assert (
         as_user(world.leadership).get(reverse("demands:quick-dispatch", args=[demand.pk])).status_code == 403
     )
@@ -607,10 +606,10 @@ def test_quick_dispatch_only_for_centre(world, as_user):
 
 
 def test_workbench_groups_and_scoping(world, as_user):
-    to_ack = dispatched(world, new_demand(world, title="待签收"))
-    to_contact = walk(world, dispatched(world, new_demand(world, title="待联系")), "acknowledge")
-    in_progress = walk(world, dispatched(world, new_demand(world, title="办理中")), "acknowledge", "contact")
-    other_street = dispatched(world, new_demand(world, title="别的街道"), unit=world.changxindian)
+    to_ack = dispatched(world, world.demand(title="待签收"))
+    to_contact = walk(world, dispatched(world, world.demand(title="待联系")), "acknowledge")
+    in_progress = walk(world, dispatched(world, world.demand(title="办理中")), "acknowledge", "contact")
+    other_street = dispatched(world, world.demand(title="别的街道"), unit=world.changxindian)
     client = as_user(world.officer_lgq)
     html = client.get(reverse("demands:workbench")).content.decode()
     ack_section = html.split('id="group-acknowledge"')[1].split("</section>")[0]
@@ -634,8 +633,8 @@ def test_workbench_called_in_and_extension_groups(world, as_user):
 
 
 def test_workbench_colours_overdue_and_soon(world, as_user):
-    late = dispatched(world, new_demand(world, title="超期"))
-    soon = dispatched(world, new_demand(world, title="临期"))
+    late = dispatched(world, world.demand(title="超期"))
+    soon = dispatched(world, world.demand(title="临期"))
     now = timezone.now()
     Demand.objects.filter(pk=late.pk).update(contact_due=now - dt.timedelta(hours=30))
     from changxin.core.workcalendar import add_working_time
@@ -669,12 +668,10 @@ def test_workbench_only_for_unit_staff(world, as_user):
 
 
 def test_visits_lists_replied_oldest_first_with_phone_for_centre(world, as_user):
-    first = walk(
-        world, dispatched(world, new_demand(world, title="先答复")), "acknowledge", "contact", "reply"
-    )
+    first = walk(world, dispatched(world, world.demand(title="先答复")), "acknowledge", "contact", "reply")
     second = walk(
         world,
-        dispatched(world, new_demand(world, title="后答复", requester_phone="13900000002")),
+        dispatched(world, world.demand(title="后答复", requester_phone="13900000002")),
         "acknowledge",
         "contact",
         "reply",
@@ -720,9 +717,9 @@ def test_visits_record_answer_and_unreachable_attempts(world, as_user):
 
 
 def test_overdue_and_nearly_overdue_lists(world, as_user):
-    late = dispatched(world, new_demand(world, title="超期"))
-    soon = dispatched(world, new_demand(world, title="临期"))
-    fine = dispatched(world, new_demand(world, title="正常"))
+    late = dispatched(world, world.demand(title="超期"))
+    soon = dispatched(world, world.demand(title="临期"))
+    fine = dispatched(world, world.demand(title="正常"))
     now = timezone.now()
     from changxin.core.workcalendar import add_working_time
 

@@ -1,8 +1,8 @@
 import pytest
 
-from changxin.insight.tests.builders import World
+from changxin.core.tests.builders import FengtaiWorld
 
 
 @pytest.fixture
 def world(db):
-    return World()
+    return FengtaiWorld()

@@ -10,10 +10,10 @@ from fractions import Fraction
 
 from django.urls import reverse
 
+from changxin.core.tests.builders import CHANGXINDIAN, CHENGGUAN, FENGTAI, LUGOUQIAO, WANGZUO, ZHUJIAN, at
 from changxin.demands.models import Demand, DemandEvent
 from changxin.demands.services import transition
 from changxin.demands.workflow import WorkflowError
-from changxin.insight.tests.builders import CHANGXINDIAN, CHENGGUAN, FENGTAI, LUGOUQIAO, WANGZUO, ZHUJIAN, at
 from changxin.insight.tests.pages import ranking_table
 
 H = dt.timedelta(hours=1)

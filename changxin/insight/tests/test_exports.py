@@ -13,8 +13,8 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from changxin.core.models import AuditAction, AuditEntry
+from changxin.core.tests.builders import CHANGXINDIAN, LUGOUQIAO, at
 from changxin.insight.exports import demand_headers
-from changxin.insight.tests.builders import CHANGXINDIAN, LUGOUQIAO, at
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import pytest
 from django.test import override_settings
 
 from changxin.core.models import RankingGroup
+from changxin.core.tests.builders import CHANGXINDIAN, CHENGGUAN, FENGTAI, LUGOUQIAO, at
 from changxin.demands.models import RankingWeights
 from changxin.demands.services import transition
 from changxin.insight import metrics
 from changxin.insight.metrics import Period, demands_behind, rates_by_unit, rates_for_unit, weights_for_month
 from changxin.insight.rankings import monthly_ranking
-from changxin.insight.tests.builders import CHANGXINDIAN, CHENGGUAN, FENGTAI, LUGOUQIAO, at
 
 MARCH = dt.date(2025, 3, 1)
 H = dt.timedelta(hours=1)

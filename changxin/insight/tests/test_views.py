@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from changxin.core.models import AuditAction, AuditEntry
-from changxin.insight.tests.builders import CHANGXINDIAN, CHENGGUAN, FENGTAI, LUGOUQIAO, at
+from changxin.core.tests.builders import CHANGXINDIAN, CHENGGUAN, FENGTAI, LUGOUQIAO, at
 from changxin.insight.tests.pages import drill_pks, ranking_table
 
 MARCH = "2025-03"

@@ -1,6 +1,7 @@
 import pytest
 
-from changxin.api.tests.builders import ensure_taxonomy, key_for
+from changxin.api.tests.client import key_for
+from changxin.core.tests.builders import ensure_taxonomy
 
 
 @pytest.fixture

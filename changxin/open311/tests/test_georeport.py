@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from changxin.api.tests.builders import LUGOUQIAO, new_demand
+from changxin.core.tests.builders import LUGOUQIAO, new_demand
 from changxin.demands.models import Channel, Demand
 from changxin.demands.services import transition
 from changxin.open311 import services

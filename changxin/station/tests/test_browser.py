@@ -3,8 +3,8 @@
 import pytest
 
 from changxin.core.tests.browser import artifact_path, login
+from changxin.core.tests.builders import png_bytes
 from changxin.demands.models import Channel, Demand, State, Urgency
-from changxin.station.tests.builders import png_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -129,9 +129,9 @@ def test_operator_takes_calls_with_the_keyboard_only(page, live_server, demo_wor
 
 
 def test_requester_rates_the_reply_on_a_phone(phone_page, live_server, demo_world, request):
-    from changxin.station.tests.builders import replied
+    from changxin.core.tests.builders import station_replied_demand
 
-    demand = replied(demo_world)
+    demand = station_replied_demand(demo_world)
     page = phone_page
     page.goto(f"{live_server.url}/station/track/{demand.tracking_code}/")
     assert demand.reply in page.inner_text("#official-reply")

@@ -5,8 +5,8 @@ import uuid
 import pytest
 
 from changxin.core.models import AuditEntry
+from changxin.core.tests.builders import other_community, station_demand, street_and_community
 from changxin.demands.models import Channel, Demand, DemandType, State, Urgency
-from changxin.station.tests.builders import create, other_community, street_and_community
 
 URL = "/station/intake/"
 
@@ -112,8 +112,8 @@ def test_only_consultations_are_answered_at_intake(client, operator):
 
 
 def test_repeat_callers_are_shown_and_the_view_is_audited(client, operator, demo_world):
-    older = [create(requester_phone="13811112222", title=f"第{i}次反映") for i in range(3)]
-    create(requester_phone="13999999999", title="别人的诉求")
+    older = [station_demand(requester_phone="13811112222", title=f"第{i}次反映") for i in range(3)]
+    station_demand(requester_phone="13999999999", title="别人的诉求")
     response = client.get("/station/intake/caller/", {"requester_phone": "13811112222"})
     assert response.status_code == 200
     for demand in older:
@@ -127,7 +127,7 @@ def test_repeat_callers_are_shown_and_the_view_is_audited(client, operator, demo
 
 
 def test_too_short_number_shows_nothing_and_logs_nothing(client, operator):
-    create(requester_phone="13811112222")
+    station_demand(requester_phone="13811112222")
     response = client.get("/station/intake/caller/", {"requester_phone": "138"})
     assert "韩梅梅" not in response.text
     assert not AuditEntry.objects.filter(action="view_personal").exists()

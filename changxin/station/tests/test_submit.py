@@ -7,9 +7,9 @@ from django.test import override_settings
 from django.urls import reverse
 
 from changxin.core.models import AuditEntry
+from changxin.core.tests.builders import other_community, png_upload, street_and_community
 from changxin.demands.models import Channel, Demand, DemandAttachment, RequesterKind
 from changxin.demands.taxonomy import load_taxonomy
-from changxin.station.tests.builders import other_community, png_upload, street_and_community
 
 URL = "/station/submit/"
 

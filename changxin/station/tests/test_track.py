@@ -3,11 +3,11 @@
 import pytest
 from django.test import override_settings
 
+from changxin.core.tests.builders import station_demand, station_replied_demand
 from changxin.demands import services as demand_services
 from changxin.demands.models import Resolution, Satisfaction, State
 from changxin.demands.workflow import WorkflowError
 from changxin.station import services
-from changxin.station.tests.builders import create, replied
 
 RATING = {"resolution": Resolution.RESOLVED, "satisfaction": Satisfaction.SATISFIED}
 
@@ -17,14 +17,14 @@ def url(demand):
 
 
 def test_track_form_redirects_to_the_status_page(client, demo_world):
-    demand = create()
+    demand = station_demand()
     code = demand.tracking_code
     response = client.get("/station/track/", {"code": f" {code[:5].lower()}-{code[5:]} "})
     assert response.status_code == 302 and response.url == url(demand)
 
 
 def test_status_page_shows_progress_without_personal_data(client, demo_world):
-    demand = replied(demo_world)
+    demand = station_replied_demand(demo_world)
     response = client.get(url(demand))
     assert response.status_code == 200
     text = response.text
@@ -47,7 +47,7 @@ def test_status_page_shows_progress_without_personal_data(client, demo_world):
 
 
 def test_unknown_and_malformed_codes_look_the_same(client, demo_world):
-    create()
+    station_demand()
     unknown = client.get("/station/track/ABCDEFGHJK/")
     malformed = client.get("/station/track/x'--/")
     assert unknown.status_code == malformed.status_code == 404
@@ -55,7 +55,7 @@ def test_unknown_and_malformed_codes_look_the_same(client, demo_world):
 
 
 def test_requester_rates_by_code_exactly_once(client, demo_world):
-    demand = replied(demo_world)
+    demand = station_replied_demand(demo_world)
     page = client.get(url(demand))
     assert page.context["can_rate"] and 'name="resolution"' in page.text
     response = client.post(url(demand), RATING)  # not signed in: the code is enough
@@ -79,7 +79,7 @@ def test_requester_rates_by_code_exactly_once(client, demo_world):
 
 
 def test_rating_only_when_replied(client, demo_world):
-    demand = create(actor=demo_world["citizen"])
+    demand = station_demand(actor=demo_world["citizen"])
     page = client.get(url(demand))
     assert page.context["rating_form"] is None and 'name="resolution"' not in page.text
     client.post(url(demand), RATING)
@@ -90,7 +90,7 @@ def test_rating_only_when_replied(client, demo_world):
 
 
 def test_rating_needs_both_answers(client, demo_world):
-    demand = replied(demo_world)
+    demand = station_replied_demand(demo_world)
     response = client.post(url(demand), {"resolution": "resolved"})
     assert response.status_code == 400
     assert list(response.context["rating_form"].errors) == ["satisfaction"]
@@ -99,7 +99,7 @@ def test_rating_needs_both_answers(client, demo_world):
 
 
 def test_demand_without_account_is_rated_by_the_tracking_code_holder(client, demo_world):
-    demand = replied(demo_world, by_citizen=False)
+    demand = station_replied_demand(demo_world, by_citizen=False)
     page = client.get(url(demand))
     assert page.context["can_rate"] and 'name="resolution"' in page.text
     services.rate_by_tracking_code(demand.tracking_code, **RATING)
@@ -112,7 +112,7 @@ def test_demand_without_account_is_rated_by_the_tracking_code_holder(client, dem
 
 
 def test_answered_at_intake_consultation_shows_the_centre(client, demo_world):
-    demand = create(actor=demo_world["citizen"], demand_type="consult")
+    demand = station_demand(actor=demo_world["citizen"], demand_type="consult")
     demand_services.transition(demand, "answer", demo_world["dispatcher"], note="办理居住证请到社区服务站。")
     response = client.get(url(demand))
     assert "办理居住证请到社区服务站。" in response.text
@@ -122,7 +122,7 @@ def test_answered_at_intake_consultation_shows_the_centre(client, demo_world):
 
 @override_settings(CHANGXIN_STATION_TRACK_RATE="5/h")
 def test_code_lookups_are_rate_limited_per_ip(client, demo_world):
-    demand = create()
+    demand = station_demand()
     for i in range(5):
         assert client.get(f"/station/track/ABCDEFGH{i}K/").status_code == 404
     blocked = client.get(url(demand))  # even the right code, once the address is blocked

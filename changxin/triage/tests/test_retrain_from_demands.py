@@ -5,15 +5,15 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from changxin.core.tests.builders import build_world
 from changxin.demands.models import Category
 from changxin.demands.services import transition
-from changxin.demands.tests.factories import build_world, new_demand
 from changxin.triage import classifier
 from changxin.triage.history import rows_from_closed_demands
 
 
 def closed(world, title, content, category):
-    demand = new_demand(world, title=title, content=content, category=category)
+    demand = world.demand(title=title, content=content, category=category)
     transition(demand, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk)
     transition(demand, "acknowledge", world.officer_lgq)
     transition(demand, "contact", world.officer_lgq, note="已联系")
@@ -28,7 +28,7 @@ def world(db):
 def test_rows_are_closed_categorised_unmerged_demands_labelled_by_first_level(world):
     leaf = Category.objects.filter(level=3, parent__parent__name="环境保护").first()
     done = closed(world, "夜间施工噪音", "工地夜里施工，噪音扰民。", leaf)
-    new_demand(world, title="还没办完", content="尚在受理", category=leaf)  # open: not a training row
+    world.demand(title="还没办完", content="尚在受理", category=leaf)  # open: not a training row
     closed(world, "没有分类", "无分类的诉求", None)  # no category: not a training row
     rows = list(rows_from_closed_demands())
     assert rows == [

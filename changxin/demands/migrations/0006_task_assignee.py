@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('demands', '0004_demandevent_action_at_index'),
+        ('demands', '0005_demand_history_is_protected'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

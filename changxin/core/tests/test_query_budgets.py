@@ -1,0 +1,125 @@
+"""Query budgets on every list page: the count does not grow with the rows, and stays under a budget.
+
+Each page is rendered with 5 and with 25 rows (built through the real services); both renders must
+issue exactly the same number of queries, at most `budget`. A page that starts to query per row
+(a missing select_related/prefetch, a per-row permission check) fails here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from changxin.core.tests.builders import LUGOUQIAO, demand_in_state, new_demand, station_demand, unit
+from changxin.demands.services import create_demand, transition
+
+pytestmark = pytest.mark.django_db
+
+MARKER = "预算测试诉求"
+
+
+def received(users, n):
+    for i in range(n):
+        new_demand(users["dispatcher"], title=f"{MARKER}{i}")
+
+
+def dispatched(users, n):
+    for i in range(n):
+        new_demand(users["dispatcher"], street_code=LUGOUQIAO, title=f"{MARKER}{i}")
+
+
+def replied(users, n):
+    for i in range(n):
+        demand_in_state(
+            "replied",
+            operator=users["dispatcher"],
+            officer=users["lugouqiao"],
+            street_code=LUGOUQIAO,
+            title=f"{MARKER}{i}",
+        )
+
+
+def contacted(users, n):
+    for i in range(n):
+        demand_in_state(
+            "contacted",
+            operator=users["dispatcher"],
+            officer=users["lugouqiao"],
+            street_code=LUGOUQIAO,
+            title=f"{MARKER}{i}",
+        )
+
+
+def overdue(users, n):
+    """Dispatched 40 days ago, never answered: past every deadline."""
+    long_ago = timezone.now() - dt.timedelta(days=40)
+    for i in range(n):
+        demand, _ = create_demand(
+            {
+                "demand_type": "complaint",
+                "title": f"{MARKER}{i}",
+                "content": "路灯坏了很久没人修。",
+                "requester_name": "张三丰",
+                "requester_phone": "13812345678",
+                "street": unit(LUGOUQIAO),
+            },
+            actor=users["dispatcher"],
+            received_at=long_ago,
+        )
+        transition(demand, "dispatch", users["dispatcher"], now=long_ago, lead_unit=unit(LUGOUQIAO))
+
+
+def own_portal_demands(users, n):
+    for i in range(n):
+        station_demand(actor=users["citizen"], title=f"{MARKER}{i}")
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str
+    viewer: str
+    rows: object
+    budget: int
+    query: dict = field(default_factory=dict)
+
+
+PAGES = {
+    "queue": Page("demands:queue", "dispatcher", received, 14),
+    "queue, all states": Page("demands:queue", "dispatcher", dispatched, 14, {"state": ""}),
+    "workbench": Page("demands:workbench", "lugouqiao", dispatched, 14),
+    "overdue": Page("demands:overdue", "lugouqiao", overdue, 14),
+    "return visits": Page("demands:visits", "dispatcher", replied, 14),
+    "insight drill-down": Page(
+        "insight:drill", "leader", contacted, 14, {"metric": "response", "part": "numerator"}
+    ),
+    "station: my demands": Page("station:home", "citizen", own_portal_demands, 8),
+    "admin: demand changelist": Page("admin:demands_demand_changelist", "admin", dispatched, 14),
+}
+
+
+def _render(client, page: Page):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse(page.url), page.query)
+    assert response.status_code == 200
+    return len(queries), response.content.decode().count(MARKER), queries
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_list_page_queries_do_not_grow_with_rows(client, demo_world, name):
+    page = PAGES[name]
+    client.force_login(demo_world[page.viewer])
+    page.rows(demo_world, 5)
+    client.get(reverse(page.url), page.query)  # warm per-process caches (calendar, taxonomy)
+    few, shown_few, _ = _render(client, page)
+    page.rows(demo_world, 20)
+    many, shown_many, captured = _render(client, page)
+    assert shown_many > shown_few > 0, "the rows built for the page must be on it"
+    sql = "\n".join(q["sql"][:160] for q in captured.captured_queries)
+    assert many == few, f"{name}: {few} queries with 5 rows, {many} with 25\n{sql}"
+    assert many <= page.budget, f"{name}: {many} queries, budget {page.budget}\n{sql}"

@@ -1,0 +1,292 @@
+"""Permission matrix generated from the URL conf: every HTML view × every role × own/other scope.
+
+`VIEWS` below declares, once, what each named URL answers to each role; a URL name the resolver
+knows but `VIEWS` does not fails `test_every_view_is_declared`, so a new view must be added here.
+
+Outcomes: 200 (shown), "login" (redirect to the login page), 302 (another redirect), 403, 404.
+For views on an object, `own` is what the role gets for an object in its scope and `other` for the
+same kind of object of another unit (长辛店街道, where no matrix user works): always 404, never 403,
+so existence is not disclosed. No request anywhere may answer 5xx, and a POST by read-only district
+leadership to any view changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from changxin.core.models import OrgUnit, User
+from changxin.core.tests.builders import CHANGXINDIAN, LUGOUQIAO, png_upload, station_demand, unit
+from changxin.demands.attachments import store_attachment
+from changxin.demands.models import Demand, DemandAttachment, DemandEvent, DemandTask
+from changxin.demands.services import transition
+
+pytestmark = pytest.mark.django_db
+
+# role → demo login (None: anonymous)
+ROLES = {
+    "anonymous": None,
+    "citizen": "citizen",
+    "enterprise": "enterprise",
+    "officer": "lugouqiao",
+    "leader": "lugouqiao_lead",
+    "operator": "dispatcher",
+    "admin": "admin",
+    "leadership": "leader",
+    "service_manager": "manager",
+    "inspector": "inspector",
+    "party_staff": "party",
+}
+PUBLIC = {"citizen", "enterprise"}
+UNIT = {"officer", "leader", "service_manager", "inspector", "party_staff"}
+DISTRICT = {"operator", "admin", "leadership"}
+STAFF = UNIT | DISTRICT
+CENTRE = {"operator", "admin"}
+SIGNED_IN = PUBLIC | STAFF
+EVERYONE = SIGNED_IN | {"anonymous"}
+
+# Namespaces that are not HTML views, each tested by its own generated matrix or spec tests.
+NOT_HTML = {
+    "admin": "Django admin: core/tests/test_scope.py, demands/tests/test_record_safety.py",
+    "open311": "GeoReport v2 API: open311/tests",
+}
+NOT_HTML_PREFIXES = ("api/v1/", "i18n/", "media/", "static/")
+
+
+@dataclass(frozen=True)
+class View:
+    """What one URL answers. `ok` roles get `own` (200 unless said); the other signed-in roles get
+    `refused`; anonymous gets `anonymous`. `target` names the object in the path ("demand",
+    "unit", "tracking", "attachment"); then `other` is the answer for another unit's object."""
+
+    ok: frozenset
+    anonymous: object = "login"
+    refused: object = 404
+    own: object = 200
+    other: object = 404
+    target: str | None = None
+    pk_kwarg: str = "pk"
+    method: str = "get"
+    pk_in_body: bool = False  # the demand's pk goes in the form data (as `pk_kwarg`), not the path
+    query: dict = field(default_factory=dict)
+    args: dict = field(default_factory=dict)
+
+
+def view(ok, **kwargs) -> View:
+    return View(ok=frozenset(ok), **kwargs)
+
+
+# The demo's party staff works at the district unit, so every demand is in their scope.
+SEES_ALL = DISTRICT | {"party_staff"}
+
+VIEWS: dict[str, View] = {
+    "home": view(EVERYONE, anonymous=200),  # the landing page, with the portal's links
+    "login": view(EVERYONE, anonymous=200, own=302),  # signed in: redirected away from the form
+    "logout": view(EVERYONE, anonymous=405, own=405),  # GET is refused; POST logs out
+    "units": view(SIGNED_IN),  # the public roles get an empty list
+    "unit-detail": view(STAFF, target="unit"),
+    "demands:index": view(STAFF, own=302, refused=403),  # sends each role to its own list
+    "demands:queue": view(CENTRE | {"leadership"}, refused=403),
+    "demands:workbench": view(UNIT, refused=403),
+    "demands:visits": view(CENTRE | {"leadership"}, refused=403),
+    "demands:overdue": view(STAFF, refused=403),
+    "demands:detail": view(STAFF, refused=403, target="demand"),  # citizens follow theirs on the portal
+    # only the centre and the handling unit's officers and leaders see the requester unmasked
+    "demands:reveal-requester": view(
+        CENTRE | {"officer", "leader"}, refused=403, target="demand", method="post"
+    ),
+    "demands:quick-dispatch": view(CENTRE, refused=403, target="demand"),
+    "demands:attachment": view(STAFF, refused=403, target="attachment"),
+    # scope first (404 for another unit's demand), then the empty form is a bad request
+    "demands:act": view(
+        STAFF, own=400, refused=403, target="demand", args={"action": "supervise"}, method="post"
+    ),
+    "station:home": view(EVERYONE, anonymous=200),
+    "station:submit": view(EVERYONE, anonymous=200),
+    "station:submitted": view(EVERYONE, anonymous=302, own=302),  # nothing submitted in this session
+    "station:track": view(EVERYONE, anonymous=200),
+    "station:track-status": view(
+        EVERYONE, anonymous=200, target="tracking", other=200
+    ),  # the code is the key
+    "station:intake": view(CENTRE, refused=403),
+    "station:caller-history": view(CENTRE, refused=403, query={"phone": "13912345678"}),
+    "station:community-options": view(EVERYONE, anonymous=200, query={"street": "110106017"}),
+    "station:category-options": view(EVERYONE, anonymous=200),
+    "insight:home": view(STAFF, refused=403),
+    "insight:drill": view(STAFF, refused=403, query={"metric": "response", "part": "numerator"}),
+    # a unit's 三率 trend is open to all staff (rankings are district-wide); its drill-down is scoped
+    "insight:unit": view(STAFF, refused=403, target="unit", other=200),
+    "insight:export-rankings": view(STAFF, refused=403),
+    "insight:export-demands": view(STAFF, refused=403),
+    "triage:similar": view(STAFF, target="demand", pk_kwarg="demand_pk"),
+    "triage:reply-check": view(
+        STAFF,
+        refused=404,
+        target="demand",
+        method="post",
+        pk_in_body=True,
+        pk_kwarg="demand_id",
+        query={"reply": "已解决"},
+    ),
+}
+
+
+def _walk(patterns, prefix="", namespace=None):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace or namespace
+            yield from _walk(pattern.url_patterns, route, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), route, namespace
+
+
+def html_views() -> dict[str, str]:
+    found = {}
+    for name, route, namespace in _walk(get_resolver().url_patterns):
+        if namespace in NOT_HTML or route.startswith(NOT_HTML_PREFIXES):
+            continue
+        found[name] = route
+    return found
+
+
+URL_NAMES = sorted(html_views())
+
+
+def test_every_view_is_declared():
+    undeclared = sorted(set(URL_NAMES) - set(VIEWS))
+    stale = sorted(set(VIEWS) - set(URL_NAMES))
+    assert not undeclared, f"add these URL names to VIEWS in {__file__}: {undeclared}"
+    assert not stale, f"VIEWS names URLs that no longer exist: {stale}"
+    assert len(URL_NAMES) >= 30
+
+
+@pytest.fixture
+def targets(demo_world):
+    """Objects in each role's scope (`own`) and of 长辛店 (`other`)."""
+    operator = demo_world["dispatcher"]
+
+    def led_by(code, requester=None):
+        demand = station_demand(actor=requester)
+        transition(demand, "dispatch", operator, lead_unit=unit(code))
+        store_attachment(demand, png_upload())
+        return Demand.objects.get(pk=demand.pk)
+
+    lugouqiao = led_by(LUGOUQIAO, demo_world["citizen"])
+    by_unit = {LUGOUQIAO: lugouqiao}
+    for username in ("manager", "inspector"):
+        code = demo_world[username].unit.code
+        by_unit[code] = led_by(code)
+    return {
+        "own_of": {
+            "citizen": lugouqiao,
+            "enterprise": led_by(LUGOUQIAO, demo_world["enterprise"]),
+            **{role: by_unit.get(demo_world[ROLES[role]].unit.code, lugouqiao) for role in STAFF},
+        },
+        "other": led_by(CHANGXINDIAN),
+    }
+
+
+def _kwargs(spec: View, demand: Demand, unit_code: str) -> dict:
+    kwargs = dict(spec.args)
+    if spec.target in ("demand", "attachment") and not spec.pk_in_body:
+        kwargs[spec.pk_kwarg] = demand.pk
+    if spec.target == "attachment":
+        kwargs["attachment_pk"] = DemandAttachment.objects.filter(demand=demand).first().pk
+    if spec.target == "unit":
+        kwargs["code"] = unit_code
+    if spec.target == "tracking":
+        kwargs["code"] = demand.tracking_code
+    return kwargs
+
+
+def _url(name: str, spec: View, demand: Demand, unit_code: str) -> str:
+    return reverse(name, kwargs=_kwargs(spec, demand, unit_code))
+
+
+def _outcome(response):
+    if response.status_code == 302 and "/login/" in response["Location"]:
+        return "login"
+    return response.status_code
+
+
+def _call(client, name: str, spec: View, demand: Demand, unit_code: str):
+    """(url, response) of the view `name` asked about `demand` / the unit `unit_code`."""
+    url = _url(name, spec, demand, unit_code)
+    data = {**spec.query, **({spec.pk_kwarg: demand.pk} if spec.pk_in_body else {})}
+    return url, getattr(client, spec.method)(url, data)
+
+
+def _client_for(client, demo_world, role):
+    if ROLES[role]:
+        client.force_login(demo_world[ROLES[role]])
+    return client
+
+
+def _own_unit_code(demo_world, role) -> str:
+    if role in UNIT:
+        return demo_world[ROLES[role]].unit.code
+    return LUGOUQIAO
+
+
+@pytest.mark.parametrize("name", URL_NAMES)
+@pytest.mark.parametrize("role", list(ROLES))
+def test_matrix(client, demo_world, targets, name, role):
+    spec = VIEWS[name]
+    demand = targets["own_of"].get(role, targets["own_of"]["citizen"])
+    client = _client_for(client, demo_world, role)
+    url, response = _call(client, name, spec, demand, _own_unit_code(demo_world, role))
+    if role == "anonymous":
+        expected = spec.anonymous
+    elif role in spec.ok:
+        expected = spec.own
+    else:
+        expected = spec.refused
+    assert response.status_code < 500
+    assert _outcome(response) == expected, f"{role} {spec.method.upper()} {url}"
+
+    if spec.target and role != "anonymous" and role in spec.ok:
+        other_expected = spec.own if role in SEES_ALL else spec.other
+        other_url, other = _call(client, name, spec, targets["other"], CHANGXINDIAN)
+        assert other.status_code < 500
+        assert _outcome(other) == other_expected, (
+            f"{role} {spec.method.upper()} {other_url} (another unit's object)"
+        )
+
+
+def _snapshot():
+    return (
+        list(Demand.objects.order_by("pk").values_list("pk", "state", "updated_at", "lead_unit")),
+        DemandEvent.objects.count(),
+        DemandTask.objects.count(),
+        DemandAttachment.objects.count(),
+        User.objects.count(),
+        list(OrgUnit.objects.order_by("pk").values_list("pk", "name", "is_active")),
+    )
+
+
+@pytest.mark.parametrize("name", URL_NAMES)
+def test_leadership_posts_change_nothing(client, demo_world, targets, name):
+    spec = VIEWS[name]
+    if name == "logout":
+        pytest.skip("logging out changes no record")
+    demand = targets["own_of"]["leadership"]
+    url = _url(name, spec, demand, LUGOUQIAO)
+    client.force_login(demo_world["leader"])
+    before = _snapshot()
+    body = {
+        "note": "领导批示",
+        "lead_unit": unit(CHANGXINDIAN).pk,
+        "title": "领导提交",
+        "content": "领导提交的内容",
+        "demand_type": "complaint",
+        "street": unit(LUGOUQIAO).pk,
+        "requester_name": "领导",
+        "requester_phone": "13900000000",
+        "kind": "general",
+    }
+    response = client.post(url, body)
+    assert response.status_code < 500, url
+    assert _snapshot() == before, f"leadership POST {url} changed the record"
