@@ -155,7 +155,14 @@ class OutboundMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {self.masked_to} · {self.kind}"
+        return f"{self.get_channel_display()} {self.masked_to} · {self.kind_label}"
+
+    @property
+    def kind_label(self) -> str:
+        try:
+            return MessageKind(self.kind).label
+        except ValueError:
+            return self.kind
 
     @property
     def masked_to(self) -> str:
