@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "changxin.triage",
     "changxin.insight",
     "changxin.open311",
+    "changxin.notifications",
     "changxin.api",
 ]
 
@@ -254,3 +255,12 @@ CHANGXIN_STATION_TRACK_RATE = os.environ.get("CHANGXIN_STATION_TRACK_RATE", "60/
 # visitors are not all counted as the balancer's address.
 if os.environ.get("RATELIMIT_IP_META_KEY"):
     RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]
+
+# --- Notifications: messages to requesters (SMS / e-mail) -----------------------------------------
+# Dotted path of the class that sends them; the default keeps them in the outbox table and logs.
+CHANGXIN_MESSAGE_BACKEND = os.environ.get(
+    "CHANGXIN_MESSAGE_BACKEND", "changxin.notifications.backends.OutboxBackend"
+)
+CHANGXIN_MESSAGE_MAX_ATTEMPTS = int(os.environ.get("CHANGXIN_MESSAGE_MAX_ATTEMPTS", "5"))
+# Where the public portal is reached from outside (links in SMS and e-mail).
+CHANGXIN_PUBLIC_URL = os.environ.get("CHANGXIN_PUBLIC_URL", "http://localhost:8000")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("station/", include("changxin.station.urls")),
     path("insight/", include("changxin.insight.urls")),
     path("triage/", include("changxin.triage.urls")),
+    path("notifications/", include("changxin.notifications.urls")),
     path("", include("changxin.core.urls")),
 ]
 

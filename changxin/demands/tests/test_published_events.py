@@ -19,6 +19,14 @@ from changxin.demands.workflow import WorkflowError
 MON = local(2026, 11, 23, 10, 0)
 
 
+@pytest.fixture(autouse=True)
+def only_the_test_subscribers(monkeypatch):
+    """These tests are about the delivery mechanism: the apps' own subscribers (notifications…)
+    are set aside so that results and receipts are the test subscribers' alone."""
+    events.subscribers()  # discover the apps' subscriber modules first, so they are not re-added
+    monkeypatch.setattr(events, "_registry", {})
+
+
 class Recorder:
     def __init__(self, fail_on=()):
         self.seen: list[int] = []
