@@ -1,6 +1,6 @@
 import pytest
 
-from changxin.demands.tests.factories import build_world
+from changxin.core.tests.builders import build_world
 
 
 @pytest.fixture

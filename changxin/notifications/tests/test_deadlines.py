@@ -8,7 +8,6 @@ from changxin.core.models import Role, User
 from changxin.demands import deadlines
 from changxin.demands.models import Demand
 from changxin.demands.services import transition
-from changxin.demands.tests.factories import new_demand
 from changxin.notifications import tasks
 from changxin.notifications.models import Notification, NotificationKind
 
@@ -17,7 +16,7 @@ K = NotificationKind
 
 def test_nearly_overdue_and_overdue_are_told_once_per_demand_and_deadline(world):
     assignee = User.objects.create_user("lgq2", password="x", role=Role.OFFICER, unit=world.lugouqiao)
-    demand = transition(new_demand(world), "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk)
+    demand = transition(world.demand(), "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk)
     transition(demand, "assign", world.officer_lgq, assignee=assignee.pk)
     demand.refresh_from_db()
 
@@ -59,7 +58,7 @@ def test_nearly_overdue_and_overdue_are_told_once_per_demand_and_deadline(world)
 
 
 def test_closed_demands_are_not_told(world):
-    demand = transition(new_demand(world), "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk)
+    demand = transition(world.demand(), "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk)
     transition(demand, "acknowledge", world.officer_lgq)
     transition(demand, "contact", world.officer_lgq, note="已联系")
     transition(demand, "reply", world.officer_lgq, note="已处理")

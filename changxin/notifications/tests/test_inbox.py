@@ -10,7 +10,6 @@ from changxin.core import events
 from changxin.core.models import Role, User
 from changxin.demands.models import TaskRole
 from changxin.demands.services import transition
-from changxin.demands.tests.factories import new_demand
 from changxin.notifications import services
 from changxin.notifications.models import Notification, NotificationKind
 
@@ -19,7 +18,7 @@ INBOX = "/notifications/"
 
 def dispatched(world, settle, django_capture_on_commit_callbacks, **kwargs):
     with django_capture_on_commit_callbacks(execute=True):
-        demand = new_demand(world)
+        demand = world.demand()
         demand = transition(demand, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk, **kwargs)
     settle()
     return demand

@@ -10,7 +10,6 @@ from django.utils import timezone
 from changxin.core import events
 from changxin.core.models import Role, User
 from changxin.demands.services import transition
-from changxin.demands.tests.factories import new_demand
 from changxin.notifications import services, tasks
 from changxin.notifications.models import Channel, MessageKind, MessageState, OutboundMessage
 
@@ -34,7 +33,7 @@ def test_intake_queues_the_accepted_sms_through_the_subscriber_not_in_the_reques
 ):
     events.catch_up()  # the start="now" subscribers take their place at the stream's end
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        demand = new_demand(world)
+        demand = world.demand()
     assert callbacks  # delivery is queued for after the commit…
     assert not OutboundMessage.objects.exists()  # …and create_demand itself wrote no message
 
@@ -58,7 +57,7 @@ def test_a_reply_sends_the_rating_link_by_sms_and_email(world, django_capture_on
     world.citizen.email = "han.mei@example.com"
     world.citizen.save()
     with django_capture_on_commit_callbacks(execute=True):
-        demand = new_demand(world, actor=world.citizen)
+        demand = world.demand(actor=world.citizen)
         demand = transition(demand, "dispatch", world.dispatcher, lead_unit=world.lugouqiao.pk)
         transition(demand, "acknowledge", world.officer_lgq)
         transition(demand, "contact", world.officer_lgq, note="已联系")
@@ -78,8 +77,8 @@ def test_a_reply_sends_the_rating_link_by_sms_and_email(world, django_capture_on
 
 def test_an_anonymous_demand_gets_no_message(world, django_capture_on_commit_callbacks, settle):
     with django_capture_on_commit_callbacks(execute=True):
-        new_demand(world, requester_kind="anonymous")
-        new_demand(world, requester_phone="", requester_name="")
+        world.demand(requester_kind="anonymous")
+        world.demand(requester_phone="", requester_name="")
     settle()
     events.catch_up()
     assert not OutboundMessage.objects.exists()
@@ -89,7 +88,7 @@ def test_a_failing_gateway_is_retried_with_backoff_then_fails_visibly(world, set
     settings.CHANGXIN_MESSAGE_BACKEND = f"{__name__}.FlakyGateway"
     settings.CHANGXIN_MESSAGE_MAX_ATTEMPTS = 3
     FlakyGateway.failures, FlakyGateway.sent = 1, []
-    demand = new_demand(world)
+    demand = world.demand()
     recovers = services.queue_message(Channel.SMS, "13800000001", "accepted", "第一条", demand=demand)
     now = timezone.now()
 
