@@ -18,6 +18,7 @@ from changxin.core.models import OrgUnit
 from changxin.demands import deadlines
 from changxin.demands import events as payloads
 from changxin.demands.models import Demand, DemandTask, TaskRole, TaskState
+from changxin.demands.selectors import unscoped_demands
 from changxin.notifications import services
 from changxin.notifications.models import MessageKind, Notification, NotificationKind
 from changxin.notifications.texts import DEADLINES, INBOX, REQUESTER, when
@@ -83,7 +84,7 @@ def _send(kind, text_key, user_ids, demand, event, **params) -> int:
 
 def notify_staff(event) -> int:
     """The inbox notifications of one demand event; returns how many were written."""
-    demand = Demand.objects.select_related("lead_unit").get(pk=event.demand_id)
+    demand = unscoped_demands().select_related("lead_unit").get(pk=event.demand_id)
     payload = payloads.read(event)
     action = event.action
     written = 0
@@ -146,7 +147,7 @@ def notify_staff(event) -> int:
 def message_requester(event) -> int:
     """The requester's SMS/e-mail for an intake or a reply; returns how many were queued."""
     kind = REQUESTER_ACTIONS[event.action]
-    demand = Demand.objects.select_related("requester_user").get(pk=event.demand_id)
+    demand = unscoped_demands().select_related("requester_user").get(pk=event.demand_id)
     subject, text = REQUESTER[kind]
     params = {"number": demand.number, "code": demand.tracking_code, "url": services.tracking_url(demand)}
     return len(services.send_to_requester(demand, kind, subject, text, params=params, event_id=event.pk))
@@ -175,7 +176,7 @@ def notify_deadlines(now: dt.datetime | None = None) -> int:
     and once that it is overdue. Idempotent: the notification's key is the deadline and its time
     (an extension moves the finish deadline, which is then a new one). Returns how many were written."""
     now = now or timezone.now()
-    open_demands = Demand.objects.filter(lead_unit__isnull=False)
+    open_demands = unscoped_demands().filter(lead_unit__isnull=False)
     fields = ("pk", "number", "title", "lead_unit_id", "contacted_at", "contact_due", "finish_due")
     plans = [
         (NotificationKind.OVERDUE, deadlines.list_overdue(open_demands, now), _missed),

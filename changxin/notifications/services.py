@@ -20,8 +20,8 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from changxin.core import jobs
-from changxin.core.models import Role, User
+from changxin.core import jobs, roles
+from changxin.core.models import User
 from changxin.core.scope import can_write, get_visible_or_404, restrict
 from changxin.notifications.models import Channel, MessageState, Notification, OutboundMessage
 from changxin.notifications.texts import plain, render
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # Who in a unit hears about its demands: the people who handle them. Users of parent units are not
 # included (a street's leaders would otherwise get every community's and department's messages);
 # the person a task is assigned to is added by the caller.
-UNIT_RECIPIENT_ROLES = (Role.OFFICER, Role.LEADER)
+UNIT_RECIPIENT_ROLES = roles.UNIT_STAFF_ROLES
 
 
 # --- the staff inbox ----------------------------------------------------------------------------

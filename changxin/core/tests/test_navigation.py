@@ -20,7 +20,7 @@ def _nav(client, user=None) -> list[dict]:
 
 
 def test_sections_in_order_with_placeholders_for_the_wings_to_come():
-    assert [e.key for e in entries()] == ["station", "port", "pioneers", "brands", "insight"]
+    assert [e.key for e in entries()] == ["station", "port", "pioneers", "brands", "insight", "notifications"]
 
 
 def test_the_public_sees_no_data_section(client, world):
@@ -52,7 +52,7 @@ def test_a_badge_and_an_app_entry_replacing_a_placeholder(client, world, monkeyp
     response = client.get(reverse("home"))
     port = [s for s in response.context["nav_sections"] if s["key"] == "port"]
     assert port == [{**port[0], "url": reverse("insight:home"), "badge": 7}]
-    assert b'<span class="badge"' in response.content
+    assert b'id="nav-port-badge"' in response.content and b">7</span>" in response.content
 
 
 def test_two_apps_may_not_declare_the_same_entry(monkeypatch):

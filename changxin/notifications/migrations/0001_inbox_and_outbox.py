@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('demands', '0005_task_assignee'),
+        ('demands', '0006_task_assignee'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

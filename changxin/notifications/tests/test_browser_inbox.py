@@ -30,9 +30,9 @@ def test_an_officer_follows_a_notification_to_the_demand_on_a_phone(phone_page, 
 
     page = phone_page
     login(page, live_server, "lugouqiao")
-    badge = page.locator("#unread-badge")
+    badge = page.locator("#nav-notifications-badge")
     assert badge.inner_text() == "1"
-    page.click("#notifications-link")
+    page.click("#nav-notifications")
     page.wait_for_url("**/notifications/")
     assert page.locator("h1").inner_text() == "通知"
     item = page.locator(f"#notification-{notice.pk} button")
@@ -45,6 +45,6 @@ def test_an_officer_follows_a_notification_to_the_demand_on_a_phone(phone_page, 
     item.click()
     page.wait_for_url(f"**/demands/{demand.pk}/")
     assert demand.number in page.locator("main").inner_text()
-    assert page.locator("#unread-badge").count() == 0
+    assert page.locator("#nav-notifications-badge").count() == 0
     notice.refresh_from_db()
     assert notice.read_at is not None

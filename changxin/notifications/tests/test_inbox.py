@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -103,7 +105,7 @@ def test_reading_one_lowers_the_unread_count_and_mark_all_reads_the_rest(world, 
         services.notify([officer], "test", f"通知 {i}", url=f"/demands/{i}/")
     client.force_login(officer)
     assert services.unread_count(officer) == 3
-    assert 'id="unread-badge">3<' in client.get(INBOX).content.decode()
+    assert re.search(r'id="nav-notifications-badge"[^>]*>3<', client.get(INBOX).content.decode())
 
     first = Notification.objects.filter(recipient=officer).first()
     response = client.post(reverse("notifications:open", args=[first.pk]))
@@ -114,7 +116,7 @@ def test_reading_one_lowers_the_unread_count_and_mark_all_reads_the_rest(world, 
     response = client.post(reverse("notifications:read-all"))
     assert response.status_code == 302
     assert services.unread_count(officer) == 0
-    assert 'id="unread-badge"' not in client.get(INBOX).content.decode()
+    assert 'id="nav-notifications-badge"' not in client.get(INBOX).content.decode()
 
 
 def test_another_user_cannot_open_or_read_someone_elses_notification(world, client):
