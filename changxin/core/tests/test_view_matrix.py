@@ -120,6 +120,11 @@ VIEWS: dict[str, View] = {
     "insight:unit": view(STAFF, refused=403, target="unit", other=200),
     "insight:export-rankings": view(STAFF, refused=403),
     "insight:export-demands": view(STAFF, refused=403),
+    # everyone signed in has an inbox (the navigation shows it to staff); reading needs a write
+    "notifications:inbox": view(SIGNED_IN),
+    "notifications:read-all": view(SIGNED_IN - {"leadership"}, own=302, refused=403, method="post"),
+    # no such notification: nobody's (someone else's is a 404 too: notifications/tests/test_inbox.py)
+    "notifications:open": view(SIGNED_IN, own=404, method="post", args={"pk": 2**31 - 1}),
     "triage:similar": view(STAFF, target="demand", pk_kwarg="demand_pk"),
     "triage:reply-check": view(
         STAFF,
