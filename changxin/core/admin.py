@@ -4,8 +4,17 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import audit
-from changxin.core.admin_scope import DistrictAdminOnly, NeverDeleted, ScopedAdmin, ScopedInline
-from changxin.core.models import AuditEntry, CalendarDay, CalendarYear, JobFailure, OrgUnit, User
+from changxin.core.admin_scope import AdministratorsLog, DistrictAdminOnly, ScopedAdmin, ScopedInline
+from changxin.core.models import (
+    AuditEntry,
+    CalendarDay,
+    CalendarYear,
+    EventCursor,
+    EventReceipt,
+    JobFailure,
+    OrgUnit,
+    User,
+)
 from changxin.core.privacy import mask_email, mask_phone
 from changxin.core.roles import is_district_admin
 from changxin.core.workcalendar import calendar_changed
@@ -106,28 +115,15 @@ class CalendarYearAdmin(DistrictAdminOnly):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(NeverDeleted, DistrictAdminOnly):
+class AuditEntryAdmin(AdministratorsLog):
     list_display = ("at", "actor_name", "action", "content_type", "object_repr", "ip")
     list_filter = ("action", "content_type")
     search_fields = ("actor_name", "object_repr", "object_id", "detail")
     date_hierarchy = "at"
 
-    def has_view_permission(self, request, obj=None):
-        # The log itself records who looked at whose personal data: district administrators only.
-        return is_district_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(JobFailure)
-class JobFailureAdmin(DistrictAdminOnly):
+class JobFailureAdmin(AdministratorsLog):
     """Background jobs that failed for good (changxin/core/jobs.py): read-only, for follow-up."""
 
     list_display = ("failed_at", "job", "arguments", "attempts")
@@ -136,14 +132,20 @@ class JobFailureAdmin(DistrictAdminOnly):
     date_hierarchy = "failed_at"
     readonly_fields = ("job", "job_id", "arguments", "error", "attempts", "failed_at")
 
-    def has_view_permission(self, request, obj=None):
-        return is_district_admin(request.user)
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(EventCursor)
+class EventCursorAdmin(AdministratorsLog):
+    """Where each subscriber of the published events stands (core/events.py): a cursor that stops
+    moving means a subscriber keeps failing (see Failed jobs and the log)."""
 
-    def has_add_permission(self, request):
-        return False
+    list_display = ("subscriber", "stream", "position", "candidate", "candidate_seen_at", "updated_at")
+    list_filter = ("stream",)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+
+@admin.register(EventReceipt)
+class EventReceiptAdmin(AdministratorsLog):
+    """Events handled past a subscriber's cursor (pruned once the cursor moves past them)."""
+
+    list_display = ("subscriber", "stream", "event_id", "at")
+    list_filter = ("subscriber", "stream")
+    search_fields = ("=event_id",)

@@ -141,5 +141,24 @@ class NeverDeleted:
         return actions
 
 
+class WrittenByServices(NeverDeleted):
+    """Mixin for logs and records only the services write (audit, failed jobs, event cursors,
+    notifications): nobody adds, changes or deletes them in the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AdministratorsLog(WrittenByServices, DistrictAdminOnly):
+    """A log only district administrators read (not leadership): the audit log records who looked at
+    whose personal data; failed jobs and event cursors are operations' business."""
+
+    def has_view_permission(self, request, obj=None):
+        return is_district_admin(request.user)
+
+
 class PermanentRecordAdmin(NeverDeleted, ScopedAdmin):
     """A scoped admin for rows that are archived, never deleted (demands and their history)."""

@@ -6,26 +6,13 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin, is_district_admin
+from changxin.core.admin_scope import DistrictAdminOnly, ScopedAdmin, WrittenByServices, is_district_admin
 from changxin.notifications import services
 from changxin.notifications.models import MessageState, Notification, OutboundMessage
 
 
-class ReadOnly:
-    """Rows written by the services only: no add, no change, no delete."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Notification)
-class NotificationAdmin(ReadOnly, ScopedAdmin):
+class NotificationAdmin(WrittenByServices, ScopedAdmin):
     list_display = ("title", "recipient", "kind", "created_at", "read_at")
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "demand__number")
@@ -46,7 +33,7 @@ class NotificationAdmin(ReadOnly, ScopedAdmin):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(ReadOnly, DistrictAdminOnly):
+class OutboundMessageAdmin(WrittenByServices, DistrictAdminOnly):
     list_display = (
         "created_at",
         "channel",
