@@ -146,7 +146,7 @@ def tasks_for_unit_staff(user: User) -> QuerySet[DemandTask]:
         mine |= Q(unit__path__startswith=user.unit.path)
     return (
         DemandTask.objects.filter(mine, state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED])
-        .select_related("demand", "unit", "demand__category", "assignee")
+        .select_related("demand", "demand__lead_unit", "unit", "demand__category", "assignee")
         .order_by("due_at")
     )
 

@@ -90,24 +90,25 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
         relations.add(CENTRE)
     if demand.requester_user_id and demand.requester_user_id == user.pk:
         relations.add(REQUESTER)
+    tasks = list(demand.tasks.all())  # one query; none when a list prefetched "tasks__unit"
     if roles.is_unit_staff(user):
         if roles.covers(user, demand.lead_unit):
             relations.add(LEAD)
             if demand.lead_unit.is_street_level:
                 relations.add(STREET)
-        mine = [t for t in demand.tasks.select_related("unit") if is_open_task_of(t, user)]
+        mine = [t for t in tasks if is_open_task_of(t, user)]
         if mine:
             relations.add(TASK)
         if any(t.state == TaskState.PENDING for t in mine):
             relations.add(TASK_PENDING)
-    if demand.lead_unit_id and _live_lead_task_assignee(demand) == user.pk:
+    lead = max(
+        (t for t in tasks if t.role == TaskRole.LEAD and t.state != TaskState.WITHDRAWN),
+        key=lambda t: t.pk,
+        default=None,
+    )  # the same task as _lead_task(), from the rows at hand
+    if lead is not None and lead.assignee_id == user.pk:
         relations.add(ASSIGNEE)
     return relations
-
-
-def _live_lead_task_assignee(demand: Demand) -> int | None:
-    task = _lead_task(demand)
-    return task.assignee_id if task is not None else None
 
 
 def is_open_task_of(task: DemandTask, user: User) -> bool:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from changxin.core import audit, roles
 from changxin.core.models import OrgUnit
 from changxin.core.privacy import mask_name, mask_phone
-from changxin.core.roles import is_centre, is_district_wide, is_staff_side, is_unit_staff, works_in_unit
+from changxin.core.roles import is_centre, is_district_wide, is_staff_side, works_in_unit
 from changxin.demands import selectors, services, workflow
 from changxin.demands.forms import form_for
 from changxin.demands.models import (
@@ -506,10 +506,16 @@ def _workbench_group(task) -> str:
 @require_GET
 @staff_required(works_in_unit)
 def workbench(request):
-    tasks = selectors.tasks_for_unit_staff(request.user)
+    user = request.user
+    tasks = selectors.tasks_for_unit_staff(user).prefetch_related("demand__tasks__unit")
     groups: dict[str, list] = {key: [] for key, _label in WORKBENCH_GROUPS}
     for task in tasks:
-        groups[_workbench_group(task)].append(task)
+        group = _workbench_group(task)
+        # the one-tap button, when the workflow machine offers it to this person (unit staff, or
+        # the person the task is assigned to)
+        quick = {"acknowledge": "acknowledge", "called": "task_acknowledge"}.get(group)
+        task.quick_action = quick if quick and services.may(user, task.demand, quick) else None
+        groups[group].append(task)
     return render(
         request,
         "demands/workbench.html",
@@ -517,7 +523,6 @@ def workbench(request):
             "groups": [{"key": key, "label": label, "tasks": groups[key]} for key, label in WORKBENCH_GROUPS],
             "total": sum(len(v) for v in groups.values()),
             "clock": DeadlineClock(selectors.clock_hour_policies()),
-            "can_act": is_unit_staff(request.user),
             "next_url": reverse("demands:workbench"),
         },
     )

@@ -127,3 +127,17 @@ def test_a_redispatch_ends_the_assignment(world):
     d = transition(d, "redispatch", world.dispatcher, lead_unit=world.changxindian.pk, note="改派")
     assert ASSIGNEE not in relations_of(manager, d)
     assert not any(t.demand_id == d.pk for t in tasks_for_unit_staff(manager) if t.assignee_id == manager.pk)
+
+
+def test_the_workbench_offers_the_assignee_the_one_tap_acknowledge(world, client):
+    manager = make_user("manager", Role.SERVICE_MANAGER, world.changxindian)
+    d = transition(dispatched(world), "assign", world.officer_lgq, assignee=manager.pk)
+    button = f'action="/demands/{d.pk}/act/acknowledge/"'
+    client.force_login(manager)
+    page = client.get("/demands/workbench/").content.decode()
+    assert d.number in page and button in page
+    client.force_login(world.officer_cxd)  # sees nothing of it
+    assert d.number not in client.get("/demands/workbench/").content.decode()
+    d = transition(d, "acknowledge", manager)
+    client.force_login(manager)
+    assert button not in client.get("/demands/workbench/").content.decode()
