@@ -201,23 +201,7 @@ def create_demand(
             if existing:
                 return existing, False
         raise
-    transaction.on_commit(lambda: _after_intake(demand.pk))
     return demand, True
-
-
-def _after_intake(demand_id: int) -> None:
-    """Side effects after commit (triage suggestions). Failures never lose the demand."""
-    from django.apps import apps
-
-    for config in apps.get_app_configs():
-        hook = getattr(config, "on_demand_received", None)
-        if callable(hook):
-            try:
-                hook(demand_id)
-            except Exception:  # noqa: BLE001 — a failing side effect must not break intake
-                import logging
-
-                logging.getLogger(__name__).exception("after-intake hook %s failed", config.label)
 
 
 # --- the one transition service ------------------------------------------------------------
@@ -589,7 +573,11 @@ def _exclude_rating(demand, actor, now, note, **_kwargs):
 
 
 def _reopen(demand, actor, now, note, **_kwargs):
+    previous = _lead_task(demand)
     payload = _assign(demand, demand.lead_unit, [], now, payloads.Reopened)
+    if previous is not None and previous.assignee_id:
+        # 重办 returns to the same unit: the person who handled the first round handles it again
+        DemandTask.objects.filter(pk=_lead_task(demand).pk).update(assignee_id=previous.assignee_id)
     demand.reopen_count += 1
     demand.reply, demand.replied_at, demand.visited_at = "", None, None
     demand.resolution = demand.satisfaction = ""

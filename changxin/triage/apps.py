@@ -26,16 +26,6 @@ class TriageConfig(AppConfig):
                 gazetteer.invalidate, sender=model, dispatch_uid=f"triage-gazetteer-del-{model.__name__}"
             )
 
-    def on_demand_received(self, demand_id: int) -> None:
-        """After-commit intake hook (demands.services.create_demand): locate, suggest a unit, flag
-        duplicates, maybe dispatch automatically. Never raises: triage is advice, intake must not fail."""
-        try:
-            from changxin.triage.suggest import triage_demand
-
-            triage_demand(demand_id)
-        except Exception:  # noqa: BLE001
-            log.exception("triage of demand %s failed", demand_id)
-
     def prepare_demo(self, stdout=None) -> None:
         """Before any app's demo data: place aliases, routing rules and a classifier, so the demo
         demands that follow are triaged at intake like real ones."""

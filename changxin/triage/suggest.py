@@ -7,7 +7,8 @@ when a street rule or the default rule ("a local matter goes to the street/town 
 happens") decided. A demand without any category gets the default rule at a discount, so it never
 dispatches itself.
 
-`triage_demand(demand_id)` runs after intake (TriageConfig.on_demand_received): it stores the
+`triage_demand(demand_id)` runs after intake (the `triage.intake` subscriber, triage/subscribers.py,
+in a worker): it stores the
 suggestion, the location and the likely duplicates in `Demand.triage` and, when
 `CHANGXIN_AUTO_DISPATCH` is on and the suggestion is confident enough
 (`CHANGXIN_AUTO_DISPATCH_CONFIDENCE`), dispatches through the transition service as the system.

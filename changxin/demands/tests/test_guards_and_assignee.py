@@ -141,3 +141,16 @@ def test_the_workbench_offers_the_assignee_the_one_tap_acknowledge(world, client
     d = transition(d, "acknowledge", manager)
     client.force_login(manager)
     assert button not in client.get("/demands/workbench/").content.decode()
+
+
+def test_a_reopened_demand_goes_back_to_the_person_who_handled_it(world):
+    manager = make_user("manager", Role.SERVICE_MANAGER, world.changxindian)
+    d = transition(dispatched(world), "assign", world.officer_lgq, assignee=manager.pk)
+    for step, kw in [("acknowledge", {}), ("contact", {"note": "已上门"}), ("reply", {"note": "已处理"})]:
+        d = transition(d, step, manager, **kw)
+    d = transition(d, "return_visit", world.dispatcher, resolution="unresolved", satisfaction="dissatisfied")
+    d = transition(d, "reopen", world.dispatcher, note="群众反映未解决，重办")
+    assert d.state == State.DISPATCHED
+    assert ASSIGNEE in relations_of(manager, d)
+    assert d.tasks.filter(role=TaskRole.LEAD, state="pending").get().assignee == manager
+    transition(d, "acknowledge", manager)

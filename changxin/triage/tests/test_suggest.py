@@ -9,7 +9,6 @@ from changxin.core.models import OrgUnit
 from changxin.demands.models import Category, Demand, DemandEvent, State
 from changxin.demands.services import create_demand
 from changxin.triage import suggest
-from changxin.triage.apps import TriageConfig
 from changxin.triage.gazetteer import seed_aliases
 from changxin.triage.models import RoutingRule
 from changxin.triage.routing import seed_demo_rules
@@ -178,12 +177,19 @@ def test_no_automatic_dispatch_below_threshold(
     assert demand.triage["unit_name"] == "北京燃气集团丰台分公司"
 
 
-def test_hook_never_raises(world, monkeypatch):
+def test_the_intake_subscriber_never_raises_and_skips_imported_demands(world, monkeypatch):
+    from changxin.triage.subscribers import triage_new_demand
+
+    called = []
+
     def boom(demand_id):
+        called.append(demand_id)
         raise RuntimeError("model file corrupt")
 
     monkeypatch.setattr(suggest, "triage_demand", boom)
-    TriageConfig.on_demand_received(SimpleNamespace(), 123456)  # logged, not raised
+    triage_new_demand(SimpleNamespace(demand_id=123456, data={"channel": "web"}))  # logged, not raised
+    triage_new_demand(SimpleNamespace(demand_id=654321, data={"channel": "web", "imported": True}))
+    assert called == [123456]
 
 
 def test_hook_keeps_other_triage_keys(world, classifier, django_capture_on_commit_callbacks):
