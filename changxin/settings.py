@@ -354,6 +354,13 @@ CHANGXIN_STATION_TRACK_RATE = os.environ.get("CHANGXIN_STATION_TRACK_RATE", "60/
 if os.environ.get("RATELIMIT_IP_META_KEY"):
     RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]
 
+# --- Backups and retention (docs/SECURITY.md) ------------------------------------------------------
+CHANGXIN_BACKUP_DIR = os.environ.get("CHANGXIN_BACKUP_DIR", str(VAR_DIR / "backups"))
+CHANGXIN_BACKUP_KEEP_DAYS = int(os.environ.get("CHANGXIN_BACKUP_KEEP_DAYS", "30"))
+# Closed demands' personal data is anonymised after this many years (`changxin anonymise --apply`).
+# RULES.md asks to keep personal data no longer than needed without naming a period; 3 years here.
+CHANGXIN_RETENTION_YEARS = int(os.environ.get("CHANGXIN_RETENTION_YEARS", "3"))
+
 # --- Notifications: messages to requesters (SMS / e-mail) -----------------------------------------
 # Dotted path of the class that sends them; the default keeps them in the outbox table and logs.
 CHANGXIN_MESSAGE_BACKEND = os.environ.get(
