@@ -9,8 +9,9 @@ from django.contrib.auth import logout
 from django.utils.cache import add_never_cache_headers
 
 IDLE_KEY = "changxin_last_seen"
-# The session is written at most once a minute for the idle clock, not on every request.
-IDLE_RESOLUTION_SECONDS = 60
+# The session is written at most every five minutes for the idle clock, not on every request (the
+# clock starts at login: core.security stamps the new session).
+IDLE_RESOLUTION_SECONDS = 300
 
 
 class NoStoreMiddleware:

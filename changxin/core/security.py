@@ -6,11 +6,14 @@ write the audit trail, on /login/, /admin/login/ and any other form that calls a
 
 from __future__ import annotations
 
+import time
+
 from axes.helpers import get_client_ip_address
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
+from changxin.core.middleware import IDLE_KEY
 from changxin.core.models import AuditAction, AuditEntry
 
 
@@ -23,6 +26,8 @@ def client_ip(request) -> str | None:
 
 @receiver(user_logged_in, dispatch_uid="changxin.core.audit_login")
 def audit_login(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session[IDLE_KEY] = time.time()  # the idle clock starts now
     AuditEntry.objects.create(
         actor=user,
         actor_name=user.get_username()[:150],
