@@ -33,6 +33,7 @@ system-deps:
 	  [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	  fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" || missing="$$missing fonts-wqy-microhei"; \
 	  command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	  command -v pg_dump >/dev/null || missing="$$missing postgresql-client"; \
 	  command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "Installing Debian packages:$$missing"; \

@@ -4,7 +4,10 @@ DATABASE_URL  default: SQLite file under ./var/ (PostgreSQL in production: postg
 SECRET_KEY    required when DEBUG is off
 DEBUG         default False
 ALLOWED_HOSTS comma-separated; default localhost names
-REDIS_URL     optional; shared cache (rate limits, calendar) across app processes, and the job queue
+REDIS_URL     optional; shared cache (rate limits, login lockouts' counters, calendar) across app
+              processes, and the job queue. Production with more than one process needs it: without it
+              every worker process counts rate limits on its own
+SECURE_COOKIES  1 behind HTTPS: secure cookies, HSTS, SSL redirect (see "HTTPS" below for each switch)
 CHANGXIN_JOBS_URL  optional; the job queue's store when it should not be REDIS_URL (redis://…,
               postgres://…, sqlite:///path); default REDIS_URL, else the SQLite file var/jobs.sqlite3
 CHANGXIN_ENV_FILE  a KEY=VALUE file read before everything else, for a checkout's local settings;
@@ -13,6 +16,7 @@ CHANGXIN_ENV_FILE  a KEY=VALUE file read before everything else, for a checkout'
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -82,6 +86,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",  # login lockout per account and per IP
+    "csp",  # Content-Security-Policy header
     "ninja",  # serves the interactive API docs' assets locally (no CDN)
     "changxin.core",
     "changxin.demands",
@@ -103,7 +109,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "changxin.core.middleware.SessionIdleTimeoutMiddleware",
+    "changxin.core.middleware.NoStoreMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by the backend into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "changxin.urls"
@@ -148,6 +159,48 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Login protection ---------------------------------------------------------------------------
+# django-axes counts failed logins on /login/ and /admin/login/ (both go through the auth backend):
+# after AXES_FAILURE_LIMIT failures within CHANGXIN_LOGIN_LOCKOUT_MINUTES an account is locked, and
+# so is an IP address (each on its own: guessing one account from many addresses, or many accounts
+# from one address). The lock lifts after that many minutes, or when an administrator removes the
+# attempts (admin: "Access attempts", or `changxin axes_reset_username NAME` / `axes_reset_ip IP`).
+# Every success and failure is also an AuditEntry (core/security.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("CHANGXIN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("CHANGXIN_LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+# The client's address: REMOTE_ADDR, unless CHANGXIN_PROXY_COUNT trusted reverse proxies sit in
+# front (then the address they append to X-Forwarded-For); a client-sent header is never trusted.
+CHANGXIN_PROXY_COUNT = int(os.environ.get("CHANGXIN_PROXY_COUNT", "0"))
+if CHANGXIN_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = CHANGXIN_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+# Argon2 first: new passwords are hashed with it, older hashes are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# Sessions: at most SESSION_COOKIE_AGE seconds (default a working day, 8 hours), ended after
+# CHANGXIN_SESSION_IDLE_MINUTES without a request (default 60; 0 turns it off), and at browser
+# close when SESSION_EXPIRE_AT_BROWSER_CLOSE=1.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+CHANGXIN_SESSION_IDLE_MINUTES = int(os.environ.get("CHANGXIN_SESSION_IDLE_MINUTES", "60"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -160,6 +213,10 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The rate limits' counters: shared by every app process only with REDIS_URL (production needs it;
+# without it each process counts on its own, so N processes allow N times the limit).
+CACHES["ratelimit"] = {**CACHES["default"], "KEY_PREFIX": "ratelimit"}
+RATELIMIT_USE_CACHE = "ratelimit"
 
 # --- Background jobs (huey, used only through changxin/core/jobs.py) ------------------------------
 # One queue for the whole platform. Without configuration it is a SQLite file under var/ (no extra
@@ -212,10 +269,51 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 
+# --- HTTPS ---------------------------------------------------------------------------------------
+# SECURE_COOKIES=1 is the one switch for a site served over HTTPS: secure cookies, HSTS (a year,
+# subdomains, preload flag) and the redirect of plain HTTP. Each can be set on its own from the
+# environment. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER to the header the proxy
+# sets (e.g. X-Forwarded-Proto; its value must be "https"), and only if the proxy always sets or
+# strips it — otherwise a client could claim HTTPS.
+SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_COOKIES)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if SECURE_COOKIES else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_COOKIES)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_COOKIES)
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + os.environ["SECURE_PROXY_SSL_HEADER"].strip().upper().replace("-", "_"),
+        "https",
+    )
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4): everything from this origin; inline <script>/<style> only
+# with the per-request nonce (`nonce="{{ request.csp_nonce }}"`); no inline event handlers, no
+# style attributes, no eval. Pico CSS draws its checkboxes and arrows from data: SVG images.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Paths whose responses may carry personal data are never stored by browsers or proxies
+# (core.middleware.NoStoreMiddleware; every page of a signed-in user is too).
+CHANGXIN_NO_STORE_PREFIXES = ["/api/", "/open311/", "/station/track/"]
 
 # --- Work calendar -------------------------------------------------------------------------
 # Office hours as (start, end) pairs in local time; working-hour arithmetic counts only these.
@@ -255,6 +353,13 @@ CHANGXIN_STATION_TRACK_RATE = os.environ.get("CHANGXIN_STATION_TRACK_RATE", "60/
 # visitors are not all counted as the balancer's address.
 if os.environ.get("RATELIMIT_IP_META_KEY"):
     RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]
+
+# --- Backups and retention (docs/SECURITY.md) ------------------------------------------------------
+CHANGXIN_BACKUP_DIR = os.environ.get("CHANGXIN_BACKUP_DIR", str(VAR_DIR / "backups"))
+CHANGXIN_BACKUP_KEEP_DAYS = int(os.environ.get("CHANGXIN_BACKUP_KEEP_DAYS", "30"))
+# Closed demands' personal data is anonymised after this many years (`changxin anonymise --apply`).
+# RULES.md asks to keep personal data no longer than needed without naming a period; 3 years here.
+CHANGXIN_RETENTION_YEARS = int(os.environ.get("CHANGXIN_RETENTION_YEARS", "3"))
 
 # --- Notifications: messages to requesters (SMS / e-mail) -----------------------------------------
 # Dotted path of the class that sends them; the default keeps them in the outbox table and logs.

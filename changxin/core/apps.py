@@ -22,3 +22,6 @@ class CoreConfig(AppConfig):
             "brands", _("Brand matrix"), _("Pioneer brands"), ("brands:home",), order=40, placeholder=True
         ),
     ]
+
+    def ready(self):
+        from changxin.core import security  # noqa: F401  (login success/failure audit receivers)

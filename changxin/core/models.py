@@ -238,6 +238,8 @@ class AuditAction(models.TextChoices):
     VIEW_PERSONAL = "view_personal", _("Viewed personal data")
     EXPORT = "export", _("Exported")
     LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Login failed")
+    ANONYMISE = "anonymise", _("Anonymised")
 
 
 class AuditEntry(models.Model):

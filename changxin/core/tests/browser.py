@@ -67,6 +67,10 @@ def browser():
 
 
 def _page(browser, request, **context_options):
+    # Playwright's string predicates (wait_for_function) run through eval, which the site's
+    # Content-Security-Policy forbids; the policy itself is checked by core/tests/test_browser_csp.py,
+    # whose pages do not bypass it.
+    context_options.setdefault("bypass_csp", True)
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **context_options)
     context.set_default_timeout(15_000)
     page = context.new_page()

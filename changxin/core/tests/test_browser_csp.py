@@ -1,0 +1,67 @@
+"""The Content-Security-Policy holds on the main pages: no violation, no CSP message in the console.
+
+Each page is loaded by the user who works on it; a `securitypolicyviolation` listener is installed
+before any script runs, and every console message is kept. A page that still had an inline script
+without the nonce, a style attribute or an eval would fail here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from changxin.core.tests.browser import login
+from changxin.core.tests.builders import station_replied_demand
+
+pytestmark = pytest.mark.browser
+
+LISTEN = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " line " + e.lineNumber);
+});
+"""
+
+
+def visit(page, url, messages):
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    violations = page.evaluate("window.__cspViolations")
+    console = [m for m in messages if "Content Security Policy" in m or "Content-Security-Policy" in m]
+    assert not violations and not console, f"{url}: {violations} {console}"
+    messages.clear()
+
+
+def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_world):
+    users = demo_world
+    demand = station_replied_demand(users)
+    base = live_server.url
+    pages = {
+        None: [
+            "/",
+            "/login/",
+            "/station/submit/",
+            "/station/track/",
+            f"/station/track/{demand.tracking_code}/",
+        ],
+        "dispatcher": ["/", "/demands/queue/", f"/demands/{demand.pk}/", "/station/intake/"],
+        "lugouqiao": ["/demands/workbench/", f"/demands/{demand.pk}/", "/notifications/"],
+        "leader": ["/insight/", "/insight/units/110106017/"],
+        "admin": ["/admin/", "/admin/demands/demand/"],
+    }
+    for username, urls in pages.items():
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.add_init_script(LISTEN)
+        page = context.new_page()
+        messages: list[str] = []
+        page.on("console", lambda m, messages=messages: messages.append(m.text))
+        try:
+            response = page.goto(base + "/login/")
+            assert "nonce-" in response.headers["content-security-policy"]
+            if username:
+                login(page, live_server, username)
+            for url in urls:
+                visit(page, base + url, messages)
+            if username == "leader":
+                assert page.locator("#chart-trend canvas, #chart-trend svg").count() >= 1
+        finally:
+            context.close()
