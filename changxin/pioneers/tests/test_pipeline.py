@@ -141,9 +141,11 @@ def test_every_step_writes_a_typed_event_and_an_audit_row_and_is_published(
 
     seen = []
     services.add_record(case, RecordKind.TALK, day(20), actor=staff)
-    with events.subscribed("test.pipeline", lambda e: seen.append(e.pk), stream="pipeline"):
-        with django_capture_on_commit_callbacks(execute=True):
-            services.take_step(case, "make_activist", staff, on=day(30))
+    with (
+        events.subscribed("test.pipeline", lambda e: seen.append(e.pk), stream="pipeline"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.take_step(case, "make_activist", staff, on=day(30))
     event = PipelineEvent.objects.get(action="make_activist")
     assert seen == [event.pk]
     assert (event.from_stage, event.to_stage, event.actor) == (Stage.APPLICANT, Stage.ACTIVIST, staff)
