@@ -28,6 +28,7 @@ from changxin.core.tabular import (
     phone,
     text,
 )
+from changxin.pioneers import ledger
 from changxin.pioneers.models import Gender, MemberStatus, PartyMember, PartyOrganisation
 
 ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
@@ -159,6 +160,8 @@ class MemberImport:
             member.save()
             if member._areas:
                 member.areas.set(member._areas)
+            if member.user_id:
+                ledger.credit_history(member)
         return len(batch)
 
     def finish(self, report) -> None:

@@ -177,3 +177,17 @@ def audit_points(year: int | None = None) -> AuditResult:
             )
     result.members = len(members)
     return result
+
+
+def credit_history(member: PartyMember) -> int:
+    """Credit a member whose login was linked after the events were delivered: replay the demand
+    events they handled (the subscriber's own rule; idempotent, so nothing counts twice)."""
+    from changxin.demands.models import DemandEvent
+
+    if not member.user_id:
+        return 0
+    handled = DemandEvent.objects.filter(action__in=("reply", "task_complete"), actor_id=member.user_id)
+    events = DemandEvent.objects.filter(
+        action__in=DEMAND_ACTIONS, demand_id__in=handled.values("demand_id")
+    ).order_by("pk")
+    return sum(credit_from_demand_event(event) for event in events)

@@ -122,6 +122,19 @@ def add_member(
     if areas:
         member.areas.set(areas)
     audit.record(actor, AuditAction.CREATE, member)
+    if user is not None:
+        ledger.credit_history(member)  # what they handled before their login was linked counts
+    return member
+
+
+@transaction.atomic
+def link_account(member: PartyMember, user: User | None, actor=None) -> PartyMember:
+    """Link (or unlink) the member's login; the demands they handled are credited from history."""
+    member.user = user
+    member.save(update_fields=["user"])
+    audit.record(actor, AuditAction.UPDATE, member, fields=["user"])
+    if user is not None:
+        ledger.credit_history(member)
     return member
 
 
