@@ -74,8 +74,11 @@ def relations_of(user, organisation: PartyOrganisation) -> set[str]:
 def may_unmask(user, member: PartyMember) -> bool:
     """Who needs a member's ID number and phone: party staff over their organisation, the
     secretary of their branch, and the member themselves."""
+    party_staff = (
+        roles.is_active(user) and user.role == "party_staff" and roles.covers(user, member.organisation.unit)
+    )
     return bool(
-        is_staff_for(user, member.organisation)
+        party_staff
         or is_secretary_of(user, member.organisation)
         or (member.user_id and member.user_id == getattr(user, "pk", None))
     )
