@@ -18,7 +18,7 @@ from changxin.core import events
 from changxin.core.demodata import demo_data
 from changxin.core.models import OrgUnit, User
 from changxin.core.workflow import WorkflowError
-from changxin.pioneers import pipeline, services
+from changxin.pioneers import ledger, pipeline, services
 from changxin.pioneers.models import PartyMember, PartyOrganisation, PointEntry, RecordKind
 
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -127,6 +127,7 @@ def _case(row, orgs, staff, today, stdout) -> None:
 @transaction.atomic
 def load_demo(stdout=None) -> None:
     data = demo_data("pioneers", "organisations.json")
+    ledger.ensure_default_rules()
     staff = User.objects.get(username="party")
     orgs = _organisations(data)
     members = _members(data, orgs)

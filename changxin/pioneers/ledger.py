@@ -27,6 +27,15 @@ from changxin.pioneers.models import (
 
 DEMANDS = "demands"
 ADJUSTMENTS = "adjustments"
+# the default rules (migration 0002 and ensure_default_rules): code, name, kind, action, match, points
+DEFAULT_RULES = [
+    ("reply_on_time", "按时办结答复", "service", "reply", {"on_time": True}, "2"),
+    ("reply_late", "超期答复", "service", "reply", {"on_time": False}, "-1"),
+    ("visit_satisfied", "回访满意", "service", "return_visit", {"satisfaction": "satisfied"}, "3"),
+    ("visit_basic", "回访基本满意", "service", "return_visit", {"satisfaction": "basic"}, "1"),
+    ("visit_dissatisfied", "回访不满意", "service", "return_visit", {"satisfaction": "dissatisfied"}, "-1"),
+    ("whistle_done_on_time", "吹哨报到按时完成", "hardship", "task_complete", {"on_time": True}, "2"),
+]
 # the demand actions the ledger reads (the subscriber's filter)
 DEMAND_ACTIONS = frozenset({"reply", "return_visit", "task_complete"})
 
@@ -89,6 +98,24 @@ def credit_from_demand_event(event) -> int:
     for member, year in years:
         recompute_total(member, year)
     return written
+
+
+def ensure_default_rules() -> int:
+    """Create the default rules that are missing (after a flush of a test database); returns how many."""
+    made = 0
+    for code, name, kind, action, match, points in DEFAULT_RULES:
+        _rule, created = PointRule.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "kind": kind,
+                "action": action,
+                "match": match,
+                "points": Decimal(points),
+            },
+        )
+        made += created
+    return made
 
 
 def recompute_total(member: PartyMember, year: int) -> PointTotal:

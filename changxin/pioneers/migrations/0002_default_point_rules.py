@@ -4,15 +4,9 @@ from decimal import Decimal
 
 from django.db import migrations
 
-RULES = [
-    # code, name, kind, action, match, points
-    ("reply_on_time", "按时办结答复", "service", "reply", {"on_time": True}, "2"),
-    ("reply_late", "超期答复", "service", "reply", {"on_time": False}, "-1"),
-    ("visit_satisfied", "回访满意", "service", "return_visit", {"satisfaction": "satisfied"}, "3"),
-    ("visit_basic", "回访基本满意", "service", "return_visit", {"satisfaction": "basic"}, "1"),
-    ("visit_dissatisfied", "回访不满意", "service", "return_visit", {"satisfaction": "dissatisfied"}, "-1"),
-    ("whistle_done_on_time", "吹哨报到按时完成", "hardship", "task_complete", {"on_time": True}, "2"),
-]
+# the defaults are data kept in the ledger module (ledger.DEFAULT_RULES), also used by
+# ledger.ensure_default_rules() after a test database flush
+from changxin.pioneers.ledger import DEFAULT_RULES as RULES  # noqa: E402
 
 
 def add_rules(apps, schema_editor):

@@ -201,3 +201,23 @@ def test_a_person_outside_the_lead_unit_cannot_be_assigned(world):
     with pytest.raises(Exception) as caught:
         transition(demand, "assign", world["lugouqiao"], assignee=world["changxindian"].pk)
     assert caught.value.field == "assignee"
+
+
+def test_the_admin_is_scoped_and_never_shows_personal_data(client, world):
+    client.force_login(world["admin"])
+    for model in (
+        "partyorganisation",
+        "partymember",
+        "pointrule",
+        "developmentcase",
+        "pointentry",
+        "pointtotal",
+    ):
+        assert client.get(reverse(f"admin:pioneers_{model}_changelist")).status_code == 200, model
+    page = client.get(
+        reverse("admin:pioneers_partymember_change", args=[world["outsider"].pk])
+    ).content.decode()
+    assert "110106197511300031" not in page and "110106********0031" in page
+    client.force_login(world["lugouqiao"])  # the secretary: their branch's members only
+    page = client.get(reverse("admin:pioneers_partymember_changelist")).content.decode()
+    assert "周婷" in page and "张卫东" not in page
