@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from changxin.pioneers.models import RecordKind
+from changxin.pioneers.models import RecordKind, VanguardKind
 
 
 class StepForm(forms.Form):
@@ -22,3 +22,9 @@ class RecordForm(forms.Form):
 
 class TakeForm(forms.Form):
     demand = forms.IntegerField()
+
+
+class AdjustmentForm(forms.Form):
+    points = forms.DecimalField(label=_("points"), max_digits=6, decimal_places=1)
+    kind = forms.ChoiceField(label=_("vanguard kind"), choices=VanguardKind.choices)
+    reason = forms.CharField(label=_("reason"), max_length=200)

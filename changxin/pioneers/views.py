@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from changxin.core import roles
 from changxin.core.errors import DomainError
 from changxin.pioneers import pipeline, selectors, services
-from changxin.pioneers.forms import RecordForm, StepForm, TakeForm
+from changxin.pioneers.forms import AdjustmentForm, RecordForm, StepForm, TakeForm
 from changxin.pioneers.models import MemberStatus, RecordKind, VanguardKind
 
 
@@ -107,6 +107,8 @@ def _member_context(request, member, *, unmasked=None):
         "area_demands": area_demands,
         "takeable": takeable,
         "case": getattr(member, "development_case", None),
+        "may_adjust": services.is_staff_for(request.user, member.organisation),
+        "kinds": VanguardKind.choices,
     }
 
 
@@ -242,3 +244,45 @@ def record(request, pk: int):
         )
     messages.success(request, _("Record added."))
     return redirect("pioneers:case", case.pk)
+
+
+@require_POST
+@login_required
+def adjust(request, pk: int):
+    """Party staff ask for a manual adjustment of a member's points (a reason; another approves)."""
+    if not (selectors.is_party_staff(request.user) or roles.is_district_admin(request.user)):
+        raise PermissionDenied(_("Only party staff over the organisation adjust points."))
+    member = selectors.get_member_for(request.user, pk)
+    if not services.is_staff_for(request.user, member.organisation):
+        raise PermissionDenied(_("Only party staff over the organisation adjust points."))
+    form = AdjustmentForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Give the points, the kind and a reason."))
+    try:
+        services.request_adjustment(member, actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Adjustment requested; another member of party staff approves it."))
+    return redirect("pioneers:member", member.pk)
+
+
+@require_POST
+@login_required
+def decide(request, pk: int, adjustment_pk: int):
+    member = selectors.get_member_for(request.user, pk)
+    adjustment = selectors.list_adjustments(member).filter(pk=adjustment_pk).first()
+    if adjustment is None or request.POST.get("decision") not in ("approve", "reject"):
+        return HttpResponseBadRequest(_("Choose an adjustment and a decision."))
+    try:
+        services.decide_adjustment(
+            adjustment,
+            approve=request.POST["decision"] == "approve",
+            actor=request.user,
+            note=request.POST.get("note", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Adjustment decided."))
+    return redirect("pioneers:member", member.pk)

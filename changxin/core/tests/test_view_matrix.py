@@ -145,6 +145,13 @@ VIEWS: dict[str, View] = {
     "pioneers:member": view(PARTY, target="party_member"),
     "pioneers:reveal": view({"party_staff"}, refused=403, target="party_member", method="post"),
     "pioneers:take": view(PARTY, own=400, target="party_member", method="post"),
+    # adjusting points: party staff over the organisation (district admins too); deciding: 400 without a choice
+    "pioneers:adjust": view(
+        {"party_staff", "admin"}, own=400, refused=403, target="party_member", method="post"
+    ),
+    "pioneers:decide": view(
+        PARTY, own=400, target="party_member", method="post", args={"adjustment_pk": 2**31 - 1}
+    ),
     "pioneers:case": view(PARTY, target="party_case"),
     "pioneers:step": view(PARTY, own=400, target="party_case", method="post"),
     "pioneers:record": view(PARTY, own=400, target="party_case", method="post"),

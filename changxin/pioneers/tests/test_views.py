@@ -221,3 +221,27 @@ def test_the_admin_is_scoped_and_never_shows_personal_data(client, world):
     client.force_login(world["lugouqiao"])  # the secretary: their branch's members only
     page = client.get(reverse("admin:pioneers_partymember_changelist")).content.decode()
     assert "周婷" in page and "张卫东" not in page
+
+
+def test_party_staff_request_an_adjustment_and_another_approves_it_on_screen(client, world):
+    from changxin.core.models import Role
+    from changxin.core.tests.builders import make_user
+    from changxin.pioneers.models import PointAdjustment, PointTotal
+
+    member = world["member"]
+    client.force_login(world["party"])
+    url = reverse("pioneers:adjust", args=[member.pk])
+    client.post(url, {"points": "4", "kind": "reform", "reason": "牵头老旧小区改造议事会"})
+    adjustment = PointAdjustment.objects.get(member=member)
+    page = client.get(reverse("pioneers:member", args=[member.pk])).content.decode()
+    assert (
+        "牵头老旧小区改造议事会" in page
+        and reverse("pioneers:decide", args=[member.pk, adjustment.pk]) not in page
+    )
+    client.force_login(make_user("lgq_party2", Role.PARTY_STAFF, unit(LUGOUQIAO)))
+    client.post(reverse("pioneers:decide", args=[member.pk, adjustment.pk]), {"decision": "approve"})
+    adjustment.refresh_from_db()
+    assert adjustment.state == "approved"
+    assert PointTotal.objects.get(member=member).total == 4
+    client.force_login(world["lugouqiao"])  # a secretary may not adjust
+    assert client.post(url, {"points": "4", "kind": "reform", "reason": "x"}).status_code == 403
