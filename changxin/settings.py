@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "changxin.insight",
     "changxin.open311",
     "changxin.notifications",
+    "changxin.pioneers",
     "changxin.api",
 ]
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("insight/", include("changxin.insight.urls")),
     path("triage/", include("changxin.triage.urls")),
     path("notifications/", include("changxin.notifications.urls")),
+    path("pioneers/", include("changxin.pioneers.urls")),
     path("", include("changxin.core.urls")),
 ]
 

@@ -396,3 +396,25 @@ class FengtaiWorld:
             )
         demand.refresh_from_db()
         return demand
+
+
+# --- the party wing (先锋者) ------------------------------------------------------------------
+
+
+def party_organisation(
+    unit_code: str, name: str | None = None, *, kind="branch", field="community", parent=None
+):
+    """A party organisation hung off the unit `unit_code`, through the service."""
+    from changxin.pioneers.services import create_organisation
+
+    target = unit(unit_code)
+    return create_organisation(
+        name=name or f"{target.name}党支部", kind=kind, field=field, unit=target, parent=parent
+    )
+
+
+def party_member(organisation, name="党员甲", *, user=None, secretary=False, status="full", **fields):
+    """A member of `organisation` (optionally linked to a login, optionally its secretary)."""
+    from changxin.pioneers.services import add_member
+
+    return add_member(organisation, name=name, user=user, is_secretary=secretary, status=status, **fields)

@@ -26,9 +26,10 @@ def test_sections_in_order_with_placeholders_for_the_wings_to_come():
 def test_the_public_sees_no_data_section(client, world):
     for user in (None, world.citizen):
         nav = _nav(client, user)
-        assert [s["key"] for s in nav] == ["station", "port", "pioneers", "brands"]
+        # the party wing is for party staff, the district and members with a linked login
+        assert [s["key"] for s in nav] == ["station", "port", "brands"]
         assert nav[0]["url"] == reverse("station:home")
-        assert [s["url"] for s in nav[1:]] == [None, None, None]  # not yet available
+        assert [s["url"] for s in nav[1:]] == [None, None]  # not yet available
 
 
 def test_staff_see_data_and_reach_the_station_through_their_demand_screens(client, world):

@@ -80,6 +80,9 @@ def view(ok, **kwargs) -> View:
 
 # The demo's party staff works at the district unit, so every demand is in their scope.
 SEES_ALL = DISTRICT | {"party_staff"}
+# who opens the party wing's pages (pioneers): party staff and the district-wide roles
+PARTY = DISTRICT | {"party_staff"}
+PARTY_TARGETS = {"party_org", "party_member", "party_case"}
 
 VIEWS: dict[str, View] = {
     "home": view(EVERYONE, anonymous=200),  # the landing page, with the portal's links
@@ -135,6 +138,23 @@ VIEWS: dict[str, View] = {
         pk_kwarg="demand_id",
         query={"reply": "已解决"},
     ),
+    # the party wing: party staff and the district-wide roles; members reach their own page
+    # (pioneers/tests/test_views.py); personal data is unmasked for party staff only
+    "pioneers:home": view(PARTY, refused=403),
+    "pioneers:organisation": view(PARTY, target="party_org"),
+    "pioneers:member": view(PARTY, target="party_member"),
+    "pioneers:reveal": view({"party_staff"}, refused=403, target="party_member", method="post"),
+    "pioneers:take": view(PARTY, own=400, target="party_member", method="post"),
+    # adjusting points: party staff over the organisation (district admins too); deciding: 400 without a choice
+    "pioneers:adjust": view(
+        {"party_staff", "admin"}, own=400, refused=403, target="party_member", method="post"
+    ),
+    "pioneers:decide": view(
+        PARTY, own=400, target="party_member", method="post", args={"adjustment_pk": 2**31 - 1}
+    ),
+    "pioneers:case": view(PARTY, target="party_case"),
+    "pioneers:step": view(PARTY, own=400, target="party_case", method="post"),
+    "pioneers:record": view(PARTY, own=400, target="party_case", method="post"),
 }
 
 
@@ -185,6 +205,8 @@ def targets(demo_world):
         code = demo_world[username].unit.code
         by_unit[code] = led_by(code)
     return {
+        "party_own": _party_objects(LUGOUQIAO),
+        "party_other": _party_objects(CHANGXINDIAN),
         "own_of": {
             "citizen": lugouqiao,
             "enterprise": led_by(LUGOUQIAO, demo_world["enterprise"]),
@@ -194,8 +216,31 @@ def targets(demo_world):
     }
 
 
+def _party_objects(unit_code: str) -> dict:
+    """A party branch of the unit, a member and a development case (pioneers)."""
+    import datetime as dt
+
+    from changxin.core.tests.builders import party_member, party_organisation
+    from changxin.pioneers.services import record_application
+
+    org = party_organisation(unit_code)
+    case = record_application(
+        org, name="申请人", birth_date=dt.date(1990, 1, 1), applied_on=dt.date(2025, 1, 6)
+    )
+    return {"party_org": org, "party_member": party_member(org, "党员"), "party_case": case}
+
+
+def _target(targets, spec: View, demand: Demand, other: bool = False):
+    """The object a view is asked about: the demand, or a party-wing object of the same unit."""
+    if spec.target in PARTY_TARGETS:
+        return targets["party_other" if other else "party_own"][spec.target]
+    return demand
+
+
 def _kwargs(spec: View, demand: Demand, unit_code: str) -> dict:
     kwargs = dict(spec.args)
+    if spec.target in PARTY_TARGETS:
+        kwargs[spec.pk_kwarg] = demand.pk
     if spec.target in ("demand", "attachment") and not spec.pk_in_body:
         kwargs[spec.pk_kwarg] = demand.pk
     if spec.target == "attachment":
@@ -242,6 +287,7 @@ def test_matrix(client, demo_world, targets, name, role):
     spec = VIEWS[name]
     demand = targets["own_of"].get(role, targets["own_of"]["citizen"])
     client = _client_for(client, demo_world, role)
+    demand = _target(targets, spec, demand)
     url, response = _call(client, name, spec, demand, _own_unit_code(demo_world, role))
     if role == "anonymous":
         expected = spec.anonymous
@@ -254,7 +300,9 @@ def test_matrix(client, demo_world, targets, name, role):
 
     if spec.target and role != "anonymous" and role in spec.ok:
         other_expected = spec.own if role in SEES_ALL else spec.other
-        other_url, other = _call(client, name, spec, targets["other"], CHANGXINDIAN)
+        other_url, other = _call(
+            client, name, spec, _target(targets, spec, targets["other"], True), CHANGXINDIAN
+        )
         assert other.status_code < 500
         assert _outcome(other) == other_expected, (
             f"{role} {spec.method.upper()} {other_url} (another unit's object)"
@@ -277,7 +325,7 @@ def test_leadership_posts_change_nothing(client, demo_world, targets, name):
     spec = VIEWS[name]
     if name == "logout":
         pytest.skip("logging out changes no record")
-    demand = targets["own_of"]["leadership"]
+    demand = _target(targets, spec, targets["own_of"]["leadership"])
     url = _url(name, spec, demand, LUGOUQIAO)
     client.force_login(demo_world["leader"])
     before = _snapshot()

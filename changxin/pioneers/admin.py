@@ -1,0 +1,95 @@
+"""Scoped admin of the party wing. Rules are configured here by district administrators; the ledger,
+the pipeline and their timelines are written by the services only. Personal data (ID number, phone)
+is never shown in the admin: the member pages unmask it on request, audited."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core.admin_scope import ScopedAdmin, WrittenByServices
+from changxin.pioneers.models import (
+    DevelopmentCase,
+    PartyMember,
+    PartyOrganisation,
+    PipelineEvent,
+    PointAdjustment,
+    PointEntry,
+    PointRule,
+    PointTotal,
+)
+
+
+@admin.register(PartyOrganisation)
+class PartyOrganisationAdmin(ScopedAdmin):
+    list_display = ("name", "kind", "field", "unit", "parent", "is_active")
+    list_filter = ("kind", "field", "is_active")
+    search_fields = ("name", "unit__name")
+    list_select_related = ("unit", "parent")
+    raw_id_fields = ("unit", "parent")
+    readonly_fields = ("path", "depth")
+
+
+@admin.register(PartyMember)
+class PartyMemberAdmin(ScopedAdmin):
+    list_display = ("name", "organisation", "status", "posts", "is_secretary", "user")
+    list_filter = ("status", "is_secretary")
+    search_fields = ("name", "organisation__name")
+    list_select_related = ("organisation", "user")
+    raw_id_fields = ("organisation", "user")
+    filter_horizontal = ("areas",)
+    exclude = ("id_number", "phone")
+    readonly_fields = ("id_masked", "phone_masked")
+
+    @admin.display(description=_("ID number"))
+    def id_masked(self, obj):
+        return obj.masked_id_number
+
+    @admin.display(description=_("phone"))
+    def phone_masked(self, obj):
+        return obj.masked_phone
+
+
+@admin.register(PointRule)
+class PointRuleAdmin(ScopedAdmin):
+    list_display = ("code", "name", "kind", "stream", "action", "match", "points", "is_active")
+    list_filter = ("kind", "is_active")
+
+
+@admin.register(DevelopmentCase)
+class DevelopmentCaseAdmin(WrittenByServices, ScopedAdmin):
+    list_display = (
+        "name",
+        "organisation",
+        "stage",
+        "applied_on",
+        "activist_on",
+        "target_on",
+        "probation_ends_on",
+    )
+    list_filter = ("stage",)
+    list_select_related = ("organisation",)
+    exclude = ("id_number",)
+
+
+@admin.register(PipelineEvent)
+class PipelineEventAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("at", "case", "action", "from_stage", "to_stage", "actor_name")
+    list_select_related = ("case",)
+
+
+@admin.register(PointEntry)
+class PointEntryAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("at", "member", "kind", "points", "rule", "source_stream", "source_event_id", "demand")
+    list_filter = ("kind", "source_stream", "year")
+    list_select_related = ("member", "rule", "demand")
+
+
+@admin.register(PointTotal)
+class PointTotalAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("member", "year", "total", "entries", "updated_at")
+    list_select_related = ("member",)
+
+
+@admin.register(PointAdjustment)
+class PointAdjustmentAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("member", "kind", "points", "reason", "state", "requested_by", "decided_by")
+    list_select_related = ("member", "requested_by", "decided_by")

@@ -1,0 +1,34 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core.navigation import NavEntry
+
+
+def _visible(user) -> bool:
+    from changxin.pioneers.selectors import may_open_pioneers
+
+    return may_open_pioneers(user)
+
+
+class PioneersConfig(AppConfig):
+    name = "changxin.pioneers"
+    label = "pioneers"
+    verbose_name = _("Pioneers: party organisations and members")
+
+    event_streams = {"pipeline": "pioneers.PipelineEvent"}
+
+    navigation = [
+        NavEntry(
+            "pioneers", _("Pioneers"), _("Party members"), ("pioneers:home",), order=30, visible=_visible
+        ),
+    ]
+
+    def ready(self) -> None:
+        from changxin.pioneers import selectors
+
+        selectors.register_scope()
+
+    def load_demo(self, stdout=None) -> None:
+        from changxin.pioneers.demo import load_demo
+
+        load_demo(stdout)
