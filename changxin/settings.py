@@ -124,6 +124,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "changxin.core.context_processors.navigation",
             ],
+            # {% colon %}, |clauses, |actor: Chinese typography everywhere (core/templatetags/ui.py)
+            "builtins": ["changxin.core.templatetags.ui"],
         },
     },
 ]

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from changxin.core import audit, roles
+from changxin.core import audit, roles, texts
 from changxin.core.models import OrgUnit
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.core.roles import is_centre, is_district_wide, is_staff_side, is_unit_staff, works_in_unit
@@ -194,7 +194,8 @@ def _event_details(event, names: dict[int, str]) -> list[str]:
             out.append(_("Co-units: %(units)s") % {"units": units(data["co_units"])})
         if data.get("automatic"):
             out.append(
-                _("Dispatched automatically: %(reasons)s") % {"reasons": "; ".join(data.get("reasons") or [])}
+                _("Dispatched automatically: %(reasons)s")
+                % {"reasons": texts.join_clauses(data.get("reasons") or [])}
             )
     if event.action == "redispatch" and data.get("dispute_upheld_for"):
         out.append(_("Dispute upheld for %(unit)s") % {"unit": names.get(data["dispute_upheld_for"], "")})
@@ -236,7 +237,9 @@ def _timeline(user, demand) -> list[dict]:
             {
                 "event": event,
                 "label": step.label if step else EVENT_LABELS.get(event.action, event.action),
-                "actor": str(event.actor) if event.actor_id else (event.actor_name or _("system")),
+                "actor": str(event.actor)
+                if event.actor_id
+                else texts.actor_label(event.actor_name or "system"),
                 "unit": event.actor_unit.name if event.actor_unit_id else "",
                 "from": State(event.from_state).label if event.from_state in State.values else "",
                 "to": State(event.to_state).label if event.to_state in State.values else "",

@@ -9,6 +9,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, Validati
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core import texts
 from changxin.demands.attachments import MAX_FILES, validate_uploads
 from changxin.demands.models import Demand, DemandType, Resolution, Satisfaction, Urgency
 from changxin.station import selectors, services
@@ -105,6 +106,7 @@ class DemandFormBase(forms.ModelForm):
             {"inputmode": "tel", "autocomplete": "tel", "type": "tel"}
         )
         self.fields["requester_name"].widget.attrs.update({"autocomplete": "name"})
+        texts.name_length_limits(self)
 
     def _mark_invalid(self, name):
         if name in self.fields:
@@ -157,7 +159,9 @@ class DemandFormBase(forms.ModelForm):
                     label = Demand._meta.get_field(name).verbose_name
                 except FieldDoesNotExist:
                     label = name
-                self.add_error(None, ValidationError([f"{label}: {m}" for e in errors for m in e.messages]))
+                self.add_error(
+                    None, ValidationError([texts.labelled(label, m) for e in errors for m in e.messages])
+                )
 
 
 class CitizenDemandForm(DemandFormBase):
