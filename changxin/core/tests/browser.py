@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 ]
 DEMO_PASSWORD = "changxin-demo"
 ARTIFACTS_DIR = Path(__file__).resolve().parents[3] / "test-artifacts"
-DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
+DESKTOP_VIEWPORT = {"width": 1366, "height": 900}  # the commonest office screen
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 
 
@@ -81,7 +81,7 @@ def _page(browser, request, **context_options):
 
 @pytest.fixture
 def page(browser, request):
-    """A fresh desktop browser context (zh-CN, 1280x900) per test."""
+    """A fresh desktop browser context (zh-CN, 1366x900) per test."""
     yield from _page(browser, request, viewport=DESKTOP_VIEWPORT)
 
 
@@ -100,6 +100,29 @@ def phone_page(browser, request):
             "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
         ),
     )
+
+
+def assert_fits(page) -> None:
+    """Nothing is cut off: the page does not scroll sideways and no table is wider than its box
+    (a wide table used to hide its last columns behind a scroll bar)."""
+    overflow = page.evaluate(
+        """() => {
+        const out = [];
+        const doc = document.documentElement;
+        if (doc.scrollWidth > window.innerWidth + 1) out.push(`page ${doc.scrollWidth}px > ${window.innerWidth}px`);
+        document.querySelectorAll('.table-wrap, table').forEach((el) => {
+            if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== 'inline')
+                out.push(`${el.id || el.className || el.tagName}: ${el.scrollWidth}px in ${el.clientWidth}px`);
+        });
+        return out;
+    }"""
+    )
+    assert not overflow, overflow
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot in test-artifacts/<name>.png."""
+    page.screenshot(path=str(artifact_path(name)), full_page=True)
 
 
 def is_postgresql() -> bool:
