@@ -17,6 +17,8 @@
     if (described.indexOf(counter.id) < 0) { described.push(counter.id); }
     field.setAttribute("aria-describedby", described.join(" "));
     var serverInvalid = field.getAttribute("aria-invalid") === "true";
+    // short fields (a name, a phone number) show the count only when it gets near the limit
+    var always = field.tagName === "TEXTAREA" || limit >= 100;
     function update() {
       var count = Array.from(field.value).length;
       var over = count - limit;
@@ -25,7 +27,7 @@
         counter.classList.add("over");
         field.setAttribute("aria-invalid", "true");
       } else {
-        counter.textContent = field.dataset.counterText.replace("{count}", count);
+        counter.textContent = always || count >= limit * 0.8 ? field.dataset.counterText.replace("{count}", count) : "";
         counter.classList.remove("over");
         if (!serverInvalid) { field.removeAttribute("aria-invalid"); }
       }
