@@ -10,7 +10,11 @@ from changxin.core.scope import get_visible_or_404
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "core/welcome.html")
-    return render(request, "core/home.html", {"cards": selectors.home_cards(request.user)})
+    return render(
+        request,
+        "core/home.html",
+        {"panels": selectors.home_panels(request.user), "cards": selectors.home_cards(request.user)},
+    )
 
 
 @login_required
