@@ -47,36 +47,39 @@ def test_the_overdue_card_goes_to_the_overdue_list(client, demo_world):
     assert 'href="/demands/overdue/"' in html
 
 
-def test_quick_dispatch_and_return_visit_confirm(client, demo_world):
-    demand = new_demand(demo_world["dispatcher"])
-    client.force_login(demo_world["dispatcher"])
+def act_with_htmx(client, demand, action, region, **data):
+    """Post an action as the list's htmx form does; return the part of the page htmx swaps in."""
     response = client.post(
-        f"/demands/{demand.pk}/act/dispatch/",
-        {"version": demand.version, "lead_unit": unit(LUGOUQIAO).pk, "next": "/demands/queue/"},
+        f"/demands/{demand.pk}/act/{action}/",
+        {"version": demand.version, **data},
         HTTP_HX_REQUEST="true",
         follow=True,
     )
     html = response.content.decode()
-    results = html[html.index('id="queue-results"') :]
+    return html[html.index(f'id="{region}"') :]
+
+
+def test_quick_dispatch_confirms_in_the_queue(client, demo_world):
+    demand = new_demand(demo_world["dispatcher"])
+    client.force_login(demo_world["dispatcher"])
+    results = act_with_htmx(
+        client, demand, "dispatch", "queue-results", lead_unit=unit(LUGOUQIAO).pk, next="/demands/queue/"
+    )
     assert "已派至卢沟桥街道" in results
 
 
 def test_a_return_visit_confirms_in_the_visit_list(client, demo_world):
     demand = station_replied_demand(demo_world)
     client.force_login(demo_world["dispatcher"])
-    response = client.post(
-        f"/demands/{demand.pk}/act/return_visit/",
-        {
-            "version": demand.version,
-            "resolution": "resolved",
-            "satisfaction": "satisfied",
-            "next": "/demands/visits/",
-        },
-        HTTP_HX_REQUEST="true",
-        follow=True,
+    visits = act_with_htmx(
+        client,
+        demand,
+        "return_visit",
+        "visits",
+        resolution="resolved",
+        satisfaction="satisfied",
+        next="/demands/visits/",
     )
-    html = response.content.decode()
-    visits = html[html.index('id="visits"') :]
     assert "“记录回访结果”已完成。" in visits
 
 
