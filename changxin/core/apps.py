@@ -13,12 +13,40 @@ class CoreConfig(AppConfig):
     # the same key replaces its placeholder here.
     navigation = [
         NavEntry(
-            "port", _("Xianfeng Port"), _("Enterprise services"), ("port:home",), order=20, placeholder=True
+            "port",
+            _("Xianfeng Port"),
+            _("Enterprise services"),
+            ("port:home",),
+            order=20,
+            placeholder=True,
+            coming=_(
+                "Services for enterprises: a service manager for each enterprise (一卡三包四清单), "
+                "investment projects, joint inspections and matching policies. Until it opens, "
+                "enterprises file their matters through Xianfeng Station."
+            ),
         ),
         NavEntry(
-            "pioneers", _("Pioneers"), _("Party members"), ("pioneers:home",), order=30, placeholder=True
+            "pioneers",
+            _("Pioneers"),
+            _("Party members"),
+            ("pioneers:home",),
+            order=30,
+            placeholder=True,
+            coming=_(
+                "Party organisations and members: the membership pipeline, public commitments, "
+                "points for the demands members help to handle, and volunteer services."
+            ),
         ),
         NavEntry(
-            "brands", _("Brand matrix"), _("Pioneer brands"), ("brands:home",), order=40, placeholder=True
+            "brands",
+            _("Brand matrix"),
+            _("Pioneer brands"),
+            ("brands:home",),
+            order=40,
+            placeholder=True,
+            coming=_(
+                "The pioneer brand matrix: the service brands of each street and community, "
+                "what they offer and what they have done."
+            ),
         ),
     ]
