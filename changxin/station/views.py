@@ -18,11 +18,19 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
+from changxin.core import roles
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.demands.models import State
 from changxin.demands.workflow import WorkflowError
 from changxin.station import selectors, services
-from changxin.station.forms import INTAKE_ACCESS_KEYS, CitizenDemandForm, IntakeForm, RatingForm, TrackForm
+from changxin.station.forms import (
+    INTAKE_ACCESS_KEYS,
+    CitizenDemandForm,
+    EnterpriseDemandForm,
+    IntakeForm,
+    RatingForm,
+    TrackForm,
+)
 
 SESSION_SUBMITTED = "station_submitted"
 
@@ -67,11 +75,18 @@ def _retry_message(usage: dict) -> str:
     ) % {"time": date_format(at, "H:i"), "minutes": (seconds + 59) // 60}
 
 
+def _demand_form(request, *args):
+    """Enterprise users file with their enterprise's name and contact (EnterpriseDemandForm)."""
+    if getattr(request.user, "role", None) == roles.Role.ENTERPRISE:
+        return EnterpriseDemandForm(*args, user=request.user)
+    return CitizenDemandForm(*args)
+
+
 @require_http_methods(["GET", "POST"])
 def submit(request):
     status = 200
     if request.method == "POST":
-        form = CitizenDemandForm(request.POST, request.FILES)
+        form = _demand_form(request, request.POST, request.FILES)
         usage = _submit_usage(request, increment=False)
         if usage is not None and usage["count"] >= usage["limit"]:
             form.is_valid()
@@ -96,7 +111,7 @@ def submit(request):
         if form.errors and status == 200:
             status = 400
     else:
-        form = CitizenDemandForm()
+        form = _demand_form(request)
     # a browser cannot show chosen files again: say so when the form comes back with the files gone
     files_dropped = request.method == "POST" and bool(request.FILES.getlist(form.add_prefix("attachments")))
     return render(

@@ -1,10 +1,11 @@
 """The portal form on a phone: over-long text is kept and counted, a rate-limited citizen keeps what
-they wrote and is told when to send it (issue 14, points 11 and 15)."""
+they wrote and is told when to send it, an enterprise gives its name and credit code (issue 14,
+points 11, 15 and 16)."""
 
 import pytest
 from django.test import override_settings
 
-from changxin.core.tests.browser import assert_fits, shot
+from changxin.core.tests.browser import assert_fits, login, shot
 from changxin.core.tests.builders import png_bytes
 from changxin.demands.models import Demand
 
@@ -58,3 +59,21 @@ def test_a_rate_limited_citizen_keeps_the_form_and_is_told_when_to_retry(phone_p
     assert_fits(page)
     shot(page, "limits-rate-limited-390")
     assert Demand.objects.count() == 1
+
+
+def test_an_enterprise_files_with_its_name_and_credit_code_on_a_phone(phone_page, live_server, demo_world):
+    page = phone_page
+    login(page, live_server, "enterprise", next_url="/station/submit/")
+    page.goto(live_server.url + "/station/submit/")
+    assert page.is_visible("#enterprise-fields") and not page.locator("#id_anonymous").count()
+    assert page.inner_text("label[for=id_requester_name]").startswith("联系人")
+    fill(page, "园区道路积水影响货车进出")
+    page.fill("#id_enterprise_name", "丰台某物流有限公司")
+    page.fill("#id_credit_code", "91350100M000100Y43")
+    assert_fits(page)
+    shot(page, "forms-enterprise-390")
+    page.click("form.demand-form button[type=submit]")
+    page.wait_for_url("**/station/submit/done/")
+    demand = Demand.objects.get()
+    assert demand.enterprise_name == "丰台某物流有限公司"
+    assert "统一社会信用代码：91350100M000100Y43" in demand.content
