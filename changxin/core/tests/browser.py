@@ -120,6 +120,37 @@ def assert_fits(page) -> None:
     assert not overflow, overflow
 
 
+AXE_SCRIPT = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page, *, exclude: tuple[str, ...] = ()) -> list[dict]:
+    """axe-core's WCAG 2.1 AA violations on the page as it is now (axe-core is a devDependency in
+    package.json). It is evaluated through the DevTools protocol, so a Content-Security-Policy does
+    not stop it."""
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """async ([tags, exclude]) => {
+        const context = exclude.length ? { include: [document], exclude: exclude.map((s) => [s]) } : document;
+        const result = await window.axe.run(context, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+        return result.violations.map((v) => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary.split("\\n").slice(0, 2).join(" ")),
+        }));
+    }""",
+        [WCAG_21_AA, list(exclude)],
+    )
+
+
+def assert_accessible(page, *, exclude: tuple[str, ...] = ()) -> None:
+    """No WCAG 2.1 AA violation that axe-core finds on the page (labels, contrast, roles, landmarks)."""
+    violations = axe_violations(page, exclude=exclude)
+    assert not violations, "\n".join(
+        f"{v['impact']} {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in violations
+    )
+
+
 def shot(page, name: str) -> None:
     """A full-page screenshot in test-artifacts/<name>.png."""
     page.screenshot(path=str(artifact_path(name)), full_page=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from changxin.core.tests.browser import assert_fits, login, shot
+from changxin.core.tests.browser import assert_accessible, assert_fits, login, shot
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +19,7 @@ def test_a_tap_on_a_coming_section_says_what_is_coming_on_a_phone(phone_page, li
     box = text.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     shot(page, f"coming-{key}-390")
+    assert_accessible(page)
     page.tap(f"#nav-{key} > summary")  # a second tap closes it
     text.wait_for(state="hidden")
 
@@ -29,3 +30,4 @@ def test_the_coming_sections_open_with_a_click_on_the_desktop(page, live_server,
     assert "企业" in page.locator("#nav-port .coming-text").inner_text()
     assert_fits(page)
     shot(page, "coming-port-1366")
+    assert_accessible(page)

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from changxin.core.tests.browser import artifact_path, assert_fits, login, shot
+from changxin.core.tests.browser import artifact_path, assert_accessible, assert_fits, login, shot
 from changxin.core.tests.builders import LUGOUQIAO, new_demand, station_replied_demand, unit
 from changxin.demands.services import create_demand, transition
 
@@ -76,6 +76,7 @@ def walk(page, live_server, username, paths, width_name):
                 },
             )
         assert_fits(page)
+        assert_accessible(page)
 
 
 @pytest.mark.parametrize("username", sorted(SCREENS))

@@ -10,7 +10,7 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from changxin.core.tests.browser import artifact_path, login
+from changxin.core.tests.browser import artifact_path, assert_accessible, login
 from changxin.demands.models import Demand, State
 
 TITLE = "卢沟桥路口夜间施工噪音扰民"
@@ -18,6 +18,7 @@ TITLE = "卢沟桥路口夜间施工噪音扰民"
 
 def shot(page, name):
     page.screenshot(path=str(artifact_path(name)), full_page=True)
+    assert_accessible(page)  # every screen of the path, WCAG 2.1 AA
 
 
 def switch_user(page, live_server, username, next_url="/"):

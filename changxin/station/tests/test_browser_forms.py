@@ -5,7 +5,7 @@ points 11, 15 and 16)."""
 import pytest
 from django.test import override_settings
 
-from changxin.core.tests.browser import assert_fits, login, shot
+from changxin.core.tests.browser import assert_accessible, assert_fits, login, shot
 from changxin.core.tests.builders import png_bytes
 from changxin.demands.models import Demand
 
@@ -31,6 +31,7 @@ def test_pasted_text_over_the_limit_is_kept_and_counted(phone_page, live_server,
     assert "超出 120 字的上限 5 字" in counter.inner_text()
     assert page.get_attribute("#id_title", "aria-invalid") == "true"
     shot(page, "limits-title-over")
+    assert_accessible(page)
     page.fill("#id_title", "灯" * 20)
     assert counter.inner_text() == "20 / 120 字"
     assert page.get_attribute("#id_title", "aria-invalid") is None
@@ -58,6 +59,7 @@ def test_a_rate_limited_citizen_keeps_the_form_and_is_told_when_to_retry(phone_p
     assert page.is_visible("#attachments-dropped")
     assert_fits(page)
     shot(page, "limits-rate-limited-390")
+    assert_accessible(page)
     assert Demand.objects.count() == 1
 
 
@@ -72,6 +74,7 @@ def test_an_enterprise_files_with_its_name_and_credit_code_on_a_phone(phone_page
     page.fill("#id_credit_code", "91350100M000100Y43")
     assert_fits(page)
     shot(page, "forms-enterprise-390")
+    assert_accessible(page)
     page.click("form.demand-form button[type=submit]")
     page.wait_for_url("**/station/submit/done/")
     demand = Demand.objects.get()
