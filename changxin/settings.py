@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "changxin.core.context_processors.navigation",
+                "changxin.core.context_processors.care_mode",
             ],
             # {% colon %}, |clauses, |actor: Chinese typography everywhere (core/templatetags/ui.py)
             "builtins": ["changxin.core.templatetags.ui"],
