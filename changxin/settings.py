@@ -77,6 +77,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+CSRF_FAILURE_VIEW = "changxin.core.views.csrf_failure"  # the site's layout, in Chinese
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,7 +135,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "changxin.core.context_processors.navigation",
+                "changxin.core.context_processors.care_mode",
             ],
+            # {% colon %}, |clauses, |actor: Chinese typography everywhere (core/templatetags/ui.py)
+            "builtins": ["changxin.core.templatetags.ui"],
         },
     },
 ]
@@ -352,6 +356,7 @@ CHANGXIN_STATION_SUBMIT_RATE = os.environ.get("CHANGXIN_STATION_SUBMIT_RATE", "1
 CHANGXIN_STATION_TRACK_RATE = os.environ.get("CHANGXIN_STATION_TRACK_RATE", "60/h")
 # Behind a load balancer set RATELIMIT_IP_META_KEY (e.g. HTTP_X_FORWARDED_FOR handling) so that
 # visitors are not all counted as the balancer's address.
+RATELIMIT_VIEW = "changxin.core.views.ratelimited"
 if os.environ.get("RATELIMIT_IP_META_KEY"):
     RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]
 

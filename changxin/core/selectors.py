@@ -42,6 +42,17 @@ def home_cards(user: User) -> list[dict]:
     return cards
 
 
+def home_panels(user: User) -> list[dict]:
+    """Each role's work on the home page: apps add panels with an AppConfig.home_panels(user), each a
+    dict with the "template" that shows it, an "order" and that template's context."""
+    panels = []
+    for config in apps.get_app_configs():
+        extra = getattr(config, "home_panels", None)
+        if callable(extra):
+            panels.extend(extra(user))
+    return sorted(panels, key=lambda panel: panel.get("order", 100))
+
+
 def _unit_cards(user: User, units: QuerySet[OrgUnit]) -> list[dict]:
     return [
         {

@@ -10,7 +10,11 @@ from changxin.core.scope import get_visible_or_404
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "core/welcome.html")
-    return render(request, "core/home.html", {"cards": selectors.home_cards(request.user)})
+    return render(
+        request,
+        "core/home.html",
+        {"panels": selectors.home_panels(request.user), "cards": selectors.home_cards(request.user)},
+    )
 
 
 @login_required
@@ -31,3 +35,26 @@ def unit_detail(request, code):
     unit = get_visible_or_404(OrgUnit.objects.select_related("parent"), request.user, code=code)
     children = selectors.list_units(request.user, parent=unit)
     return render(request, "core/unit_detail.html", {"unit": unit, "children": children})
+
+
+# --- error pages: the site's layout, in the user's language -------------------------------------
+
+
+def permission_denied(request, exception=None):
+    """handler403; django-ratelimit's Ratelimited is a PermissionDenied and answers 429."""
+    from django_ratelimit.exceptions import Ratelimited
+
+    if isinstance(exception, Ratelimited):
+        return ratelimited(request, exception)
+    message = str(exception) if exception is not None and str(exception) else ""
+    return render(request, "403.html", {"exception": message}, status=403)
+
+
+def ratelimited(request, exception=None):
+    """RATELIMIT_VIEW: a blocked request gets the 429 page."""
+    return render(request, "429.html", status=429)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: Django's own page is in English and outside the site's layout."""
+    return render(request, "403_csrf.html", status=403)

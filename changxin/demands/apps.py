@@ -14,3 +14,9 @@ class DemandsConfig(AppConfig):
         from changxin.demands.demo import load_demo
 
         load_demo(stdout)
+
+    def home_panels(self, user) -> list[dict]:
+        """The home page shows each role its work (core/selectors.home_panels)."""
+        from changxin.demands.home import panels_for
+
+        return panels_for(user)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from changxin.core import roles
+from changxin.core import roles, texts
 from changxin.core.models import UnitKind
 from changxin.demands import selectors
 from changxin.demands.models import Demand, DisputeReason, Resolution, Satisfaction
@@ -85,6 +85,7 @@ class ActionForm(forms.Form):
             self.fields["note"].required = self.transition.needs_note
             if action in ("reply", "answer"):
                 self.fields["note"].widget.attrs["rows"] = 6
+        texts.name_length_limits(self)
 
     @property
     def label(self):

@@ -53,6 +53,10 @@ class DemandFilter:
     received_from: dt.date | None = None
     received_to: dt.date | None = None
     due: str = ""  # "overdue" | "soon"
+    view: str = ""  # a named set of states: "centre" (the queue's default view), see VIEWS
+
+    # The dispatcher queue opens on what needs the centre; the Excel export of that view says so.
+    VIEWS = {"centre": (State.RECEIVED, State.DISPUTED)}
 
     FIELDS = (
         "q",
@@ -66,6 +70,7 @@ class DemandFilter:
         "received_from",
         "received_to",
         "due",
+        "view",
     )
 
     @classmethod
@@ -95,6 +100,7 @@ class DemandFilter:
             received_from=date("received_from"),
             received_to=date("received_to"),
             due=params.get("due") or "",
+            view=params.get("view") if params.get("view") in cls.VIEWS else "",
         )
 
     def apply(self, demands: QuerySet[Demand]) -> QuerySet[Demand]:
@@ -102,6 +108,8 @@ class DemandFilter:
             demands = demands.filter(
                 Q(number__icontains=self.q) | Q(title__icontains=self.q) | Q(address__icontains=self.q)
             )
+        if self.view in self.VIEWS:
+            demands = demands.filter(state__in=self.VIEWS[self.view])
         for name in ("state", "demand_type", "urgency", "channel"):
             value = getattr(self, name)
             if value:

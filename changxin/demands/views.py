@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from changxin.core import audit, roles
+from changxin.core import audit, roles, texts
 from changxin.core.models import OrgUnit
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.core.roles import is_centre, is_district_wide, is_staff_side, works_in_unit
@@ -194,7 +194,8 @@ def _event_details(event, names: dict[int, str]) -> list[str]:
             out.append(_("Co-units: %(units)s") % {"units": units(data["co_units"])})
         if data.get("automatic"):
             out.append(
-                _("Dispatched automatically: %(reasons)s") % {"reasons": "; ".join(data.get("reasons") or [])}
+                _("Dispatched automatically: %(reasons)s")
+                % {"reasons": texts.join_clauses(data.get("reasons") or [])}
             )
     if event.action == "redispatch" and data.get("dispute_upheld_for"):
         out.append(_("Dispute upheld for %(unit)s") % {"unit": names.get(data["dispute_upheld_for"], "")})
@@ -236,7 +237,9 @@ def _timeline(user, demand) -> list[dict]:
             {
                 "event": event,
                 "label": step.label if step else EVENT_LABELS.get(event.action, event.action),
-                "actor": str(event.actor) if event.actor_id else (event.actor_name or _("system")),
+                "actor": str(event.actor)
+                if event.actor_id
+                else texts.actor_label(event.actor_name or "system"),
                 "unit": event.actor_unit.name if event.actor_unit_id else "",
                 "from": State(event.from_state).label if event.from_state in State.values else "",
                 "to": State(event.to_state).label if event.to_state in State.values else "",
@@ -326,6 +329,20 @@ def attachment(request, pk, attachment_pk):
 ERROR_STATUS = {"stale": 409, "not_allowed": 403}
 
 
+def _confirmation(action: str, demand) -> str:
+    """What the page says after an action; after a dispatch, also where the demand went."""
+    done = _("“%(action)s” done.") % {"action": workflow.TRANSITIONS[action].label}
+    if action in ("dispatch", "redispatch"):
+        demand.refresh_from_db(fields=["number", "lead_unit"])
+        if demand.lead_unit_id:
+            detail = _("%(number)s went to %(unit)s.") % {
+                "number": demand.number,
+                "unit": demand.lead_unit.name,
+            }
+            return _("%(done)s %(detail)s") % {"done": done, "detail": detail}
+    return done
+
+
 @require_POST
 @staff_required()
 def act(request, pk, action):
@@ -358,10 +375,8 @@ def act(request, pk, action):
             target = _safe_next(request, form.cleaned_data.get("next")) or reverse(
                 "demands:detail", args=[pk]
             )
-            if not request.htmx:
-                messages.success(
-                    request, _("“%(action)s” done.") % {"action": workflow.TRANSITIONS[action].label}
-                )
+            # shown by the page htmx swaps in as well (queue, visits, workbench show it in their list)
+            messages.success(request, _confirmation(action, demand))
             return redirect(target)
     else:
         hidden = [e for f in form.hidden_fields() for e in f.errors]
@@ -410,14 +425,16 @@ def queue(request):
     user = request.user
     flt = selectors.DemandFilter.from_params(request.GET)
     default_view = not any(name in request.GET for name in selectors.DemandFilter.FIELDS)
-    demands = selectors.list_demands(user, flt)
     if default_view:
-        demands = demands.filter(state__in=CENTRE_STATES)
+        flt.view = "centre"
+    demands = selectors.list_demands(user, flt)
     demands = (
         demands.order_by("received_at", "id") if default_view else demands.order_by("-received_at", "-id")
     )
     page = Paginator(demands, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = selectors.counts_by_state(selectors.list_demands(user, dataclasses.replace(flt, state="")))
+    counts = selectors.counts_by_state(
+        selectors.list_demands(user, dataclasses.replace(flt, state="", view=""))
+    )
     base = _query_without(request, "state", "page")
     chips = [
         {
@@ -451,7 +468,10 @@ def queue(request):
             "flt": flt,
             "default_view": default_view,
             "chips": chips,
-            "export_url": _export_url(_query_without(request, "page")),
+            # the export lists what the page lists: the current filters, or the default view
+            "export_url": _export_url(
+                urlencode({"view": flt.view}) if default_view else _query_without(request, "page")
+            ),
             "clock": DeadlineClock(selectors.clock_hour_policies()),
             "can_dispatch": is_centre(user),
             "next_url": request.get_full_path(),

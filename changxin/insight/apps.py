@@ -29,5 +29,5 @@ class InsightConfig(AppConfig):
             return []
         return [
             {"label": _("Demands this month"), "value": dashboard.month_count(user), "url": "insight:home"},
-            {"label": _("Overdue demands"), "value": dashboard.overdue_count(user), "url": "insight:home"},
+            {"label": _("Overdue demands"), "value": dashboard.overdue_count(user), "url": "demands:overdue"},
         ]

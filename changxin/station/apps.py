@@ -25,3 +25,11 @@ class StationConfig(AppConfig):
             active_paths=("/station/", "/demands/"),
         ),
     ]
+
+    def home_panels(self, user) -> list[dict]:
+        """A citizen's or enterprise's home page: their own demands (core/selectors.home_panels)."""
+        if roles.is_staff_side(user) or not getattr(user, "is_authenticated", False):
+            return []
+        from changxin.station.selectors import own_demands
+
+        return [{"template": "station/_home_panel.html", "order": 10, "own_demands": own_demands(user)[:10]}]

@@ -9,6 +9,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, Validati
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core import texts
 from changxin.demands.attachments import MAX_FILES, validate_uploads
 from changxin.demands.models import Demand, DemandType, Resolution, Satisfaction, Urgency
 from changxin.station import selectors, services
@@ -105,6 +106,7 @@ class DemandFormBase(forms.ModelForm):
             {"inputmode": "tel", "autocomplete": "tel", "type": "tel"}
         )
         self.fields["requester_name"].widget.attrs.update({"autocomplete": "name"})
+        texts.name_length_limits(self)
 
     def _mark_invalid(self, name):
         if name in self.fields:
@@ -157,7 +159,9 @@ class DemandFormBase(forms.ModelForm):
                     label = Demand._meta.get_field(name).verbose_name
                 except FieldDoesNotExist:
                     label = name
-                self.add_error(None, ValidationError([f"{label}: {m}" for e in errors for m in e.messages]))
+                self.add_error(
+                    None, ValidationError([texts.labelled(label, m) for e in errors for m in e.messages])
+                )
 
 
 class CitizenDemandForm(DemandFormBase):
@@ -289,3 +293,69 @@ class RatingForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
+
+
+CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: no I, O, S, V, Z
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_is_valid(code: str) -> bool:
+    """A 统一社会信用代码: 18 characters whose last one is the check character of the first 17."""
+    if len(code) != 18 or any(c not in CREDIT_CODE_CHARS for c in code):
+        return False
+    total = sum(CREDIT_CODE_CHARS.index(c) * w for c, w in zip(code[:17], CREDIT_CODE_WEIGHTS, strict=True))
+    return CREDIT_CODE_CHARS[(31 - total % 31) % 31] == code[17]
+
+
+class EnterpriseDemandForm(CitizenDemandForm):
+    """An enterprise user's demand: who the enterprise is and who to contact there.
+
+    Interim, until 先丰港 (port) files enterprise demands against a registered enterprise: the name
+    is the demand's `enterprise_name`; the optional credit code is added to the content as a line."""
+
+    enterprise_name = forms.CharField(
+        label=_("Enterprise name"),
+        required=False,
+        max_length=120,
+        help_text=_("As on the business licence, so the unit knows whom it serves."),
+    )
+    credit_code = forms.CharField(
+        label=_("Unified social credit code"),
+        required=False,
+        max_length=18,
+        help_text=_("Optional: the 18 characters on the business licence."),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["anonymous"]  # an enterprise files under its name
+        self.fields["requester_name"].label = _("Contact person")
+        self.fields["requester_phone"].label = _("Contact phone")
+        self.fields["credit_code"].widget.attrs.update(
+            {"autocapitalize": "characters", "spellcheck": "false"}
+        )
+        if not self.is_bound and user is not None:
+            self.initial.setdefault("enterprise_name", selectors.last_enterprise_name(user))
+            self.initial.setdefault("requester_name", user.full_name)
+            self.initial.setdefault("requester_phone", user.phone)
+
+    def clean_credit_code(self):
+        code = (self.cleaned_data.get("credit_code") or "").strip().upper().replace(" ", "")
+        if code and not credit_code_is_valid(code):
+            raise ValidationError(
+                _("This is not a valid unified social credit code: check the 18 characters on the licence.")
+            )
+        return code
+
+    def clean(self):
+        self.cleaned_data["anonymous"] = False
+        return super().clean()
+
+    def demand_data(self) -> dict:
+        data = super().demand_data()
+        data["enterprise_name"] = (self.cleaned_data.get("enterprise_name") or "").strip()
+        code = self.cleaned_data.get("credit_code")
+        if code:
+            label = self.fields["credit_code"].label
+            data["content"] = f"{data['content']}\n\n{texts.labelled(label, code)}"
+        return data

@@ -113,6 +113,12 @@ def own_demands(user) -> QuerySet[Demand]:
     return demands_visible_to(user).filter(requester_user=user).order_by("-received_at")
 
 
+def last_enterprise_name(user) -> str:
+    """The enterprise name an enterprise user gave last time, to fill in the next form."""
+    last = own_demands(user).exclude(enterprise_name="").values_list("enterprise_name", flat=True).first()
+    return last or ""
+
+
 def repeat_caller_demands(
     user, phone: str, *, request=None, limit: int = REPEAT_CALLER_LIMIT
 ) -> list[Demand]:

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
+from changxin.core import roles
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.demands.models import State
 from changxin.demands.workflow import WorkflowError
 from changxin.station import selectors, services
-from changxin.station.forms import INTAKE_ACCESS_KEYS, CitizenDemandForm, IntakeForm, RatingForm, TrackForm
+from changxin.station.forms import (
+    INTAKE_ACCESS_KEYS,
+    CitizenDemandForm,
+    EnterpriseDemandForm,
+    IntakeForm,
+    RatingForm,
+    TrackForm,
+)
 
 SESSION_SUBMITTED = "station_submitted"
 
@@ -42,22 +55,46 @@ def home(request):
     return render(request, "station/home.html", {"own_demands": selectors.own_demands(request.user)[:10]})
 
 
+def _submit_usage(request, *, increment: bool) -> dict | None:
+    """Accepted submissions from this address in the current window (django-ratelimit's counter).
+
+    Only accepted submissions count: a citizen who mistypes a phone number ten times is not locked
+    out. The count is read before a submission and increased once it is stored."""
+    return get_usage(
+        request, group="station:submit", key="ip", rate=_submit_rate, method="POST", increment=increment
+    )
+
+
+def _retry_message(usage: dict) -> str:
+    seconds = max(int(usage.get("time_left") or 0), 60)
+    at = timezone.localtime(timezone.now() + dt.timedelta(seconds=seconds))
+    return _(
+        "Too many demands were filed from your network in a short time. You can send this one after "
+        "%(time)s (in about %(minutes)s minutes); what you wrote is kept below. For something urgent "
+        "call 12345 now."
+    ) % {"time": date_format(at, "H:i"), "minutes": (seconds + 59) // 60}
+
+
+def _demand_form(request, *args):
+    """Enterprise users file with their enterprise's name and contact (EnterpriseDemandForm)."""
+    if getattr(request.user, "role", None) == roles.Role.ENTERPRISE:
+        return EnterpriseDemandForm(*args, user=request.user)
+    return CitizenDemandForm(*args)
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit(group="station:submit", key="ip", rate=_submit_rate, method="POST", block=False)
 def submit(request):
     status = 200
     if request.method == "POST":
-        form = CitizenDemandForm(request.POST, request.FILES)
-        if getattr(request, "limited", False):
+        form = _demand_form(request, request.POST, request.FILES)
+        usage = _submit_usage(request, increment=False)
+        if usage is not None and usage["count"] >= usage["limit"]:
             form.is_valid()
-            form.add_error(
-                None,
-                _("Too many submissions from your network in a short time. Please try again in an hour."),
-            )
+            form.add_error(None, _retry_message(usage))
             status = 429
         elif form.is_valid():
             try:
-                demand, _created = services.submit_demand(
+                demand, created = services.submit_demand(
                     form.demand_data(),
                     actor=request.user,
                     anonymous=form.cleaned_data["anonymous"],
@@ -67,13 +104,22 @@ def submit(request):
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
+                if created:
+                    _submit_usage(request, increment=True)
                 request.session[SESSION_SUBMITTED] = demand.pk
                 return redirect("station:submitted")
         if form.errors and status == 200:
             status = 400
     else:
-        form = CitizenDemandForm()
-    return render(request, "station/submit.html", {"form": form}, status=status)
+        form = _demand_form(request)
+    # a browser cannot show chosen files again: say so when the form comes back with the files gone
+    files_dropped = request.method == "POST" and bool(request.FILES.getlist(form.add_prefix("attachments")))
+    return render(
+        request,
+        "station/submit.html",
+        {"form": form, "files_dropped": files_dropped, "limited": status == 429},
+        status=status,
+    )
 
 
 @require_GET

@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 ]
 DEMO_PASSWORD = "changxin-demo"
 ARTIFACTS_DIR = Path(__file__).resolve().parents[3] / "test-artifacts"
-DESKTOP_VIEWPORT = {"width": 1280, "height": 900}
+DESKTOP_VIEWPORT = {"width": 1366, "height": 900}  # the commonest office screen
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 
 
@@ -85,7 +85,7 @@ def _page(browser, request, **context_options):
 
 @pytest.fixture
 def page(browser, request):
-    """A fresh desktop browser context (zh-CN, 1280x900) per test."""
+    """A fresh desktop browser context (zh-CN, 1366x900) per test."""
     yield from _page(browser, request, viewport=DESKTOP_VIEWPORT)
 
 
@@ -104,6 +104,60 @@ def phone_page(browser, request):
             "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
         ),
     )
+
+
+def assert_fits(page) -> None:
+    """Nothing is cut off: the page does not scroll sideways and no table is wider than its box
+    (a wide table used to hide its last columns behind a scroll bar)."""
+    overflow = page.evaluate(
+        """() => {
+        const out = [];
+        const doc = document.documentElement;
+        if (doc.scrollWidth > window.innerWidth + 1) out.push(`page ${doc.scrollWidth}px > ${window.innerWidth}px`);
+        document.querySelectorAll('.table-wrap, table').forEach((el) => {
+            if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== 'inline')
+                out.push(`${el.id || el.className || el.tagName}: ${el.scrollWidth}px in ${el.clientWidth}px`);
+        });
+        return out;
+    }"""
+    )
+    assert not overflow, overflow
+
+
+AXE_SCRIPT = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page, *, exclude: tuple[str, ...] = ()) -> list[dict]:
+    """axe-core's WCAG 2.1 AA violations on the page as it is now (axe-core is a devDependency in
+    package.json). It is evaluated through the DevTools protocol, so a Content-Security-Policy does
+    not stop it."""
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """async ([tags, exclude]) => {
+        const context = exclude.length ? { include: [document], exclude: exclude.map((s) => [s]) } : document;
+        const result = await window.axe.run(context, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+        return result.violations.map((v) => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary.split("\\n").slice(0, 2).join(" ")),
+        }));
+    }""",
+        [WCAG_21_AA, list(exclude)],
+    )
+
+
+def assert_accessible(page, *, exclude: tuple[str, ...] = ()) -> None:
+    """No WCAG 2.1 AA violation that axe-core finds on the page (labels, contrast, roles, landmarks)."""
+    violations = axe_violations(page, exclude=exclude)
+    assert not violations, "\n".join(
+        f"{v['impact']} {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"]) for v in violations
+    )
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot in test-artifacts/<name>.png."""
+    page.screenshot(path=str(artifact_path(name)), full_page=True)
 
 
 def is_postgresql() -> bool:

@@ -47,6 +47,7 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
         "lugouqiao": ["/demands/workbench/", f"/demands/{demand.pk}/", "/notifications/"],
         "leader": ["/insight/", "/insight/units/110106017/"],
         "admin": ["/admin/", "/admin/demands/demand/"],
+        "party": ["/pioneers/"],
     }
     for username, urls in pages.items():
         context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from changxin.core.tests.browser import artifact_path, login
+from changxin.core.tests.browser import artifact_path, assert_accessible, login
 from changxin.demands.services import create_demand, transition
 
 pytestmark = pytest.mark.browser
@@ -68,6 +68,7 @@ def test_reply_check_warns_then_passes_and_similar_cases_show(page, live_server,
     codes = warnings.evaluate_all("els => els.map(e => e.dataset.code)")
     assert codes and "ok" not in codes
     page.screenshot(path=str(artifact_path("reply-check-warning")), full_page=True)
+    assert_accessible(page)
 
     textarea.fill("经现场核查，5号楼附近路灯线路故障，已于11月25日安排维修并恢复照明，后续将定期巡查。")
     expect(page.locator("#triage-reply-check [data-code='ok']")).to_be_visible()

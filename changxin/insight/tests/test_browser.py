@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from changxin.core.models import OrgUnit
-from changxin.core.tests.browser import login
+from changxin.core.tests.browser import assert_accessible, login
 from changxin.demands.services import create_demand, transition
 
 
@@ -39,9 +39,11 @@ def test_rankings_and_dashboard_on_a_phone(phone_page, live_server, demo_world):
     page.wait_for_selector("#chart-daily canvas")
     page.wait_for_selector("#chart-ranking canvas")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_accessible(page)
     row = page.locator('#ranking-table tr[data-unit="110106017"]')
     assert row.locator('[data-col="response-rate"]').inner_text() == "100.00%"
     row.locator('[data-col="response-numerator"] a').click()
     page.wait_for_selector("#drill-table")
     assert page.locator("#drill-count").inner_text() == "1"
+    assert_accessible(page)
     assert page.locator(f'#drill-table tr[data-pk="{demand.pk}"]').count() == 1

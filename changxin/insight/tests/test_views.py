@@ -163,7 +163,7 @@ def test_home_cards_and_navigation(client, world, march):
     from django.apps import apps
 
     cards = apps.get_app_config("insight").home_cards(world.leader)
-    assert [c["url"] for c in cards] == ["insight:home", "insight:home"]
+    assert [c["url"] for c in cards] == ["insight:home", "demands:overdue"]  # the overdue list itself
     assert apps.get_app_config("insight").home_cards(world.citizen) == []
     response = get(client, world.leader, reverse("home"))
     assert response.status_code == 200

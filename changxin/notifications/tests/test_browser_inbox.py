@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from changxin.core import jobs
-from changxin.core.tests.browser import artifact_path, login
+from changxin.core.tests.browser import artifact_path, assert_accessible, login
 from changxin.demands.services import create_demand, transition
 from changxin.notifications.models import Notification
 
@@ -41,6 +41,7 @@ def test_an_officer_follows_a_notification_to_the_demand_on_a_phone(phone_page, 
     title_colour = item.locator(".notice-title").evaluate("e => getComputedStyle(e).color")
     assert title_colour not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), "the title is invisible"
     page.screenshot(path=str(artifact_path("notifications_inbox_phone")), full_page=True)
+    assert_accessible(page)
 
     item.click()
     page.wait_for_url(f"**/demands/{demand.pk}/")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from changxin.core.tests.browser import artifact_path, login
+from changxin.core.tests.browser import artifact_path, assert_accessible, login
 from changxin.core.tests.builders import png_bytes
 from changxin.demands.models import Channel, Demand, State, Urgency
 
@@ -11,6 +11,7 @@ pytestmark = pytest.mark.browser
 
 def shot(page, request, step):
     page.screenshot(path=str(artifact_path(f"{request.node.name}-{step}")), full_page=True)
+    assert_accessible(page)  # every screen shown, WCAG 2.1 AA
 
 
 def test_citizen_files_and_tracks_a_demand_on_a_phone(phone_page, live_server, demo_world, request):

@@ -245,3 +245,53 @@ def test_street_may_be_left_to_triage_when_the_address_says_where(client, place)
     assert response.status_code == 302, errors_of(response)
     demand = Demand.objects.get()
     assert demand.street is None and demand.address == "小瓦窑西里北侧工地"
+
+
+@override_settings(CHANGXIN_STATION_SUBMIT_RATE="3/h")
+def test_failed_submissions_do_not_count_towards_the_limit(client, place):
+    for _ in range(10):  # ten tries with a mistyped phone number
+        assert client.post(URL, payload(place, requester_phone="12345678901")).status_code == 400
+    assert client.post(URL, payload(place)).status_code == 302
+    assert Demand.objects.count() == 1
+
+
+@override_settings(CHANGXIN_STATION_SUBMIT_RATE="1/h")
+def test_a_limited_submission_keeps_its_content_and_says_when_to_retry(client, place):
+    assert client.post(URL, payload(place)).status_code == 302
+    blocked = client.post(
+        URL, {**payload(place, title="第二件事：楼道堆物"), "attachments": png_upload()}, format="multipart"
+    )
+    assert blocked.status_code == 429
+    html = blocked.content.decode()
+    assert 'value="第二件事：楼道堆物"' in html  # the form comes back filled in
+    (message,) = blocked.context["form"].non_field_errors()
+    assert "分钟" in message and "12345" in message  # when to try again, and the phone for urgent things
+    assert 'id="attachments-dropped"' in html  # the photo must be chosen again, and the page says so
+    assert "请修正标出的字段" not in html
+    assert Demand.objects.count() == 1
+
+
+def test_an_enterprise_files_with_its_name_credit_code_and_contact(client, place, demo_world):
+    user = demo_world["enterprise"]
+    user.full_name, user.phone = "杨帆", "13600000001"
+    user.save(update_fields=["full_name", "phone"])
+    client.force_login(user)
+    form_html = client.get(URL).content.decode()
+    assert 'id="enterprise-fields"' in form_html and 'name="credit_code"' in form_html
+    assert 'value="杨帆"' in form_html and 'name="anonymous"' not in form_html
+    data = payload(place, requester_name="杨帆", requester_phone="13600000001")
+    refused = client.post(
+        URL, {**data, "enterprise_name": "丰台某科技有限公司", "credit_code": "91350100M000100Y44"}
+    )
+    assert refused.status_code == 400 and "credit_code" in errors_of(refused)
+    response = client.post(
+        URL, {**data, "enterprise_name": "丰台某科技有限公司", "credit_code": "91350100m000100y43"}
+    )
+    assert response.status_code == 302
+    demand = Demand.objects.get()
+    assert (
+        demand.enterprise_name == "丰台某科技有限公司" and demand.requester_kind == RequesterKind.ENTERPRISE
+    )
+    assert demand.content.endswith("统一社会信用代码：91350100M000100Y43")
+    # next time the enterprise's name is filled in
+    assert 'value="丰台某科技有限公司"' in client.get(URL).content.decode()

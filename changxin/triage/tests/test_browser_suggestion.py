@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from changxin.core.tests.browser import artifact_path, login
+from changxin.core.tests.browser import artifact_path, assert_accessible, login
 from changxin.demands.models import Demand, State
 
 pytestmark = pytest.mark.browser
@@ -54,6 +54,7 @@ def test_dispatcher_sees_the_intake_suggestion_and_dispatches_with_it(page, live
     assert "卢沟桥街道" in text and first.number in text
     assert page.locator("#id_dispatch_lead_unit option:checked").inner_text() == "卢沟桥街道"
     page.screenshot(path=str(artifact_path("triage-suggestion-on-dispatch")), full_page=True)
+    assert_accessible(page)
     page.click("#form-dispatch button[type=submit]")
     page.wait_for_url(f"{live_server.url}/demands/{second.pk}/")
     second.refresh_from_db()
