@@ -26,8 +26,7 @@ def test_404_is_chinese_in_the_site_layout(client):
 
 
 def test_403_for_a_citizen_opening_data_is_chinese_and_data_is_not_offered(client):
-    make_user("zhang", "citizen", password=PASSWORD)
-    client.login(username="zhang", password=PASSWORD)
+    client.force_login(make_user("zhang", "citizen", password=PASSWORD))
     home = client.get("/").content.decode()
     assert 'id="nav-insight"' not in home  # navigation does not offer 数据 to the public
     response = client.get("/insight/")
