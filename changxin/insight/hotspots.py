@@ -66,7 +66,7 @@ class Params:
     level_half_life: float = 56.0  # days: the weight of older days in the level halves
     prior_events: float = 5.0  # shrinkage of a cell's weekday/month factors towards the district's
     cusum_shift: float = 2.0  # the CUSUM is tuned to detect a doubling of the expected rate
-    cusum_h: float = 5.0  # alarm threshold of the CUSUM (log-likelihood ratio)
+    cusum_h: float = 7.0  # alarm threshold of the CUSUM (log-likelihood ratio); bench/ chose it
     min_rate: float = 0.02  # floor of the expected daily count (a cell with no history)
     weekday_effect: bool = True  # off: a flat week (the benchmark compares)
     month_effect: bool = True  # off: no seasonality
@@ -401,13 +401,29 @@ def daily_matrix(
     return list(cells), matrix
 
 
+def history_start(as_of: dt.date, params: Params = DEFAULT) -> dt.date:
+    """The first day the rising detector looks at for `as_of`."""
+    return as_of - dt.timedelta(days=params.monitor_days + params.history_days - 1)
+
+
 def rising_cells(
     items: Iterable[Item], as_of: dt.date, params: Params = DEFAULT
 ) -> dict[tuple[str, str], Cell]:
     """The rising detector for every street × category cell present in `items`, on `as_of`."""
-    start = as_of - dt.timedelta(days=params.monitor_days + params.history_days - 1)
+    start = history_start(as_of, params)
     keys, matrix = daily_matrix(items, start, as_of)
-    if not keys:
+    return judge_cells(keys, matrix, start, as_of, params)
+
+
+def judge_cells(
+    keys: Sequence[tuple[str, str]],
+    matrix: np.ndarray,
+    start: dt.date,
+    as_of: dt.date,
+    params: Params = DEFAULT,
+) -> dict[tuple[str, str], Cell]:
+    """The rising detector on daily counts already counted (one row per key, day 0 = start)."""
+    if not len(keys):
         return {}
     rising, now, peak, observed, expected, first = detect_rising(matrix, start, as_of, params)
     mon_start = as_of - dt.timedelta(days=params.monitor_days - 1)
@@ -431,19 +447,25 @@ def _majority(values: Iterable[str]) -> str:
     return min(counts, key=lambda v: (-counts[v], v)) if counts else ""
 
 
-def find_hot_spots(items: Sequence[Item], as_of: dt.date | None = None, params: Params = DEFAULT) -> Result:
+def find_hot_spots(
+    items: Sequence[Item],
+    as_of: dt.date | None = None,
+    params: Params = DEFAULT,
+    cells: dict[tuple[str, str], Cell] | None = None,
+) -> Result:
     """Group the window's demands into problems, score them and mark the rising ones.
 
-    `items` may hold the cells' history too (up to history_days + monitor_days before as_of):
-    only the window's demands are grouped, all of them feed the rising detector. `as_of` defaults
-    to the latest day among the items.
+    `items` may hold the cells' history too (from `history_start(as_of)`): only the window's
+    demands are grouped, all of them feed the rising detector — unless `cells` gives its verdicts
+    already (the periodic job counts the history in the database). `as_of` defaults to the latest
+    day among the items.
     """
     if as_of is None:
         as_of = max((item.day for item in items), default=dt.date.today())
     start = as_of - dt.timedelta(days=params.window_days - 1)
     window = [item for item in items if start <= item.day <= as_of]
     result = Result(as_of=as_of, start=start)
-    result.cells = rising_cells(items, as_of, params)
+    result.cells = rising_cells(items, as_of, params) if cells is None else cells
     groups = group_items(window, params)
     labels = label_groups([[window[i].title for i in group] for group in groups])
     recent_from = as_of - dt.timedelta(days=params.recent_days - 1)
