@@ -59,6 +59,7 @@ class Params:
     similarity: float = 0.4  # cosine similarity of the text vectors that links two demands
     link_days: int = 14  # linked demands arrived at most this many days apart
     min_size: int = 2  # a problem has at least this many demands
+    max_size: int = 300  # a larger connected group is split again with a stricter similarity
     content_chars: int = 120  # how much of the content goes into the text vector
     recent_days: int = 7  # growth compares the last recent_days with the recent_days before
     monitor_days: int = 14  # the CUSUM runs over these last days (excluded from the fit)
@@ -81,7 +82,7 @@ DEFAULT = Params()
 def heat_index(
     count: int, requesters: int, recent: int, prior: int, urgent_share: float, dissatisfied_share: float
 ) -> float:
-    """heat = 10·ln(1+n) + 10·ln(1+r) + 20·max(0, ln((1+recent)/(1+prior))) + 20·u + 20·d
+    """heat = 10·ln(1+n) + 10·ln(1+r) + 10·max(0, ln((1+recent)/(1+prior))) + 20·u + 20·d
 
     n demands, r distinct requesters, recent/prior: demands in the last `recent_days` and in the
     `recent_days` before, u: share of urgent demands, d: share of dissatisfied among rated ones.
@@ -90,7 +91,7 @@ def heat_index(
     value = (
         10 * math.log1p(count)
         + 10 * math.log1p(requesters)
-        + 20 * growth
+        + 10 * growth
         + 20 * urgent_share
         + 20 * dissatisfied_share
     )
@@ -160,18 +161,31 @@ def _text(item: Item, params: Params) -> str:
     return f"{title} {title} {_clean(item.address)} {_clean(item.content[: params.content_chars])}"
 
 
-def group_items(items: Sequence[Item], params: Params = DEFAULT) -> list[list[int]]:
-    """Indices of `items` grouped into problems (connected groups of at least min_size), each
-    group sorted by day. Items are only compared within their street."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+@dataclass
+class Group:
+    """Indices of the items of one problem, sorted by day; `medoid`: the index of its most central
+    item (the highest cosine similarity to the group's mean vector), whose title labels it."""
+
+    members: list[int]
+    medoid: int
+
+    def __iter__(self):
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+
+def group_items(items: Sequence[Item], params: Params = DEFAULT) -> list[Group]:
+    """`items` grouped into problems (connected groups of at least min_size). Items are only
+    compared within their street."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     if len(items) < params.min_size:
         return []
-    # n-grams in more than 30 % of a large window say nothing of a problem and make the products
-    # dense; in a small window (tests, a quiet street) nothing is dropped
-    max_df = max(100, int(0.3 * len(items)))
+    # n-grams in more than 2 % of a large window ("小区", "噪音扰民") say little of one problem and
+    # make the products dense; in a small window (a quiet street, tests) nothing is dropped
+    max_df = max(200, int(0.02 * len(items)))
     vectorizer = TfidfVectorizer(
         analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True, max_df=max_df, dtype=np.float32
     )
@@ -185,7 +199,7 @@ def group_items(items: Sequence[Item], params: Params = DEFAULT) -> list[list[in
     for index, item in enumerate(items):
         blocks[item.street].append(index)
 
-    groups: list[list[int]] = []
+    groups: list[Group] = []
     for members in blocks.values():
         if len(members) < params.min_size:
             continue
@@ -193,91 +207,51 @@ def group_items(items: Sequence[Item], params: Params = DEFAULT) -> list[list[in
         sub = matrix[idx]
         sims = (sub @ sub.T).tocoo()
         keep = (sims.row < sims.col) & (sims.data >= params.similarity)
-        rows, cols = sims.row[keep], sims.col[keep]
+        rows, cols, values = sims.row[keep], sims.col[keep], sims.data[keep]
         keep = np.abs(days[idx[rows]] - days[idx[cols]]) <= params.link_days
         ca, cb = communities[idx[rows]], communities[idx[cols]]
         keep &= (ca == "") | (cb == "") | (ca == cb)
-        rows, cols = rows[keep], cols[keep]
-        graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(idx), len(idx)))
-        count, labels = connected_components(graph, directed=False)
-        sizes = np.bincount(labels, minlength=count)
-        for component in np.flatnonzero(sizes >= params.min_size):
-            group = idx[labels == component].tolist()
-            group.sort(key=lambda i: (items[i].day, items[i].id))
-            groups.append(group)
+        rows, cols, values = rows[keep], cols[keep], values[keep]
+        for component in _components(len(idx), rows, cols, values, params.similarity, params):
+            group = idx[component]
+            vectors = matrix[group]
+            centre = np.asarray(vectors.mean(axis=0)).ravel()
+            medoid = int(group[int(np.argmax(vectors @ centre))])
+            ordered = sorted(group.tolist(), key=lambda i: (items[i].day, items[i].id))
+            groups.append(Group(ordered, medoid))
     return groups
 
 
-_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
-STOP_WORDS = frozenset(
-    [
-        "问题",
-        "反映",
-        "关于",
-        "投诉",
-        "咨询",
-        "请求",
-        "希望",
-        "建议",
-        "要求",
-        "相关",
-        "部门",
-        "领导",
-        "你好",
-        "您好",
-        "我们",
-        "这个",
-        "没有",
-        "什么",
-        "为什么",
-        "如何",
-        "怎么",
-        "何时",
-        "能否",
-        "是否",
-        "可以",
-        "一直",
-        "严重",
-        "市民",
-        "居民",
-        "群众",
-        "情况",
-        "处理",
-        "解决",
-    ]
-)
+def _components(n, rows, cols, sims, threshold: float, params: Params) -> list[np.ndarray]:
+    """Connected groups (node indices) of at least min_size; a group above max_size (a chain of
+    look-alikes: "噪音扰民" in a hundred places) is split again with the similarity raised by 0.1."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    count, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels, minlength=count)
+    out = []
+    for component in np.flatnonzero(sizes >= params.min_size):
+        nodes = np.flatnonzero(labels == component)
+        if len(nodes) <= params.max_size or threshold >= 0.9:
+            out.append(nodes)
+            continue
+        stricter = threshold + 0.1
+        inside = (labels[rows] == component) & (sims >= stricter)
+        local = np.full(n, -1)
+        local[nodes] = np.arange(len(nodes))
+        for part in _components(
+            len(nodes), local[rows[inside]], local[cols[inside]], sims[inside], stricter, params
+        ):
+            out.append(nodes[part])
+    return out
 
 
-def label_groups(titles: Sequence[Sequence[str]], size: int = 3) -> list[str]:
-    """A short label per group: its `size` most distinctive words (jieba), joined by "·".
-
-    A word scores by the number of the group's titles that contain it, times its inverse document
-    frequency over all the groups' titles; stop words and masked names (A市, A3区) are left out.
-    """
-    import jieba
-
-    jieba.setLogLevel(60)
-    words_per_group = [
-        [{w for w in jieba.cut(_clean(title)) if _WORD.match(w) and w not in STOP_WORDS} for title in group]
-        for group in titles
-    ]
-    document_frequency: Counter[str] = Counter()
-    total = 0
-    for group in words_per_group:
-        for words in group:
-            document_frequency.update(words)
-            total += 1
-    labels = []
-    for group, group_titles in zip(words_per_group, titles, strict=True):
-        counts: Counter[str] = Counter()
-        for words in group:
-            counts.update(words)
-        scored = sorted(
-            counts, key=lambda w: (-counts[w] * math.log((1 + total) / (1 + document_frequency[w])), w)
-        )
-        chosen = [w for w in scored if counts[w] >= min(2, len(group))][:size]
-        labels.append("·".join(chosen) if chosen else (group_titles[0][:20] if group_titles else ""))
-    return labels
+def label_of(title: str, limit: int = 40) -> str:
+    """A problem's label: its most central title, whitespace collapsed, cut at `limit` characters."""
+    text = " ".join(title.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _EPS = 1e-6
@@ -467,7 +441,7 @@ def find_hot_spots(
     result = Result(as_of=as_of, start=start)
     result.cells = rising_cells(items, as_of, params) if cells is None else cells
     groups = group_items(window, params)
-    labels = label_groups([[window[i].title for i in group] for group in groups])
+    labels = [label_of(window[group.medoid].title) for group in groups]
     recent_from = as_of - dt.timedelta(days=params.recent_days - 1)
     prior_from = recent_from - dt.timedelta(days=params.recent_days)
     monitored_from = as_of - dt.timedelta(days=params.monitor_days - 1)

@@ -53,9 +53,18 @@ def test_demands_far_apart_in_time_or_in_different_communities_are_not_linked():
     assert len(hotspots.group_items(one_unknown)) == 1
 
 
-def test_label_names_the_shared_words():
-    labels = hotspots.label_groups([["晓月苑小区停车难", "晓月苑小区停车难问题", "晓月苑停车位不够"]])
-    assert "晓月苑" in labels[0].split("·")
+def test_a_problem_is_labelled_by_its_most_central_title():
+    day = dt.date(2025, 6, 20)
+    titles = [
+        "晓月苑小区停车难",
+        "晓月苑小区停车难，车位不够",
+        "晓月苑小区停车难问题",
+        "晓月苑小区停车难，晚上找不到车位停",
+    ]
+    [group] = hotspots.group_items([item(i, day, t) for i, t in enumerate(titles)])
+    assert group.medoid == 0  # what the others share
+    assert hotspots.label_of("  晓月苑小区\n停车难  ") == "晓月苑小区 停车难"
+    assert hotspots.label_of("停" * 50) == "停" * 39 + "…"
 
 
 # --- heat -------------------------------------------------------------------------------------
@@ -63,7 +72,7 @@ def test_label_names_the_shared_words():
 
 def test_heat_formula():
     assert heat_index(0, 0, 0, 0, 0.0, 0.0) == 0.0
-    expected = 10 * math.log(5) + 10 * math.log(4) + 20 * math.log(4 / 2) + 20 * 0.25 + 20 * 0.5
+    expected = 10 * math.log(5) + 10 * math.log(4) + 10 * math.log(4 / 2) + 20 * 0.25 + 20 * 0.5
     assert heat_index(4, 3, 3, 1, 0.25, 0.5) == round(expected, 1)
     # falling demand adds nothing for growth; more requesters and dissatisfaction heat it up
     assert heat_index(4, 4, 0, 4, 0, 0) == heat_index(4, 4, 0, 0, 0, 0)
