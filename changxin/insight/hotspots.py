@@ -255,6 +255,7 @@ def label_of(title: str, limit: int = 40) -> str:
 
 
 _EPS = 1e-6
+MIN_MONTH_DAYS = 21  # a month's factor is fitted only from at least this many days of it
 
 
 # --- rising ------------------------------------------------------------------------------------
@@ -293,7 +294,7 @@ def _factors(
         w = w / w.mean(axis=1, keepdims=True) if params.weekday_effect else np.ones_like(w)
         expected_m = (level[:, None] * w[:, dows]) @ month_onehot
         m = (observed_m + tau * base_m + _EPS) / (expected_m + tau + _EPS)
-        seen = days_per_month > 0
+        seen = days_per_month >= MIN_MONTH_DAYS  # a few days (a holiday week) say nothing of a month
         m[:, ~seen] = base_m[~seen]
         m = m / m[:, seen].mean(axis=1, keepdims=True) if seen.any() else m
         if not params.month_effect:
@@ -316,6 +317,13 @@ def detect_rising(
     end = (as_of - start).days + 1  # exclusive index
     mon_start = max(0, end - params.monitor_days)
     fit_start = max(0, mon_start - params.history_days)
+    # a week without a single demand anywhere is no quiet week but no data (before the platform
+    # or an import began): the fit starts after the last such week
+    totals = counts[:, fit_start:mon_start].sum(axis=0)
+    if len(totals) >= 7:
+        empty = np.flatnonzero(np.convolve(totals, np.ones(7), "valid") == 0)
+        if empty.size:
+            fit_start += int(empty[-1]) + 7
     ordinals = np.arange(start.toordinal() + fit_start, start.toordinal() + end)
     dows = np.array([dt.date.fromordinal(int(o)).weekday() for o in ordinals])
     months = np.array([dt.date.fromordinal(int(o)).month - 1 for o in ordinals])

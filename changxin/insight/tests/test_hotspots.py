@@ -120,6 +120,16 @@ def test_a_normal_weekday_pattern_does_not_rise(seed):
     assert not rising[0]
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_weeks_before_the_data_began_are_not_read_as_quiet_months(seed):
+    """Last June lies before the platform started: June is no quiet month, and a holiday's few days
+    of a month say nothing of that month either."""
+    counts, start = weekday_history(400, seed)
+    counts[0, :200] = 0
+    rising, *_ = hotspots.detect_rising(counts, start, AS_OF)
+    assert not rising[0]
+
+
 def test_a_planted_spike_rises_within_days():
     counts, start = weekday_history(400, seed=1, spike=(396, 400, 10))
     rising, now, peak, observed, expected, first = hotspots.detect_rising(counts, start, AS_OF)
