@@ -38,6 +38,12 @@ class Command(BaseCommand):
         hot.add_argument("--days", type=int, default=hotspots.DEFAULT.window_days, help="period length")
         hot.add_argument("--similarity", type=float, default=hotspots.DEFAULT.similarity)
         hot.add_argument("--min-size", type=int, default=hotspots.DEFAULT.min_size)
+        hot.add_argument(
+            "--link-days",
+            type=int,
+            default=hotspots.DEFAULT.link_days,
+            help="linked demands arrived at most this many days apart",
+        )
         hot.add_argument("--keep-good", action="store_true", help="analyse the good rows despite bad ones")
 
     def handle(self, *args, **options):
@@ -60,6 +66,7 @@ class Command(BaseCommand):
             window_days=options["days"],
             similarity=options["similarity"],
             min_size=options["min_size"],
+            link_days=options["link_days"],
         )
         result = hotspots.find_hot_spots(items, as_of=options["as_of"], params=params)
         hotspot_files.write_problems(options["output"], result.problems)
