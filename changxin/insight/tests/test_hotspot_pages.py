@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -95,3 +96,12 @@ def test_rising_only_filter_and_the_link_from_the_insight_home(client, demo_worl
 def test_the_list_says_when_nothing_was_computed(client, demo_world):
     client.force_login(demo_world["dispatcher"])
     assert 'id="no-run"' in client.get(reverse("insight:hot-spots")).content.decode()
+
+
+def test_the_demo_hook_runs_the_job(demands):
+    from django.apps import apps
+
+    out = io.StringIO()
+    apps.get_app_config("insight").load_demo(out)  # `changxin demo` calls it after the demands' hook
+    assert HotSpot.objects.filter(as_of=timezone.localdate()).count() == 2
+    assert out.getvalue() == "hot spots: 2 (0 rising)\n"
