@@ -21,6 +21,15 @@ class InsightConfig(AppConfig):
         ),
     ]
 
+    def load_demo(self, stdout=None) -> None:
+        """Called by `changxin demo` after the demo demands: today's hot spots, as the hourly job
+        (`insight/tasks.py`) would find them, so the hot-spot pages have something to show."""
+        from changxin.insight import services
+
+        summary = services.refresh_hot_spots()
+        if stdout is not None:
+            stdout.write(f"hot spots: {summary['hot_spots']} ({summary['rising']} rising)\n")
+
     def home_cards(self, user) -> list[dict]:
         """Home-page cards (scoped to the user): this month's demands and the overdue ones."""
         from changxin.insight import dashboard

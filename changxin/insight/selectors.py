@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.db.models import Max, QuerySet
 from django.http import Http404
 
 from changxin.core import roles
 from changxin.core.models import OrgUnit, UnitKind, User
+from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands.models import Demand
 from changxin.demands.selectors import DemandFilter, list_demands
 from changxin.insight.metrics import Period, demands_behind
+from changxin.insight.models import HotSpot
 
 
 def may_drill_fully(user: User, unit: OrgUnit | None) -> bool:
@@ -32,3 +36,25 @@ def drill_demands(
     """The demands behind one figure that `user` may see, narrowed by the list filters."""
     behind = demands_behind(period, metric, part, unit)
     return list_demands(user, flt).filter(pk__in=behind.values("pk"))
+
+
+def latest_hot_spot_day() -> dt.date | None:
+    """The day of the latest hot-spot run (reference data: which run the list shows)."""
+    return HotSpot.objects.aggregate(day=Max("as_of"))["day"]
+
+
+def hot_spots_visible_to(
+    user: User, *, as_of: dt.date | None, rising_only: bool = False
+) -> QuerySet[HotSpot]:
+    """The hot spots of the run of `as_of` that `user` may see (a street's staff: their street's)."""
+    spots = restrict(HotSpot.objects.filter(as_of=as_of), user).select_related("street", "category")
+    return spots.filter(rising=True) if rising_only else spots
+
+
+def get_hot_spot(user: User, pk: int) -> HotSpot:
+    return get_visible_or_404(HotSpot.objects.select_related("street", "category"), user, pk=pk)
+
+
+def hot_spot_demands(user: User, spot: HotSpot) -> QuerySet[Demand]:
+    """The hot spot's demands that `user` may see, newest first."""
+    return list_demands(user).filter(pk__in=spot.demands.values("pk")).order_by("-received_at", "-id")

@@ -215,3 +215,41 @@ def export_demands(request):
         request=request,
     )
     return _xlsx(content, f"demands-{timezone.localtime():%Y%m%d-%H%M}.xlsx")
+
+
+@insight_view
+def hot_spots(request):
+    """The latest run's hot spots in the user's scope, hottest first; ?rising=1 keeps the rising."""
+    as_of = selectors.latest_hot_spot_day()
+    rising_only = request.GET.get("rising") == "1"
+    spots = selectors.hot_spots_visible_to(request.user, as_of=as_of, rising_only=rising_only)
+    page = Paginator(spots.order_by("number"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "insight/hot_spots.html",
+        {"page": page, "as_of": as_of, "rising_only": rising_only},
+    )
+
+
+@insight_view
+def hot_spot(request, pk):
+    spot = selectors.get_hot_spot(request.user, pk)
+    days = []
+    day = spot.period_start
+    while day <= spot.as_of:
+        days.append(day.isoformat())
+        day += dt.timedelta(days=1)
+    chart = {"days": days, "counts": [spot.daily.get(d, 0) for d in days]}
+    demands = selectors.hot_spot_demands(request.user, spot)
+    return render(
+        request,
+        "insight/hot_spot.html",
+        {
+            "spot": spot,
+            "chart": chart,
+            "table": [(d, n) for d, n in zip(days, chart["counts"], strict=True) if n],
+            "demands": demands[:200],
+            "hidden": spot.demand_count - demands.count(),
+            "detail_prefix": _detail_prefix(),
+        },
+    )

@@ -418,3 +418,33 @@ def party_member(organisation, name="党员甲", *, user=None, secretary=False, 
     from changxin.pioneers.services import add_member
 
     return add_member(organisation, name=name, user=user, is_secretary=secretary, status=status, **fields)
+
+
+def hot_spot_in(street_code: str, *, label: str = "晓月苑小区停车难", demands=(), as_of=None, **fields):
+    """A stored hot spot of a street (as the hourly job writes them), for pages and permissions;
+    the job itself is `insight.services.refresh_hot_spots`."""
+    from django.utils import timezone
+
+    from changxin.insight.models import HotSpot
+
+    as_of = as_of or timezone.localdate()
+    values = {
+        "period_start": as_of - dt.timedelta(days=29),
+        "number": HotSpot.objects.filter(as_of=as_of).count() + 1,
+        "heat": 30.0,
+        "demand_count": len(demands) or 3,
+        "requester_count": len(demands) or 3,
+        "recent_count": 2,
+        "prior_count": 1,
+        "first_day": as_of - dt.timedelta(days=9),
+        "last_day": as_of,
+        "daily": {as_of.isoformat(): 2, (as_of - dt.timedelta(days=9)).isoformat(): 1},
+        "cell_observed": 5,
+        "cell_expected": 1.5,
+        "cell_cusum": 2.1,
+        "computed_at": timezone.now(),
+        **fields,
+    }
+    spot = HotSpot.objects.create(as_of=as_of, street=unit(street_code), label=label, **values)
+    spot.demands.set(demands)
+    return spot

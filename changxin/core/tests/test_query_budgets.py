@@ -16,7 +16,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from changxin.core.tests.builders import LUGOUQIAO, demand_in_state, new_demand, station_demand, unit
+from changxin.core.tests.builders import (
+    LUGOUQIAO,
+    demand_in_state,
+    hot_spot_in,
+    new_demand,
+    station_demand,
+    unit,
+)
 from changxin.demands.services import create_demand, transition
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +82,11 @@ def overdue(users, n):
         transition(demand, "dispatch", users["dispatcher"], now=long_ago, lead_unit=unit(LUGOUQIAO))
 
 
+def hot_spots(users, n):
+    for i in range(n):
+        hot_spot_in(LUGOUQIAO, label=f"{MARKER}{i}")
+
+
 def own_portal_demands(users, n):
     for i in range(n):
         station_demand(actor=users["citizen"], title=f"{MARKER}{i}")
@@ -98,6 +110,7 @@ PAGES = {
     "insight drill-down": Page(
         "insight:drill", "leader", contacted, 14, {"metric": "response", "part": "numerator"}
     ),
+    "insight hot spots": Page("insight:hot-spots", "lugouqiao", hot_spots, 10),
     "station: my demands": Page("station:home", "citizen", own_portal_demands, 8),
     "admin: demand changelist": Page("admin:demands_demand_changelist", "admin", dispatched, 14),
 }

@@ -18,7 +18,14 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from changxin.core.models import OrgUnit, User
-from changxin.core.tests.builders import CHANGXINDIAN, LUGOUQIAO, png_upload, station_demand, unit
+from changxin.core.tests.builders import (
+    CHANGXINDIAN,
+    LUGOUQIAO,
+    hot_spot_in,
+    png_upload,
+    station_demand,
+    unit,
+)
 from changxin.demands.attachments import store_attachment
 from changxin.demands.models import Demand, DemandAttachment, DemandEvent, DemandTask
 from changxin.demands.services import transition
@@ -121,6 +128,8 @@ VIEWS: dict[str, View] = {
     "insight:drill": view(STAFF, refused=403, query={"metric": "response", "part": "numerator"}),
     # a unit's 三率 trend is open to all staff (rankings are district-wide); its drill-down is scoped
     "insight:unit": view(STAFF, refused=403, target="unit", other=200),
+    "insight:hot-spots": view(STAFF, refused=403),
+    "insight:hot-spot": view(STAFF, refused=403, target="hotspot"),  # a hot spot of the role's unit
     "insight:export-rankings": view(STAFF, refused=403),
     "insight:export-demands": view(STAFF, refused=403),
     # everyone signed in has an inbox (the navigation shows it to staff); reading needs a write
@@ -249,6 +258,8 @@ def _kwargs(spec: View, demand: Demand, unit_code: str) -> dict:
         kwargs["code"] = unit_code
     if spec.target == "tracking":
         kwargs["code"] = demand.tracking_code
+    if spec.target == "hotspot":
+        kwargs["pk"] = hot_spot_in(unit_code).pk
     return kwargs
 
 
