@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from changxin.core.tests.browser import login
-from changxin.core.tests.builders import station_replied_demand
+from changxin.core.tests.builders import LUGOUQIAO, hot_spot_in, station_replied_demand
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +34,7 @@ def visit(page, url, messages):
 def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_world):
     users = demo_world
     demand = station_replied_demand(users)
+    spot = hot_spot_in(LUGOUQIAO, demands=[demand])
     base = live_server.url
     pages = {
         None: [
@@ -45,7 +46,12 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
         ],
         "dispatcher": ["/", "/demands/queue/", f"/demands/{demand.pk}/", "/station/intake/"],
         "lugouqiao": ["/demands/workbench/", f"/demands/{demand.pk}/", "/notifications/"],
-        "leader": ["/insight/", "/insight/units/110106017/"],
+        "leader": [
+            "/insight/hotspots/",
+            f"/insight/hotspots/{spot.pk}/",
+            "/insight/",
+            "/insight/units/110106017/",
+        ],
         "admin": ["/admin/", "/admin/demands/demand/"],
         "party": ["/pioneers/"],
     }
