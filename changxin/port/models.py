@@ -1,0 +1,237 @@
+"""先丰港: the enterprise registry, the link of an enterprise demand, 走访 visits and the wing's
+event timeline."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core import roles, scope
+from changxin.core.models import OrgUnit, phone_validator
+from changxin.core.scope import ScopedQuerySet
+from changxin.port import uscc
+
+
+class Zone(models.TextChoices):
+    """The “4+4”: four key functional zones and four functional clusters."""
+
+    SOUTH_AXIS = "south_axis", _("South Central Axis Area")
+    XISHAN_YONGDING = "xishan_yongding", _("Xishan–Yongding River Cultural Zone")
+    LIZE = "lize", _("Lize Financial Business District")
+    ZGC_FENGTAI = "zgc_fengtai", _("Zhongguancun Fengtai Park")
+    HEXI = "hexi", _("Hexi Area")
+    FENGTAI_STATION = "fengtai_station", _("Beijing Fengtai Station Area")
+    WULIDIAN = "wulidian", _("Wulidian Area")
+    XINFADI = "xinfadi", _("Xinfadi Area")
+
+
+KEY_ZONES = (Zone.SOUTH_AXIS, Zone.XISHAN_YONGDING, Zone.LIZE, Zone.ZGC_FENGTAI)
+
+
+class Size(models.TextChoices):
+    LARGE = "large", _("Large")
+    MEDIUM = "medium", _("Medium")
+    SMALL = "small", _("Small")
+    MICRO = "micro", _("Micro")
+
+
+class Flag(models.TextChoices):
+    """The flags an enterprise may carry (stored as booleans, listed here for rules and imports)."""
+
+    KEY = "is_key", _("Key enterprise (重点)")
+    SPECIALISED = "is_specialised", _("Specialised and innovative (专精特新)")
+    HIGH_TECH = "is_high_tech", _("High-tech (高新)")
+    LISTED = "is_listed", _("Listed (上市)")
+
+
+def validate_uscc(value: str) -> None:
+    reason = uscc.problem(value)
+    if reason:
+        raise ValidationError(reason, code="invalid_uscc")
+
+
+def new_public_code() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class EnterpriseQuerySet(ScopedQuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Enterprise(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
+    )
+    industry = models.CharField(_("industry"), max_length=60, blank=True)
+    size = models.CharField(_("size"), max_length=8, choices=Size.choices, default=Size.SMALL)
+    street = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("street/town"),
+        on_delete=models.PROTECT,
+        related_name="enterprises",
+        limit_choices_to={"kind__in": roles.STREET_LEVEL_KINDS},
+    )
+    zone = models.CharField(_("functional zone"), max_length=20, choices=Zone.choices, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=60, blank=True)
+    contact_title = models.CharField(_("contact's position"), max_length=60, blank=True)
+    contact_phone = models.CharField(
+        _("contact phone"), max_length=20, blank=True, validators=[phone_validator]
+    )
+    is_key = models.BooleanField(_("key enterprise (重点)"), default=False)
+    is_specialised = models.BooleanField(_("specialised and innovative (专精特新)"), default=False)
+    is_high_tech = models.BooleanField(_("high-tech (高新)"), default=False)
+    is_listed = models.BooleanField(_("listed (上市)"), default=False)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("service manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_enterprises",
+        limit_choices_to={"role": roles.Role.SERVICE_MANAGER},
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("enterprise accounts"),
+        blank=True,
+        related_name="enterprises",
+        limit_choices_to={"role": roles.Role.ENTERPRISE},
+    )
+    visit_interval_days = models.PositiveSmallIntegerField(
+        _("visit every (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: by the visit rules for its flags and size."),
+    )
+    public_code = models.CharField(
+        _("public code"), max_length=24, unique=True, default=new_public_code, editable=False
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = EnterpriseQuerySet.as_manager()
+
+    class Scope:
+        # the street it lies in, its service manager, its own enterprise accounts
+        unit_fields = ("street",)
+        # "members__id", not "members": a path through a relation makes `restrict` filter by a
+        # subquery, so an enterprise with several accounts is not listed once per account
+        owner_fields = ("manager", "members__id")
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["zone", "street"], name="enterprise_zone_street_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        super().clean()
+        self.credit_code = uscc.normalise(self.credit_code)
+        if self.street_id and self.street.kind not in roles.STREET_LEVEL_KINDS:
+            raise ValidationError({"street": _("Choose a street or town.")})
+        if self.manager_id and self.manager.role != roles.Role.SERVICE_MANAGER:
+            raise ValidationError({"manager": _("Choose a user with the service-manager role.")})
+
+    @property
+    def flags(self) -> list[str]:
+        return [str(label) for value, label in Flag.choices if getattr(self, value)]
+
+
+class EnterpriseDemand(models.Model):
+    """The link between a demand (an ordinary 接诉即办 demand) and the enterprise that filed it."""
+
+    demand = models.OneToOneField(
+        "demands.Demand", verbose_name=_("demand"), on_delete=models.PROTECT, related_name="enterprise_link"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="demand_links"
+    )
+    visit = models.ForeignKey(
+        "port.Visit",
+        verbose_name=_("raised during visit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="demand_links",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    Scope = scope.through("demand")
+
+    class Meta:
+        verbose_name = _("enterprise demand")
+        verbose_name_plural = _("enterprise demands")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.demand_id}"
+
+
+class Visit(models.Model):
+    """A 走访 visit record by the service manager."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="visits"
+    )
+    visited_on = models.DateField(_("visited on"))
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("visited by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    people_met = models.CharField(_("people met"), max_length=200)
+    raised = models.TextField(_("what was raised"), max_length=3000, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    Scope = scope.through("enterprise")
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-visited_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.visited_on}"
+
+
+class EnterpriseEvent(models.Model):
+    """The wing's timeline: one row per change (registered, updated, demand filed, visit…)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="events"
+    )
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150)
+    action = models.CharField(_("action"), max_length=32)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    Scope = scope.through("enterprise")
+
+    class Meta:
+        verbose_name = _("enterprise event")
+        verbose_name_plural = _("enterprise events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
