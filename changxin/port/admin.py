@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from changxin.core.admin_scope import ScopedAdmin, WrittenByServices
 from changxin.core.privacy import mask_name, mask_phone
-from changxin.port.models import Enterprise, EnterpriseDemand, EnterpriseEvent, Visit
+from changxin.port.models import Enterprise, EnterpriseDemand, EnterpriseEvent, Project, ProjectEvent, Visit
 
 
 @admin.register(Enterprise)
@@ -51,3 +51,20 @@ class VisitAdmin(WrittenByServices, ScopedAdmin):
 class EnterpriseEventAdmin(WrittenByServices, ScopedAdmin):
     list_display = ("at", "enterprise", "action", "actor_name")
     list_select_related = ("enterprise",)
+
+
+@admin.register(Project)
+class ProjectAdmin(ScopedAdmin):
+    """The stage and its dates move only through the project machine (the project page)."""
+
+    list_display = ("name", "zone", "street", "stage", "amount", "manager")
+    list_filter = ("zone", "stage")
+    list_select_related = ("street", "manager")
+    raw_id_fields = ("manager", "enterprise")
+    readonly_fields = ("stage", "reserved_on", "signed_on", "started_on", "completed_on", "version")
+
+
+@admin.register(ProjectEvent)
+class ProjectEventAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("at", "project", "action", "from_stage", "to_stage", "actor_name")
+    list_select_related = ("project",)

@@ -18,6 +18,7 @@ class PortConfig(AppConfig):
     name = "changxin.port"
     label = "port"
     verbose_name = _("先丰港: enterprise services")
+    event_streams = {"projects": "port.ProjectEvent"}  # the investment projects' stage history
 
     navigation = [
         NavEntry(

@@ -58,6 +58,7 @@ def load_demo(stdout=None) -> list[Enterprise]:
         services.set_members(first, [member], actor=None)
         _file_demands(first, member, users.get("manager"), users.get("dispatcher"))
         _visits(enterprises, users.get("manager"))
+        _projects(enterprises, users.get("manager"))
     _say(stdout, f"port: {len(enterprises)} enterprises")
     return enterprises
 
@@ -110,3 +111,30 @@ def _visits(enterprises, manager) -> None:
             raised=item["raised"],
             need={"demand_type": "help", **item["need"]} if item.get("need") else None,
         )
+
+
+def _projects(enterprises, manager) -> None:
+    """Projects in every stage across the zones, registered and moved stage by stage in the past,
+    so the board and the 储备/开工/建成 counts of this year and last have something to show."""
+    from changxin.port.models import STAGE_ORDER
+
+    now = timezone.now()
+    for item in demo_data("port", "projects.json"):
+        investor = enterprises[item["investor"]] if item["investor"] is not None else None
+        at = now - dt.timedelta(days=item["days_ago"])
+        project = services.register_project(
+            {
+                "name": item["name"],
+                "zone": item["zone"],
+                "street": OrgUnit.objects.get(code=item["street"]),
+                "amount": item["amount"],
+                "enterprise": investor,
+                "manager": manager,
+            },
+            actor=None,
+            at=at,
+        )
+        steps = STAGE_ORDER[1 : STAGE_ORDER.index(item["stage"]) + 1]
+        for i, stage in enumerate(steps, start=1):
+            when = at + (now - at) * i / (len(steps) + 1)
+            services.move_project(project, f"to_{stage}", manager, now=when)

@@ -81,3 +81,21 @@ class VisitForm(forms.Form):
             "title": self.cleaned_data["need_title"],
             "content": self.cleaned_data["need_content"],
         }
+
+
+class ProjectMoveForm(forms.Form):
+    """A stage move; the reason is required by the machine's guard when a stage is skipped or the
+    project moves back (the service refuses, naming the rule)."""
+
+    action = forms.ChoiceField(label=_("Move to"))
+    note = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when a stage is skipped or the project moves back."),
+    )
+
+    def __init__(self, *args, actions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [(t.name, t.label) for t in actions]

@@ -207,12 +207,9 @@ class Visit(models.Model):
         return f"{self.enterprise} · {self.visited_on}"
 
 
-class EnterpriseEvent(models.Model):
-    """The wing's timeline: one row per change (registered, updated, demand filed, visit…)."""
+class TimelineEvent(models.Model):
+    """One row of a wing's timeline: who did what when, with a note and the action's data."""
 
-    enterprise = models.ForeignKey(
-        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="events"
-    )
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -226,6 +223,18 @@ class EnterpriseEvent(models.Model):
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
 
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
+class EnterpriseEvent(TimelineEvent):
+    """The wing's timeline: one row per change (registered, updated, demand filed, visit…)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="events"
+    )
+
     Scope = scope.through("enterprise")
 
     class Meta:
@@ -235,3 +244,98 @@ class EnterpriseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- 投资项目清单: investment projects through stages ------------------------------------------
+
+
+class Stage(models.TextChoices):
+    RESERVE = "reserve", _("Reserve (储备)")
+    TALKS = "talks", _("In talks (在谈)")
+    SIGNED = "signed", _("Signed (签约)")
+    STARTED = "started", _("Works started (开工)")
+    COMPLETED = "completed", _("Completed, in production (建成投产)")
+
+
+STAGE_ORDER = list(Stage.values)
+
+
+class Project(models.Model):
+    """An investment project of the 投资项目清单; its stage moves only through
+    `services.move_project` (the `port.workflow.PROJECT` machine)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("investor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    zone = models.CharField(_("functional zone"), max_length=20, choices=Zone.choices)
+    street = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("street/town"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind__in": roles.STREET_LEVEL_KINDS},
+    )
+    amount = models.DecimalField(_("investment (10,000 yuan)"), max_digits=12, decimal_places=2)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, default=Stage.RESERVE)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("service manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_projects",
+        limit_choices_to={"role": roles.Role.SERVICE_MANAGER},
+    )
+    expected_start = models.DateField(_("expected start of works"), null=True, blank=True)
+    expected_completion = models.DateField(_("expected completion"), null=True, blank=True)
+    reserved_on = models.DateField(_("entered the reserve on"))
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    started_on = models.DateField(_("works started on"), null=True, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Scope:
+        unit_fields = ("street",)
+        owner_fields = ("manager", "enterprise__members__id")
+
+    class Meta:
+        verbose_name = _("investment project")
+        verbose_name_plural = _("investment projects")
+        ordering = ["zone", "name", "id"]
+        indexes = [models.Index(fields=["zone", "stage"], name="project_zone_stage_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # set by the service before the machine is asked; read by the REASON guard
+    pending_reason = ""
+
+
+class ProjectEvent(TimelineEvent):
+    """A project's stage history: one row per move (and its registration), published as the
+    "projects" stream."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="events"
+    )
+    from_stage = models.CharField(_("from stage"), max_length=10, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=10, choices=Stage.choices, blank=True)
+
+    Scope = scope.through("project")
+
+    class Meta:
+        verbose_name = _("project event")
+        verbose_name_plural = _("project events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.action} {self.at:%Y-%m-%d}"

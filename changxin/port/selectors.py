@@ -172,3 +172,56 @@ def enterprise_demand_ranking(user, *, by: str = "manager", since: dt.datetime |
 
 def _rate(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
+
+
+# --- investment projects ------------------------------------------------------------------------
+
+
+def projects_visible_to(user):
+    from changxin.port.models import Project
+
+    return restrict(Project.objects.select_related("street", "enterprise", "manager"), user)
+
+
+def project_board(user, zone: str = "") -> list[dict]:
+    """The projects by stage (the columns of the board), with the count and the amount per stage."""
+    from changxin.port.models import Stage
+
+    qs = projects_visible_to(user)
+    if zone:
+        qs = qs.filter(zone=zone)
+    columns = {
+        stage: {"stage": stage, "label": label, "projects": [], "amount": 0} for stage, label in Stage.choices
+    }
+    for project in qs.order_by("-amount", "name"):
+        column = columns[project.stage]
+        column["projects"].append(project)
+        column["amount"] += project.amount
+    return list(columns.values())
+
+
+def batch_counts(user, year: int) -> list[dict]:
+    """储备一批、开工一批、建成一批: per zone, the projects that entered the reserve, started works
+    and were completed in `year` (of the projects the viewer may see)."""
+    from changxin.port.models import Zone
+
+    qs = projects_visible_to(user).order_by()
+    reserved = dict(
+        qs.filter(reserved_on__year=year).values("zone").annotate(n=Count("pk")).values_list("zone", "n")
+    )
+    started = dict(
+        qs.filter(started_on__year=year).values("zone").annotate(n=Count("pk")).values_list("zone", "n")
+    )
+    completed = dict(
+        qs.filter(completed_on__year=year).values("zone").annotate(n=Count("pk")).values_list("zone", "n")
+    )
+    return [
+        {
+            "zone": value,
+            "label": label,
+            "reserved": reserved.get(value, 0),
+            "started": started.get(value, 0),
+            "completed": completed.get(value, 0),
+        }
+        for value, label in Zone.choices
+    ]

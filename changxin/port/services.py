@@ -164,7 +164,10 @@ def route_to_manager(demand: Demand, enterprise: Enterprise, *, now: dt.datetime
         now=now,
         lead_unit=enterprise.street_id,
         automatic=True,
-        reasons=["enterprise_street"],
+        reasons=[
+            _("Enterprise demand: to the street of %(name)s, for its service manager")
+            % {"name": enterprise.name}
+        ],
     )
     if enterprise.manager_id and enterprise.manager.is_active:
         demand_services.transition(demand, "assign", None, now=now, assignee=enterprise.manager_id)
@@ -204,3 +207,118 @@ def record_visit(
     if need:
         demand, _created = file_enterprise_demand(enterprise, need, actor=actor, visit=visit)
     return visit, demand
+
+
+# --- investment projects ------------------------------------------------------------------------
+
+STAGE_DATES = {"signed": "signed_on", "started": "started_on", "completed": "completed_on"}
+
+
+def project_relations(user, project) -> set[str]:
+    from changxin.port.workflow import CENTRE, MANAGER
+
+    if not roles.is_active(user) or roles.is_read_only(user):
+        return set()
+    relations = set()
+    if roles.is_centre(user):
+        relations.add(CENTRE)
+    if project.manager_id and project.manager_id == user.pk:
+        relations.add(MANAGER)
+    return relations
+
+
+def project_actions(user, project, *, with_reason: bool = False):
+    """The moves to offer: without a reason only the next stage (the guard), with one every move
+    the table allows this user."""
+    from changxin.port.workflow import PROJECT
+
+    relations = project_relations(user, project)
+    if with_reason:
+        return PROJECT.offered_by_table(project.stage, relations)
+    project.pending_reason = ""
+    return PROJECT.available(project, relations)
+
+
+def _project_event(project, actor, action, from_stage, to_stage, *, note="", at=None, **data):
+    from changxin.core import events as bus
+    from changxin.port.models import ProjectEvent
+
+    event = ProjectEvent.objects.create(
+        project=project,
+        at=at or timezone.now(),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_name=(actor.get_username() if getattr(actor, "is_authenticated", False) else "system")[:150],
+        action=action,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        note=note,
+        data=data,
+    )
+    bus.publish("projects", event)
+    return event
+
+
+@transaction.atomic
+def register_project(data: dict[str, Any], *, actor, at: dt.datetime | None = None):
+    from changxin.port.models import Project, Stage
+
+    if (
+        actor is not None
+        and not roles.is_centre(actor)
+        and getattr(actor, "role", None) != roles.Role.SERVICE_MANAGER
+    ):
+        raise PermissionDenied(_("Only the centre and service managers register projects."))
+    at = at or timezone.now()
+    project = Project(**data, stage=Stage.RESERVE, reserved_on=timezone.localdate(at))
+    project.full_clean()
+    project.save()
+    _project_event(project, actor, "register", "", Stage.RESERVE, at=at, amount=str(project.amount))
+    audit.record(actor, AuditAction.CREATE, project, detail="port.project")
+    return project
+
+
+def move_project(
+    project, name: str, actor, *, note: str = "", now: dt.datetime | None = None, expected_version=None
+):
+    """Apply a stage move of the project machine (row lock, guards, stage dates, event, audit)."""
+    from changxin.core.workflow import WorkflowError
+    from changxin.port.models import STAGE_ORDER, Project
+    from changxin.port.workflow import PROJECT
+
+    now = now or timezone.now()
+    note = (note or "").strip()
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if expected_version is not None and locked.version != int(expected_version):
+            raise WorkflowError(
+                "stale", _("Someone else changed this project a moment ago. Reload it and try again.")
+            )
+        locked.pending_reason = note
+        step = PROJECT.check(name, locked, project_relations(actor, locked), now)
+        from_stage, to_stage = locked.stage, step.target
+        changed = {"stage", "version", "updated_at"}
+        locked.stage = to_stage
+        day = timezone.localdate(now)
+        for stage, field in STAGE_DATES.items():
+            if STAGE_ORDER.index(stage) > STAGE_ORDER.index(to_stage) and getattr(locked, field):
+                setattr(locked, field, None)  # moved back: the later stage has not happened (yet)
+                changed.add(field)
+        if to_stage in STAGE_DATES:
+            setattr(locked, STAGE_DATES[to_stage], day)
+            changed.add(STAGE_DATES[to_stage])
+        locked.version += 1
+        locked.save(update_fields=sorted(changed))
+        skipped = STAGE_ORDER.index(to_stage) - STAGE_ORDER.index(from_stage)
+        _project_event(
+            locked,
+            actor,
+            name,
+            from_stage,
+            to_stage,
+            note=note,
+            at=now,
+            kind="next" if skipped == 1 else ("skip" if skipped > 1 else "back"),
+        )
+        audit.record(actor, AuditAction.STATE, locked, detail=f"{name}: {from_stage} → {to_stage}")
+    project.refresh_from_db()
+    return locked

@@ -13,4 +13,6 @@ urlpatterns = [
     path("enterprises/<int:pk>/visit/", views.record_visit, name="visit"),
     path("demands/<int:pk>/rate/", views.rate, name="rate"),
     path("code/<str:code>/", views.public_code, name="code"),
+    path("projects/", views.projects, name="projects"),
+    path("projects/<int:pk>/", views.project_detail, name="project"),
 ]

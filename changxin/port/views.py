@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,7 +23,7 @@ from changxin.demands import selectors as demand_selectors
 from changxin.demands import services as demand_services
 from changxin.demands.workflow import WorkflowError
 from changxin.port import selectors, services
-from changxin.port.forms import EnterpriseDemandForm, RatingForm, VisitForm
+from changxin.port.forms import EnterpriseDemandForm, ProjectMoveForm, RatingForm, VisitForm
 from changxin.port.models import Enterprise, Zone
 
 
@@ -109,6 +110,9 @@ def _portal(request, enterprise: Enterprise, *, status=200):
             "may_visit": services.may_record_visit(user, enterprise),
             "visits": visits,
             "plan": plan[0] if plan else None,
+            "staff_view": roles.is_staff_side(
+                user
+            ),  # the visit plan is the manager's, not shown to the enterprise
         },
         status=status,
     )
@@ -273,4 +277,74 @@ def public_code(request, code):
             "enterprise": enterprise,
             "manager_name": mask_name(manager.full_name or manager.username) if manager else "",
         },
+    )
+
+
+# --- investment projects ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def projects(request):
+    """The board per zone (columns by stage) and the 储备/开工/建成 counts per zone for a year."""
+    user = request.user
+    _gate(user)
+    zone = request.GET.get("zone", "")
+    zone = zone if zone in Zone.values else ""
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = timezone.localdate().year
+    return render(
+        request,
+        "port/projects.html",
+        {
+            "columns": selectors.project_board(user, zone),
+            "counts": selectors.batch_counts(user, year),
+            "zones": Zone.choices,
+            "zone": zone,
+            "year": year,
+            "years": range(timezone.localdate().year - 3, timezone.localdate().year + 1),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_detail(request, pk):
+    """A project: its data, its stage history, and the moves the machine offers this user."""
+    user = request.user
+    _gate(user)
+    project = get_visible_or_404(selectors.projects_visible_to(user), user, pk=pk)
+    actions = services.project_actions(user, project, with_reason=True)
+    if request.method == "POST" and not actions:
+        raise PermissionDenied
+    form = ProjectMoveForm(request.POST or None, actions=actions)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.move_project(
+                    project,
+                    form.cleaned_data["action"],
+                    user,
+                    note=form.cleaned_data["note"],
+                    expected_version=request.POST.get("version"),
+                )
+            except WorkflowError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            else:
+                messages.success(request, _("The project moved on."))
+                return redirect("port:project", pk=project.pk)
+        status = 400
+    return render(
+        request,
+        "port/project.html",
+        {
+            "project": project,
+            "events": project.events.order_by("at", "id"),
+            "next_steps": services.project_actions(user, project),
+            "form": form if actions else None,
+        },
+        status=status,
     )

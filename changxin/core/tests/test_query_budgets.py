@@ -129,6 +129,22 @@ def managed_enterprises(users, n):
         )
 
 
+def projects(users, n):
+    from changxin.port.services import register_project
+
+    for i in range(n):
+        register_project(
+            {
+                "name": f"{MARKER}{i}",
+                "zone": "lize",
+                "street": unit(LUGOUQIAO),
+                "amount": 100 + i,
+                "manager": users["manager"],
+            },
+            actor=None,
+        )
+
+
 @dataclass(frozen=True)
 class Page:
     url: str
@@ -150,6 +166,7 @@ PAGES = {
     "station: my demands": Page("station:home", "citizen", own_portal_demands, 8),
     "port: enterprise portal": Page("port:home", "enterprise", enterprise_demands, 12),
     "port: my enterprises": Page("port:home", "manager", managed_enterprises, 12),
+    "port: project board": Page("port:projects", "leader", projects, 12),
     "admin: demand changelist": Page("admin:demands_demand_changelist", "admin", dispatched, 14),
 }
 

@@ -22,7 +22,7 @@ from changxin.core.tests.builders import CHANGXINDIAN, LUGOUQIAO, png_upload, st
 from changxin.demands.attachments import store_attachment
 from changxin.demands.models import Demand, DemandAttachment, DemandEvent, DemandTask
 from changxin.demands.services import transition
-from changxin.port.models import Enterprise, EnterpriseDemand, Visit
+from changxin.port.models import Enterprise, EnterpriseDemand, Project, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +138,9 @@ VIEWS: dict[str, View] = {
     # the machine decides whether the demand can be rated; an empty form is sent back with a message
     "port:rate": view({"enterprise"}, own=302, refused=403, target="demand", method="post"),
     "port:code": view(EVERYONE, anonymous=200, target="enterprise_code", other=200),  # the code is the key
+    "port:projects": view(PORT, refused=403),
+    # its page shows the moves the machine offers (none for leadership; a POST by them is a 403)
+    "port:project": view(PORT, refused=403, target="project"),
     "triage:similar": view(STAFF, target="demand", pk_kwarg="demand_pk"),
     "triage:reply-check": view(
         STAFF,
@@ -205,9 +208,10 @@ def targets(demo_world):
     other = led_by(CHANGXINDIAN)
     # enterprises (先丰港): one of 卢沟桥 with the demo manager and the demo enterprise account, one of 长辛店
     ours, theirs = port_enterprises(demo_world)
+    ours_project, theirs_project = port_projects(ours, theirs)
     for demand in own_of.values():
-        demand.port_enterprise = ours
-    other.port_enterprise = theirs
+        demand.port_enterprise, demand.port_project = ours, ours_project
+    other.port_enterprise, other.port_project = theirs, theirs_project
     return {"own_of": own_of, "other": other}
 
 
@@ -237,6 +241,16 @@ def port_enterprises(demo_world):
     return ours, theirs
 
 
+def port_projects(ours, theirs):
+    from changxin.port.services import register_project
+
+    def project(enterprise, name):
+        data = {"name": name, "zone": "lize", "street": enterprise.street, "amount": 100}
+        return register_project({**data, "enterprise": enterprise, "manager": enterprise.manager}, actor=None)
+
+    return project(ours, "矩阵测试项目"), project(theirs, "长辛店测试项目")
+
+
 def _kwargs(spec: View, demand: Demand, unit_code: str) -> dict:
     kwargs = dict(spec.args)
     if spec.target in ("demand", "attachment") and not spec.pk_in_body:
@@ -249,6 +263,8 @@ def _kwargs(spec: View, demand: Demand, unit_code: str) -> dict:
         kwargs["code"] = demand.tracking_code
     if spec.target == "enterprise":
         kwargs[spec.pk_kwarg] = demand.port_enterprise.pk
+    if spec.target == "project":
+        kwargs[spec.pk_kwarg] = demand.port_project.pk
     if spec.target == "enterprise_code":
         kwargs["code"] = demand.port_enterprise.public_code
     return kwargs
@@ -319,6 +335,7 @@ def _snapshot():
         list(Enterprise.objects.order_by("pk").values_list("pk", "updated_at", "manager")),
         EnterpriseDemand.objects.count(),
         Visit.objects.count(),
+        list(Project.objects.order_by("pk").values_list("pk", "stage", "version")),
     )
 
 

@@ -25,6 +25,10 @@ def test_demo_builds_through_the_services(demo_world):
     states = set(EnterpriseDemand.objects.filter(enterprise=first).values_list("demand__state", flat=True))
     assert {State.VISITED, State.REPLIED, State.IN_PROGRESS, State.DISPATCHED} <= states
     assert Visit.objects.exists() and EnterpriseDemand.objects.filter(visit__isnull=False).exists()
+    from changxin.port.models import Project, Stage
+
+    assert set(Project.objects.values_list("stage", flat=True)) == set(Stage.values)  # every stage
     demo.load_demo()  # a second run adds nothing
     assert Enterprise.objects.count() == len(demo_data("port", "enterprises.csv"))
     assert EnterpriseDemand.objects.filter(enterprise=first, visit__isnull=True).count() == 4
+    assert Project.objects.count() == len(demo_data("port", "projects.json"))
