@@ -119,7 +119,7 @@ def visit_plan(enterprises, today: dt.date | None = None) -> list[dict]:
 
 
 def enterprise_demand_ranking(user, *, by: str = "manager", since: dt.datetime | None = None) -> list[dict]:
-    """Enterprise demands per service manager (the lead task's assignee) or per lead unit: count,
+    """Enterprise demands per service manager (of the filing enterprise) or per lead unit: count,
     replied, replied on time, rated and satisfied (satisfied + basically satisfied) — of the
     enterprise demands `user` may see."""
     from changxin.demands.models import Satisfaction, State

@@ -319,7 +319,9 @@ def project_detail(request, pk):
     actions = services.project_actions(user, project, with_reason=True)
     if request.method == "POST" and not actions:
         raise PermissionDenied
-    form = ProjectMoveForm(request.POST or None, actions=actions)
+    next_steps = services.project_actions(user, project)
+    initial = {"action": next_steps[0].name} if next_steps else {}
+    form = ProjectMoveForm(request.POST or None, actions=actions, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -343,7 +345,7 @@ def project_detail(request, pk):
         {
             "project": project,
             "events": project.events.order_by("at", "id"),
-            "next_steps": services.project_actions(user, project),
+            "next_steps": next_steps,
             "form": form if actions else None,
         },
         status=status,
