@@ -3,7 +3,15 @@ from django.utils.translation import gettext_lazy as _
 
 from changxin.core.admin_scope import ScopedAdmin, WrittenByServices
 from changxin.core.privacy import mask_name, mask_phone
-from changxin.port.models import Enterprise, EnterpriseDemand, EnterpriseEvent, Project, ProjectEvent, Visit
+from changxin.port.models import (
+    Enterprise,
+    EnterpriseDemand,
+    EnterpriseEvent,
+    PackageItem,
+    Project,
+    ProjectEvent,
+    Visit,
+)
 
 
 @admin.register(Enterprise)
@@ -68,3 +76,10 @@ class ProjectAdmin(ScopedAdmin):
 class ProjectEventAdmin(WrittenByServices, ScopedAdmin):
     list_display = ("at", "project", "action", "from_stage", "to_stage", "actor_name")
     list_select_related = ("project",)
+
+
+@admin.register(PackageItem)
+class PackageItemAdmin(ScopedAdmin):
+    list_display = ("enterprise", "kind", "title", "status", "amount")
+    list_filter = ("kind", "status")
+    list_select_related = ("enterprise",)

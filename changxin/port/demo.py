@@ -59,6 +59,7 @@ def load_demo(stdout=None) -> list[Enterprise]:
         _file_demands(first, member, users.get("manager"), users.get("dispatcher"))
         _visits(enterprises, users.get("manager"))
         _projects(enterprises, users.get("manager"))
+        _packages(enterprises)
     _say(stdout, f"port: {len(enterprises)} enterprises")
     return enterprises
 
@@ -138,3 +139,19 @@ def _projects(enterprises, manager) -> None:
         for i, stage in enumerate(steps, start=1):
             when = at + (now - at) * i / (len(steps) + 1)
             services.move_project(project, f"to_{stage}", manager, now=when)
+
+
+def _packages(enterprises) -> None:
+    """一卡三包 for the managed key enterprises: the standard items, custom items and incentives."""
+    from changxin.port.models import PackageKind
+
+    data = demo_data("port", "packages.json")
+    for enterprise in enterprises:
+        if enterprise.manager_id and enterprise.is_key:
+            services.give_standard_package(enterprise, actor=None, titles=data["standard"])
+    for kind in (PackageKind.CUSTOM, PackageKind.INCENTIVE):
+        for item in data[kind]:
+            enterprise = enterprises[item["enterprise"]]
+            fields = {k: item[k] for k in ("title", "amount", "conditions") if k in item}
+            added = services.add_package_item(enterprise, {"kind": kind, **fields}, actor=enterprise.manager)
+            services.set_package_status(added, item["status"], actor=enterprise.manager)

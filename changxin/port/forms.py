@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from changxin.demands.models import Category, DemandType
+from changxin.port.models import PackageKind, PackageStatus
 from changxin.station.forms import CategoryChoiceField, RatingForm  # noqa: F401 — one rating form
 
 # what an enterprise files: no consultations answered at intake, no praise through this channel
@@ -99,3 +100,17 @@ class ProjectMoveForm(forms.Form):
     def __init__(self, *args, actions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [(t.name, t.label) for t in actions]
+
+
+class PackageItemForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Package"), choices=PackageKind.choices)
+    title = forms.CharField(label=_("Item"), max_length=120)
+    amount = forms.DecimalField(
+        label=_("Amount (10,000 yuan)"), max_digits=12, decimal_places=2, required=False
+    )
+    conditions = forms.CharField(label=_("Conditions"), max_length=2000, required=False)
+
+
+class PackageStatusForm(forms.Form):
+    item = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(label=_("Status"), choices=PackageStatus.choices)

@@ -339,3 +339,58 @@ class ProjectEvent(TimelineEvent):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.action} {self.at:%Y-%m-%d}"
+
+
+# --- 一卡三包: the standard, custom and incentive packages --------------------------------------
+
+
+class PackageKind(models.TextChoices):
+    STANDARD = "standard", _("Standard package (标准包)")
+    CUSTOM = "custom", _("Custom package (定制包)")
+    INCENTIVE = "incentive", _("Incentive package (激励包)")
+
+
+class PackageStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DELIVERED = "delivered", _("Delivered")
+    DECLINED = "declined", _("Declined")
+
+
+class PackageItem(models.Model):
+    """One item of an enterprise's 三包: a standard item every package enterprise gets, a custom
+    item, or an incentive (amount and conditions)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="package_items"
+    )
+    kind = models.CharField(_("package"), max_length=10, choices=PackageKind.choices)
+    title = models.CharField(_("item"), max_length=120)
+    status = models.CharField(
+        _("status"), max_length=12, choices=PackageStatus.choices, default=PackageStatus.PLANNED
+    )
+    amount = models.DecimalField(
+        _("amount (10,000 yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    conditions = models.TextField(_("conditions"), max_length=2000, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    Scope = scope.through("enterprise")
+
+    class Meta:
+        verbose_name = _("package item")
+        verbose_name_plural = _("package items")
+        ordering = ["kind", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "kind", "title"], name="package_item_unique_title"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.title}"
+
+    def clean(self):
+        super().clean()
+        if self.kind == PackageKind.INCENTIVE and self.amount is None:
+            raise ValidationError({"amount": _("An incentive needs its amount.")})
+        if self.kind != PackageKind.INCENTIVE and self.amount is not None:
+            raise ValidationError({"amount": _("Only an incentive has an amount.")})

@@ -322,3 +322,77 @@ def move_project(
         audit.record(actor, AuditAction.STATE, locked, detail=f"{name}: {from_stage} → {to_stage}")
     project.refresh_from_db()
     return locked
+
+
+# --- 一卡三包 --------------------------------------------------------------------------------------
+
+
+def may_manage_packages(user, enterprise: Enterprise) -> bool:
+    """The enterprise's service manager and the centre keep its packages."""
+    return (
+        roles.is_active(user)
+        and not roles.is_read_only(user)
+        and (
+            roles.is_centre(user) or (enterprise.manager_id is not None and enterprise.manager_id == user.pk)
+        )
+    )
+
+
+@transaction.atomic
+def give_standard_package(enterprise: Enterprise, *, actor, titles) -> int:
+    """The standard items every package enterprise gets (idempotent: existing titles are kept)."""
+    from changxin.port.models import PackageItem, PackageKind
+
+    have = set(enterprise.package_items.filter(kind=PackageKind.STANDARD).values_list("title", flat=True))
+    new = [
+        PackageItem(enterprise=enterprise, kind=PackageKind.STANDARD, title=t)
+        for t in titles
+        if t not in have
+    ]
+    PackageItem.objects.bulk_create(new)
+    if new:
+        record_event(enterprise, actor, "standard_package", titles=[i.title for i in new])
+        audit.record(actor, AuditAction.CREATE, enterprise, detail=f"port.standard_package: {len(new)}")
+    return len(new)
+
+
+@transaction.atomic
+def add_package_item(enterprise: Enterprise, data: dict[str, Any], *, actor):
+    from changxin.port.models import PackageItem
+
+    if not may_manage_packages(actor, enterprise):
+        raise PermissionDenied(_("Only the enterprise's service manager and the centre keep its packages."))
+    item = PackageItem(enterprise=enterprise, **data)
+    item.full_clean()
+    item.save()
+    record_event(enterprise, actor, "package_item", item=item.pk, kind=item.kind, title=item.title)
+    audit.record(actor, AuditAction.CREATE, item, detail="port.package_item")
+    return item
+
+
+@transaction.atomic
+def set_package_status(item, status: str, *, actor, note: str = ""):
+    from changxin.port.models import PackageItem, PackageStatus
+
+    if not may_manage_packages(actor, item.enterprise):
+        raise PermissionDenied(_("Only the enterprise's service manager and the centre keep its packages."))
+    if status not in PackageStatus.values:
+        raise ValidationError({"status": _("Choose a status.")})
+    locked = PackageItem.objects.select_for_update().get(pk=item.pk)
+    previous = locked.status
+    if previous == status:
+        return locked
+    locked.status = status
+    locked.save(update_fields=["status", "updated_at"])
+    record_event(
+        locked.enterprise,
+        actor,
+        "package_status",
+        note=note,
+        item=locked.pk,
+        previous=previous,
+        status=status,
+    )
+    audit.record(actor, AuditAction.STATE, locked, detail=f"package: {previous} → {status}")
+    item.refresh_from_db()
+    return locked

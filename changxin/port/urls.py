@@ -11,6 +11,7 @@ urlpatterns = [
     path("enterprises/<int:pk>/card/", views.contact_card, name="card"),
     path("enterprises/<int:pk>/demand/", views.file_demand, name="file-demand"),
     path("enterprises/<int:pk>/visit/", views.record_visit, name="visit"),
+    path("enterprises/<int:pk>/packages/", views.packages, name="packages"),
     path("demands/<int:pk>/rate/", views.rate, name="rate"),
     path("code/<str:code>/", views.public_code, name="code"),
     path("projects/", views.projects, name="projects"),

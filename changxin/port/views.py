@@ -23,8 +23,15 @@ from changxin.demands import selectors as demand_selectors
 from changxin.demands import services as demand_services
 from changxin.demands.workflow import WorkflowError
 from changxin.port import selectors, services
-from changxin.port.forms import EnterpriseDemandForm, ProjectMoveForm, RatingForm, VisitForm
-from changxin.port.models import Enterprise, Zone
+from changxin.port.forms import (
+    EnterpriseDemandForm,
+    PackageItemForm,
+    PackageStatusForm,
+    ProjectMoveForm,
+    RatingForm,
+    VisitForm,
+)
+from changxin.port.models import Enterprise, PackageStatus, Zone
 
 
 def _gate(user) -> None:
@@ -110,9 +117,12 @@ def _portal(request, enterprise: Enterprise, *, status=200):
             "may_visit": services.may_record_visit(user, enterprise),
             "visits": visits,
             "plan": plan[0] if plan else None,
-            "staff_view": roles.is_staff_side(
-                user
-            ),  # the visit plan is the manager's, not shown to the enterprise
+            # the visit plan is the manager's, not shown to the enterprise
+            "staff_view": roles.is_staff_side(user),
+            "packages": enterprise.package_items.all(),
+            "may_package": services.may_manage_packages(user, enterprise),
+            "package_form": PackageItemForm(),
+            "statuses": PackageStatus.choices,
         },
         status=status,
     )
@@ -350,3 +360,31 @@ def project_detail(request, pk):
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def packages(request, pk):
+    """一卡三包: add an item, or change an item's status (the service manager, the centre)."""
+    enterprise = _enterprise(request, pk)
+    if not services.may_manage_packages(request.user, enterprise):
+        raise PermissionDenied
+    try:
+        if "item" in request.POST:
+            form = PackageStatusForm(request.POST)
+            if form.is_valid():
+                item = get_visible_or_404(
+                    enterprise.package_items.all(), request.user, pk=form.cleaned_data["item"]
+                )
+                services.set_package_status(item, form.cleaned_data["status"], actor=request.user)
+        else:
+            form = PackageItemForm(request.POST)
+            if form.is_valid():
+                services.add_package_item(enterprise, form.cleaned_data, actor=request.user)
+    except ValidationError as exc:
+        _add_errors(form, exc)
+    if form.errors:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    else:
+        messages.success(request, _("The package is updated."))
+    return redirect("port:enterprise", pk=enterprise.pk)

@@ -135,6 +135,10 @@ VIEWS: dict[str, View] = {
     "port:card": view(PORT, refused=403, target="enterprise"),
     "port:file-demand": view({"enterprise"}, refused=403, target="enterprise"),
     "port:visit": view({"service_manager"}, refused=403, target="enterprise"),
+    # 一卡三包: the manager and the centre; an empty form is sent back with a message
+    "port:packages": view(
+        {"service_manager"} | CENTRE, own=302, refused=403, target="enterprise", method="post"
+    ),
     # the machine decides whether the demand can be rated; an empty form is sent back with a message
     "port:rate": view({"enterprise"}, own=302, refused=403, target="demand", method="post"),
     "port:code": view(EVERYONE, anonymous=200, target="enterprise_code", other=200),  # the code is the key
