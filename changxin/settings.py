@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "changxin.core",
     "changxin.demands",
     "changxin.station",
+    "changxin.port",
     "changxin.triage",
     "changxin.insight",
     "changxin.open311",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("open311/v2/", include("changxin.open311.urls")),
     path("demands/", include("changxin.demands.urls")),
     path("station/", include("changxin.station.urls")),
+    path("port/", include("changxin.port.urls")),
     path("insight/", include("changxin.insight.urls")),
     path("triage/", include("changxin.triage.urls")),
     path("notifications/", include("changxin.notifications.urls")),

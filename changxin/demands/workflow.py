@@ -90,7 +90,8 @@ MACHINE = Machine(
     transitions=[
         _t("answer", _("Answer at intake"), [State.RECEIVED], State.REPLIED, {CENTRE}, True),
         _t("dispatch", _("Dispatch"), [State.RECEIVED], State.DISPATCHED, {CENTRE, SYSTEM}),
-        _t("assign", _("Assign to a person"), [State.DISPATCHED, *HANDLING], None, {LEAD}),
+        # SYSTEM: an enterprise demand is assigned to the enterprise's service manager on intake
+        _t("assign", _("Assign to a person"), [State.DISPATCHED, *HANDLING], None, {LEAD, SYSTEM}),
         _t("acknowledge", _("Acknowledge"), [State.DISPATCHED], State.ACKNOWLEDGED, HANDLERS_OF_LEAD),
         _t(
             "dispute",

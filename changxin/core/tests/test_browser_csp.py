@@ -54,6 +54,7 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
         ],
         "admin": ["/admin/", "/admin/demands/demand/"],
         "party": ["/pioneers/"],
+        "manager": ["/port/", "/port/projects/", "/port/ranking/"],
     }
     for username, urls in pages.items():
         context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")

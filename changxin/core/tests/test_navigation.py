@@ -26,10 +26,11 @@ def test_sections_in_order_with_placeholders_for_the_wings_to_come():
 def test_the_public_sees_no_data_section(client, world):
     for user in (None, world.citizen):
         nav = _nav(client, user)
-        # the party wing is for party staff, the district and members with a linked login
-        assert [s["key"] for s in nav] == ["station", "port", "brands"]
+        # 先丰港 is for enterprise accounts and staff, 先锋者 for party staff, the district and linked
+        # members: the public sees only the portal and the coming 多点
+        assert [s["key"] for s in nav] == ["station", "brands"]
         assert nav[0]["url"] == reverse("station:home")
-        assert [s["url"] for s in nav[1:]] == [None, None]  # not yet available
+        assert [s["url"] for s in nav[1:]] == [None]  # not yet available
 
 
 def test_staff_see_data_and_reach_the_station_through_their_demand_screens(client, world):
@@ -47,13 +48,13 @@ def test_the_current_section_is_marked(client, world):
 
 def test_a_badge_and_an_app_entry_replacing_a_placeholder(client, world, monkeypatch):
     config = apps.get_app_config("insight")
-    own = NavEntry("port", "Port", "", ("insight:home",), order=20, badge=lambda user: 7)
+    own = NavEntry("brands", "Brands", "", ("insight:home",), order=40, badge=lambda user: 7)
     monkeypatch.setattr(config, "navigation", [*config.navigation, own])
     client.force_login(world.dispatcher)
     response = client.get(reverse("home"))
-    port = [s for s in response.context["nav_sections"] if s["key"] == "port"]
-    assert port == [{**port[0], "url": reverse("insight:home"), "badge": 7}]
-    assert b'id="nav-port-badge"' in response.content and b">7</span>" in response.content
+    brands = [s for s in response.context["nav_sections"] if s["key"] == "brands"]
+    assert brands == [{**brands[0], "url": reverse("insight:home"), "badge": 7}]
+    assert b'id="nav-brands-badge"' in response.content and b">7</span>" in response.content
 
 
 def test_two_apps_may_not_declare_the_same_entry(monkeypatch):

@@ -92,6 +92,71 @@ def own_portal_demands(users, n):
         station_demand(actor=users["citizen"], title=f"{MARKER}{i}")
 
 
+def _port_enterprise(users):
+    from changxin.port.models import Enterprise
+    from changxin.port.services import register_enterprise
+    from changxin.port.uscc import complete
+
+    found = Enterprise.objects.filter(members=users["enterprise"]).first()
+    return found or register_enterprise(
+        {
+            "name": "预算企业",
+            "credit_code": complete("91110106MA0000009"),
+            "street": unit(LUGOUQIAO),
+            "manager": users["manager"],
+        },
+        actor=None,
+        members=[users["enterprise"]],
+    )
+
+
+def enterprise_demands(users, n):
+    from changxin.port.services import file_enterprise_demand
+
+    enterprise = _port_enterprise(users)
+    for i in range(n):
+        file_enterprise_demand(
+            enterprise,
+            {"demand_type": "help", "title": f"{MARKER}{i}", "content": "停车难"},
+            actor=users["enterprise"],
+        )
+
+
+def managed_enterprises(users, n):
+    from changxin.port.models import Enterprise
+    from changxin.port.services import register_enterprise
+    from changxin.port.uscc import complete
+
+    start = Enterprise.objects.count()
+    for i in range(start, start + n):
+        register_enterprise(
+            {
+                "name": f"{MARKER}{i}",
+                "credit_code": complete(f"91110106MA{i:07d}"),
+                "street": unit(LUGOUQIAO),
+                "manager": users["manager"],
+                "is_key": True,
+            },
+            actor=None,
+        )
+
+
+def projects(users, n):
+    from changxin.port.services import register_project
+
+    for i in range(n):
+        register_project(
+            {
+                "name": f"{MARKER}{i}",
+                "zone": "lize",
+                "street": unit(LUGOUQIAO),
+                "amount": 100 + i,
+                "manager": users["manager"],
+            },
+            actor=None,
+        )
+
+
 @dataclass(frozen=True)
 class Page:
     url: str
@@ -112,6 +177,9 @@ PAGES = {
     ),
     "insight hot spots": Page("insight:hot-spots", "lugouqiao", hot_spots, 10),
     "station: my demands": Page("station:home", "citizen", own_portal_demands, 8),
+    "port: enterprise portal": Page("port:home", "enterprise", enterprise_demands, 12),
+    "port: my enterprises": Page("port:home", "manager", managed_enterprises, 12),
+    "port: project board": Page("port:projects", "leader", projects, 12),
     "admin: demand changelist": Page("admin:demands_demand_changelist", "admin", dispatched, 14),
 }
 

@@ -29,6 +29,7 @@ from changxin.core.tests.builders import (
 from changxin.demands.attachments import store_attachment
 from changxin.demands.models import Demand, DemandAttachment, DemandEvent, DemandTask
 from changxin.demands.services import transition
+from changxin.port.models import Enterprise, EnterpriseDemand, Project, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,8 @@ def view(ok, **kwargs) -> View:
     return View(ok=frozenset(ok), **kwargs)
 
 
+PORT = {"enterprise", "service_manager", "operator", "admin", "leadership"}
+
 # The demo's party staff works at the district unit, so every demand is in their scope.
 SEES_ALL = DISTRICT | {"party_staff"}
 # who opens the party wing's pages (pioneers): party staff and the district-wide roles
@@ -137,6 +140,23 @@ VIEWS: dict[str, View] = {
     "notifications:read-all": view(SIGNED_IN - {"leadership"}, own=302, refused=403, method="post"),
     # no such notification: nobody's (someone else's is a 404 too: notifications/tests/test_inbox.py)
     "notifications:open": view(SIGNED_IN, own=404, method="post", args={"pk": 2**31 - 1}),
+    # 先丰港: enterprise accounts (their own enterprise), service managers (theirs), centre, leadership
+    "port:home": view(PORT, refused=403),
+    "port:ranking": view(PORT - {"enterprise"}, refused=403),
+    "port:enterprise": view(PORT, refused=403, target="enterprise"),
+    "port:card": view(PORT, refused=403, target="enterprise"),
+    "port:file-demand": view({"enterprise"}, refused=403, target="enterprise"),
+    "port:visit": view({"service_manager"}, refused=403, target="enterprise"),
+    # 一卡三包: the manager and the centre; an empty form is sent back with a message
+    "port:packages": view(
+        {"service_manager"} | CENTRE, own=302, refused=403, target="enterprise", method="post"
+    ),
+    # the machine decides whether the demand can be rated; an empty form is sent back with a message
+    "port:rate": view({"enterprise"}, own=302, refused=403, target="demand", method="post"),
+    "port:code": view(EVERYONE, anonymous=200, target="enterprise_code", other=200),  # the code is the key
+    "port:projects": view(PORT, refused=403),
+    # its page shows the moves the machine offers (none for leadership; a POST by them is a 403)
+    "port:project": view(PORT, refused=403, target="project"),
     "triage:similar": view(STAFF, target="demand", pk_kwarg="demand_pk"),
     "triage:reply-check": view(
         STAFF,
@@ -213,16 +233,60 @@ def targets(demo_world):
     for username in ("manager", "inspector"):
         code = demo_world[username].unit.code
         by_unit[code] = led_by(code)
+    own_of = {
+        "citizen": lugouqiao,
+        "enterprise": led_by(LUGOUQIAO, demo_world["enterprise"]),
+        **{role: by_unit.get(demo_world[ROLES[role]].unit.code, lugouqiao) for role in STAFF},
+    }
+    other = led_by(CHANGXINDIAN)
+    # enterprises (先丰港): one of 卢沟桥 with the demo manager and the demo enterprise account, one of 长辛店
+    ours, theirs = port_enterprises(demo_world)
+    ours_project, theirs_project = port_projects(ours, theirs)
+    for demand in own_of.values():
+        demand.port_enterprise, demand.port_project = ours, ours_project
+    other.port_enterprise, other.port_project = theirs, theirs_project
     return {
         "party_own": _party_objects(LUGOUQIAO),
         "party_other": _party_objects(CHANGXINDIAN),
-        "own_of": {
-            "citizen": lugouqiao,
-            "enterprise": led_by(LUGOUQIAO, demo_world["enterprise"]),
-            **{role: by_unit.get(demo_world[ROLES[role]].unit.code, lugouqiao) for role in STAFF},
-        },
-        "other": led_by(CHANGXINDIAN),
+        "own_of": own_of,
+        "other": other,
     }
+
+
+def port_enterprises(demo_world):
+    from changxin.port.services import register_enterprise
+    from changxin.port.uscc import complete
+
+    ours = register_enterprise(
+        {
+            "name": "矩阵测试企业",
+            "credit_code": complete("91110106MA0000001"),
+            "street": unit(LUGOUQIAO),
+            "manager": demo_world["manager"],
+            "contact_phone": "13910001001",
+        },
+        actor=None,
+        members=[demo_world["enterprise"]],
+    )
+    theirs = register_enterprise(
+        {
+            "name": "长辛店测试企业",
+            "credit_code": complete("91110106MA0000002"),
+            "street": unit(CHANGXINDIAN),
+        },
+        actor=None,
+    )
+    return ours, theirs
+
+
+def port_projects(ours, theirs):
+    from changxin.port.services import register_project
+
+    def project(enterprise, name):
+        data = {"name": name, "zone": "lize", "street": enterprise.street, "amount": 100}
+        return register_project({**data, "enterprise": enterprise, "manager": enterprise.manager}, actor=None)
+
+    return project(ours, "矩阵测试项目"), project(theirs, "长辛店测试项目")
 
 
 def _party_objects(unit_code: str) -> dict:
@@ -260,6 +324,12 @@ def _kwargs(spec: View, demand: Demand, unit_code: str) -> dict:
         kwargs["code"] = demand.tracking_code
     if spec.target == "hotspot":
         kwargs["pk"] = hot_spot_in(unit_code).pk
+    if spec.target == "enterprise":
+        kwargs[spec.pk_kwarg] = demand.port_enterprise.pk
+    if spec.target == "project":
+        kwargs[spec.pk_kwarg] = demand.port_project.pk
+    if spec.target == "enterprise_code":
+        kwargs["code"] = demand.port_enterprise.public_code
     return kwargs
 
 
@@ -328,6 +398,10 @@ def _snapshot():
         DemandAttachment.objects.count(),
         User.objects.count(),
         list(OrgUnit.objects.order_by("pk").values_list("pk", "name", "is_active")),
+        list(Enterprise.objects.order_by("pk").values_list("pk", "updated_at", "manager")),
+        EnterpriseDemand.objects.count(),
+        Visit.objects.count(),
+        list(Project.objects.order_by("pk").values_list("pk", "stage", "version")),
     )
 
 

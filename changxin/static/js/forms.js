@@ -41,3 +41,18 @@
   document.addEventListener("DOMContentLoaded", function () { scan(document); });
   document.addEventListener("htmx:afterSettle", function (event) { scan(event.target); });
 })();
+
+/* <select data-autosubmit>: choosing an option submits its form (no inline handlers: the
+ * Content-Security-Policy forbids them); a <noscript> button covers browsers without scripts.
+ * <button data-print>: prints the page. */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field.matches && field.matches("select[data-autosubmit]") && field.form) { field.form.submit(); }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-print]") : null;
+    if (button) { event.preventDefault(); window.print(); }
+  });
+})();

@@ -1,0 +1,85 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core.admin_scope import ScopedAdmin, WrittenByServices
+from changxin.core.privacy import mask_name, mask_phone
+from changxin.port.models import (
+    Enterprise,
+    EnterpriseDemand,
+    EnterpriseEvent,
+    PackageItem,
+    Project,
+    ProjectEvent,
+    Visit,
+)
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(ScopedAdmin):
+    list_display = ("name", "credit_code", "street", "zone", "size", "manager", "masked_contact", "is_key")
+    list_filter = ("zone", "size", "is_key", "is_specialised", "is_high_tech", "is_active")
+    search_fields = ("name", "credit_code")
+    list_select_related = ("street", "manager")
+    autocomplete_fields = ()
+    raw_id_fields = ("manager",)
+    filter_horizontal = ("members",)
+    readonly_fields = ("public_code", "created_at", "updated_at")
+
+    @admin.display(description=_("contact"))
+    def masked_contact(self, obj):
+        return f"{mask_name(obj.contact_name)} {mask_phone(obj.contact_phone)}".strip()
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            # viewers who cannot change the record do not need the contact's full data
+            fields = [f for f in fields if f not in ("contact_name", "contact_phone")] + ["masked_contact"]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            readonly.append("masked_contact")
+        return readonly
+
+
+@admin.register(EnterpriseDemand)
+class EnterpriseDemandAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("demand", "enterprise", "visit", "created_at")
+    list_select_related = ("demand", "enterprise", "visit")
+
+
+@admin.register(Visit)
+class VisitAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("enterprise", "visited_on", "visitor", "people_met")
+    list_select_related = ("enterprise", "visitor")
+
+
+@admin.register(EnterpriseEvent)
+class EnterpriseEventAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("at", "enterprise", "action", "actor_name")
+    list_select_related = ("enterprise",)
+
+
+@admin.register(Project)
+class ProjectAdmin(ScopedAdmin):
+    """The stage and its dates move only through the project machine (the project page)."""
+
+    list_display = ("name", "zone", "street", "stage", "amount", "manager")
+    list_filter = ("zone", "stage")
+    list_select_related = ("street", "manager")
+    raw_id_fields = ("manager", "enterprise")
+    readonly_fields = ("stage", "reserved_on", "signed_on", "started_on", "completed_on", "version")
+
+
+@admin.register(ProjectEvent)
+class ProjectEventAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("at", "project", "action", "from_stage", "to_stage", "actor_name")
+    list_select_related = ("project",)
+
+
+@admin.register(PackageItem)
+class PackageItemAdmin(ScopedAdmin):
+    list_display = ("enterprise", "kind", "title", "status", "amount")
+    list_filter = ("kind", "status")
+    list_select_related = ("enterprise",)

@@ -1,0 +1,396 @@
+"""先丰港: the enterprise registry, the link of an enterprise demand, 走访 visits and the wing's
+event timeline."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from changxin.core import roles, scope
+from changxin.core.models import OrgUnit, phone_validator
+from changxin.core.scope import ScopedQuerySet
+from changxin.port import uscc
+
+
+class Zone(models.TextChoices):
+    """The “4+4”: four key functional zones and four functional clusters."""
+
+    SOUTH_AXIS = "south_axis", _("South Central Axis Area")
+    XISHAN_YONGDING = "xishan_yongding", _("Xishan–Yongding River Cultural Zone")
+    LIZE = "lize", _("Lize Financial Business District")
+    ZGC_FENGTAI = "zgc_fengtai", _("Zhongguancun Fengtai Park")
+    HEXI = "hexi", _("Hexi Area")
+    FENGTAI_STATION = "fengtai_station", _("Beijing Fengtai Station Area")
+    WULIDIAN = "wulidian", _("Wulidian Area")
+    XINFADI = "xinfadi", _("Xinfadi Area")
+
+
+KEY_ZONES = (Zone.SOUTH_AXIS, Zone.XISHAN_YONGDING, Zone.LIZE, Zone.ZGC_FENGTAI)
+
+
+class Size(models.TextChoices):
+    LARGE = "large", _("Large")
+    MEDIUM = "medium", _("Medium")
+    SMALL = "small", _("Small")
+    MICRO = "micro", _("Micro")
+
+
+class Flag(models.TextChoices):
+    """The flags an enterprise may carry (stored as booleans, listed here for rules and imports)."""
+
+    KEY = "is_key", _("Key enterprise (重点)")
+    SPECIALISED = "is_specialised", _("Specialised and innovative (专精特新)")
+    HIGH_TECH = "is_high_tech", _("High-tech (高新)")
+    LISTED = "is_listed", _("Listed (上市)")
+
+
+def validate_uscc(value: str) -> None:
+    reason = uscc.problem(value)
+    if reason:
+        raise ValidationError(reason, code="invalid_uscc")
+
+
+def new_public_code() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class EnterpriseQuerySet(ScopedQuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Enterprise(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
+    )
+    industry = models.CharField(_("industry"), max_length=60, blank=True)
+    size = models.CharField(_("size"), max_length=8, choices=Size.choices, default=Size.SMALL)
+    street = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("street/town"),
+        on_delete=models.PROTECT,
+        related_name="enterprises",
+        limit_choices_to={"kind__in": roles.STREET_LEVEL_KINDS},
+    )
+    zone = models.CharField(_("functional zone"), max_length=20, choices=Zone.choices, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=60, blank=True)
+    contact_title = models.CharField(_("contact's position"), max_length=60, blank=True)
+    contact_phone = models.CharField(
+        _("contact phone"), max_length=20, blank=True, validators=[phone_validator]
+    )
+    is_key = models.BooleanField(_("key enterprise (重点)"), default=False)
+    is_specialised = models.BooleanField(_("specialised and innovative (专精特新)"), default=False)
+    is_high_tech = models.BooleanField(_("high-tech (高新)"), default=False)
+    is_listed = models.BooleanField(_("listed (上市)"), default=False)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("service manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_enterprises",
+        limit_choices_to={"role": roles.Role.SERVICE_MANAGER},
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("enterprise accounts"),
+        blank=True,
+        related_name="enterprises",
+        limit_choices_to={"role": roles.Role.ENTERPRISE},
+    )
+    visit_interval_days = models.PositiveSmallIntegerField(
+        _("visit every (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: by the visit rules for its flags and size."),
+    )
+    public_code = models.CharField(
+        _("public code"), max_length=24, unique=True, default=new_public_code, editable=False
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = EnterpriseQuerySet.as_manager()
+
+    class Scope:
+        # the street it lies in, its service manager, its own enterprise accounts
+        unit_fields = ("street",)
+        # "members__id", not "members": a path through a relation makes `restrict` filter by a
+        # subquery, so an enterprise with several accounts is not listed once per account
+        owner_fields = ("manager", "members__id")
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["zone", "street"], name="enterprise_zone_street_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        super().clean()
+        self.credit_code = uscc.normalise(self.credit_code)
+        if self.street_id and self.street.kind not in roles.STREET_LEVEL_KINDS:
+            raise ValidationError({"street": _("Choose a street or town.")})
+        if self.manager_id and self.manager.role != roles.Role.SERVICE_MANAGER:
+            raise ValidationError({"manager": _("Choose a user with the service-manager role.")})
+
+    @property
+    def flags(self) -> list[str]:
+        return [str(label) for value, label in Flag.choices if getattr(self, value)]
+
+
+class EnterpriseDemand(models.Model):
+    """The link between a demand (an ordinary 接诉即办 demand) and the enterprise that filed it."""
+
+    demand = models.OneToOneField(
+        "demands.Demand", verbose_name=_("demand"), on_delete=models.PROTECT, related_name="enterprise_link"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="demand_links"
+    )
+    visit = models.ForeignKey(
+        "port.Visit",
+        verbose_name=_("raised during visit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="demand_links",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    Scope = scope.through("demand")
+
+    class Meta:
+        verbose_name = _("enterprise demand")
+        verbose_name_plural = _("enterprise demands")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.demand_id}"
+
+
+class Visit(models.Model):
+    """A 走访 visit record by the service manager."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="visits"
+    )
+    visited_on = models.DateField(_("visited on"))
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("visited by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    people_met = models.CharField(_("people met"), max_length=200)
+    raised = models.TextField(_("what was raised"), max_length=3000, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    Scope = scope.through("enterprise")
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-visited_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.visited_on}"
+
+
+class TimelineEvent(models.Model):
+    """One row of a wing's timeline: who did what when, with a note and the action's data."""
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150)
+    action = models.CharField(_("action"), max_length=32)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
+class EnterpriseEvent(TimelineEvent):
+    """The wing's timeline: one row per change (registered, updated, demand filed, visit…)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="events"
+    )
+
+    Scope = scope.through("enterprise")
+
+    class Meta:
+        verbose_name = _("enterprise event")
+        verbose_name_plural = _("enterprise events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- 投资项目清单: investment projects through stages ------------------------------------------
+
+
+class Stage(models.TextChoices):
+    RESERVE = "reserve", _("Reserve (储备)")
+    TALKS = "talks", _("In talks (在谈)")
+    SIGNED = "signed", _("Signed (签约)")
+    STARTED = "started", _("Works started (开工)")
+    COMPLETED = "completed", _("Completed, in production (建成投产)")
+
+
+STAGE_ORDER = list(Stage.values)
+
+
+class Project(models.Model):
+    """An investment project of the 投资项目清单; its stage moves only through
+    `services.move_project` (the `port.workflow.PROJECT` machine)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("investor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    zone = models.CharField(_("functional zone"), max_length=20, choices=Zone.choices)
+    street = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("street/town"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind__in": roles.STREET_LEVEL_KINDS},
+    )
+    amount = models.DecimalField(_("investment (10,000 yuan)"), max_digits=12, decimal_places=2)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, default=Stage.RESERVE)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("service manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_projects",
+        limit_choices_to={"role": roles.Role.SERVICE_MANAGER},
+    )
+    expected_start = models.DateField(_("expected start of works"), null=True, blank=True)
+    expected_completion = models.DateField(_("expected completion"), null=True, blank=True)
+    reserved_on = models.DateField(_("entered the reserve on"))
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    started_on = models.DateField(_("works started on"), null=True, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Scope:
+        unit_fields = ("street",)
+        owner_fields = ("manager", "enterprise__members__id")
+
+    class Meta:
+        verbose_name = _("investment project")
+        verbose_name_plural = _("investment projects")
+        ordering = ["zone", "name", "id"]
+        indexes = [models.Index(fields=["zone", "stage"], name="project_zone_stage_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # set by the service before the machine is asked; read by the REASON guard
+    pending_reason = ""
+
+
+class ProjectEvent(TimelineEvent):
+    """A project's stage history: one row per move (and its registration), published as the
+    "projects" stream."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="events"
+    )
+    from_stage = models.CharField(_("from stage"), max_length=10, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=10, choices=Stage.choices, blank=True)
+
+    Scope = scope.through("project")
+
+    class Meta:
+        verbose_name = _("project event")
+        verbose_name_plural = _("project events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.action} {self.at:%Y-%m-%d}"
+
+
+# --- 一卡三包: the standard, custom and incentive packages --------------------------------------
+
+
+class PackageKind(models.TextChoices):
+    STANDARD = "standard", _("Standard package (标准包)")
+    CUSTOM = "custom", _("Custom package (定制包)")
+    INCENTIVE = "incentive", _("Incentive package (激励包)")
+
+
+class PackageStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DELIVERED = "delivered", _("Delivered")
+    DECLINED = "declined", _("Declined")
+
+
+class PackageItem(models.Model):
+    """One item of an enterprise's 三包: a standard item every package enterprise gets, a custom
+    item, or an incentive (amount and conditions)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="package_items"
+    )
+    kind = models.CharField(_("package"), max_length=10, choices=PackageKind.choices)
+    title = models.CharField(_("item"), max_length=120)
+    status = models.CharField(
+        _("status"), max_length=12, choices=PackageStatus.choices, default=PackageStatus.PLANNED
+    )
+    amount = models.DecimalField(
+        _("amount (10,000 yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    conditions = models.TextField(_("conditions"), max_length=2000, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    Scope = scope.through("enterprise")
+
+    class Meta:
+        verbose_name = _("package item")
+        verbose_name_plural = _("package items")
+        ordering = ["kind", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "kind", "title"], name="package_item_unique_title"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.title}"
+
+    def clean(self):
+        super().clean()
+        if self.kind == PackageKind.INCENTIVE and self.amount is None:
+            raise ValidationError({"amount": _("An incentive needs its amount.")})
+        if self.kind != PackageKind.INCENTIVE and self.amount is not None:
+            raise ValidationError({"amount": _("Only an incentive has an amount.")})

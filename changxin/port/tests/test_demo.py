@@ -1,0 +1,34 @@
+import pytest
+
+from changxin.core.demodata import demo_data
+from changxin.core.models import OrgUnit
+from changxin.demands.models import State
+from changxin.port import demo, uscc
+from changxin.port.models import Enterprise, EnterpriseDemand, Visit, Zone
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_files_are_consistent(demo_world):
+    rows = demo_data("port", "enterprises.csv")
+    assert all(uscc.is_valid(r["credit_code"]) for r in rows)
+    assert {r["zone"] for r in rows} == set(Zone.values)  # every zone of the 4+4
+    assert all(OrgUnit.objects.filter(code=r["street"]).exists() for r in rows)
+    assert {r["manager"] for r in rows} <= {"", "manager"}
+
+
+def test_demo_builds_through_the_services(demo_world):
+    demo.load_demo()
+    assert Enterprise.objects.count() == len(demo_data("port", "enterprises.csv"))
+    first = Enterprise.objects.get(members=demo_world["enterprise"])
+    assert Enterprise.objects.filter(manager=demo_world["manager"]).count() >= 4
+    states = set(EnterpriseDemand.objects.filter(enterprise=first).values_list("demand__state", flat=True))
+    assert {State.VISITED, State.REPLIED, State.IN_PROGRESS, State.DISPATCHED} <= states
+    assert Visit.objects.exists() and EnterpriseDemand.objects.filter(visit__isnull=False).exists()
+    from changxin.port.models import Project, Stage
+
+    assert set(Project.objects.values_list("stage", flat=True)) == set(Stage.values)  # every stage
+    demo.load_demo()  # a second run adds nothing
+    assert Enterprise.objects.count() == len(demo_data("port", "enterprises.csv"))
+    assert EnterpriseDemand.objects.filter(enterprise=first, visit__isnull=True).count() == 4
+    assert Project.objects.count() == len(demo_data("port", "projects.json"))
