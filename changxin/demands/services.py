@@ -78,7 +78,9 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
     if requester_code is not None:
         import hmac
 
-        if hmac.compare_digest(str(requester_code).upper(), demand.tracking_code):
+        if not hmac.compare_digest(str(requester_code).upper(), demand.tracking_code):
+            return set()
+        if _code_holder_may_be_requester(user, demand):
             return {REQUESTER}
         return set()
     if user is None:
@@ -103,6 +105,18 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
     if demand.lead_unit_id and _live_lead_task_assignee(demand) == user.pk:
         relations.add(ASSIGNEE)
     return relations
+
+
+def _code_holder_may_be_requester(user: User | None, demand: Demand) -> bool:
+    """Who may act as the requester on the strength of the tracking code: an anonymous visitor, or
+    the requester's own account. A logged-in staff account (officer, leader, the centre, read-only
+    leadership) never does — a code seen at work does not make anyone the requester — nor does
+    another citizen's account."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return True
+    if not roles.is_public(user):
+        return False
+    return demand.requester_user_id is None or demand.requester_user_id == user.pk
 
 
 def _live_lead_task_assignee(demand: Demand) -> int | None:
