@@ -25,6 +25,7 @@ from changxin.core.workcalendar import add_working_time
 from changxin.demands import deadlines, workflow
 from changxin.demands import events as payloads
 from changxin.demands.models import (
+    NOTE_MAX_LENGTH,
     Demand,
     DemandEvent,
     DemandTask,
@@ -281,6 +282,12 @@ def transition(
     pk = demand.pk if isinstance(demand, Demand) else demand
     now = now or timezone.now()
     note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise WorkflowError(
+            "note_too_long",
+            _("Write at most %(limit)d characters.") % {"limit": NOTE_MAX_LENGTH},
+            field="note",
+        )
     with transaction.atomic():
         locked = Demand.objects.select_for_update(of=("self",)).select_related("lead_unit").get(pk=pk)
         if expected_version is not None and locked.version != int(expected_version):

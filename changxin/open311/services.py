@@ -5,8 +5,8 @@
   is the lead unit's name. Intake goes through `create_demand` (channel `open311`).
 - Who sees which requests: a caller with an api_key sees exactly what the key's user sees in the UI;
   without a key, the public sees the requests that were filed through Open311 (nothing else).
-- Responses never carry the requester's name, phone, email or account, and phone or ID numbers
-  written into a description are masked.
+- Responses never carry the requester's name, phone, email or account, and phone numbers, e-mail
+  addresses and ID numbers written into a description are masked (`core.privacy.scrub_contacts`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from changxin.core.privacy import mask_id_number, mask_phone
+from changxin.core.privacy import scrub_contacts
 from changxin.core.scope import restrict
 from changxin.demands import services as demand_services
 from changxin.demands.models import (
@@ -168,16 +168,6 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return timezone.localtime(moment).isoformat(timespec="seconds") if moment else None
 
 
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
-ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-
-
-def scrub(text: str) -> str:
-    """Mask phone and ID numbers a requester wrote into free text."""
-    text = ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(1)), text)
-    return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)), text)
-
-
 def _coordinate(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
@@ -190,13 +180,13 @@ def request_dict(demand: Demand) -> dict:
         "status_notes": _status_notes(demand),
         "service_name": demand.category.name if demand.category_id else "",
         "service_code": str(demand.category_id) if demand.category_id else "",
-        "description": scrub(demand.content),
+        "description": scrub_contacts(demand.content),
         "agency_responsible": demand.lead_unit.name if demand.lead_unit_id else "",
         "service_notice": "",
         "requested_datetime": _iso(demand.received_at),
         "updated_datetime": _iso(demand.updated_at),
         "expected_datetime": _iso(demand.finish_due),
-        "address": scrub(demand.address),
+        "address": scrub_contacts(demand.address),
         "address_id": "",
         "zipcode": "",
         "lat": _coordinate(demand.latitude),

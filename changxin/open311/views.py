@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import logging
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -12,8 +15,13 @@ from changxin.open311 import render, services
 from changxin.open311.services import Open311Error
 
 
+logger = logging.getLogger(__name__)
+
+
 def geo_endpoint(methods: tuple[str, ...] = ("GET",)):
-    """Answer every error in the spec's format, check the method and the jurisdiction."""
+    """Answer every error in the spec's format (`<errors><error><code/><description/></error></errors>`
+    or its JSON array), check the method and the jurisdiction. Unexpected failures are errors in that
+    format too: 503 when the database is unavailable, 500 otherwise — never an HTML page or a trace."""
 
     def decorate(view):
         @functools.wraps(view)
@@ -31,6 +39,16 @@ def geo_endpoint(methods: tuple[str, ...] = ("GET",)):
                 if exc.status == 405:
                     response["Allow"] = ", ".join(methods)
                 return response
+            except RequestDataTooBig:
+                return render.error(fmt, 413, _("The request is too large."))
+            except SuspiciousOperation:
+                return render.error(fmt, 400, _("Bad request."))
+            except (OperationalError, InterfaceError):
+                logger.exception("Open311: database unavailable")
+                return render.error(fmt, 503, _("The service is temporarily unavailable. Try again later."))
+            except Exception:
+                logger.exception("Open311: unexpected error")
+                return render.error(fmt, 500, _("Internal error."))
 
         return csrf_exempt(wrapper)
 
