@@ -14,7 +14,6 @@ from changxin.api import keys
 from changxin.open311 import render, services
 from changxin.open311.services import Open311Error
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -27,7 +27,9 @@ def test_contacts_are_masked(text, secret, masked):
     assert masked in scrubbed
 
 
-@pytest.mark.parametrize("text", ["拨打12345热线反映", "2025年3月4日 10:00", "编号FT250304000012", "面积120平方米", ""])
+@pytest.mark.parametrize(
+    "text", ["拨打12345热线反映", "2025年3月4日 10:00", "编号FT250304000012", "面积120平方米", ""]
+)
 def test_other_numbers_stay(text):
     assert scrub_contacts(text) == text
 

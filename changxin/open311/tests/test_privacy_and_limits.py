@@ -1,7 +1,6 @@
 """Open311 publishes descriptions with every written contact masked, and its intake enforces the same
 limits as the portal (the model's validators, through create_demand)."""
 
-
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -40,7 +39,9 @@ def test_get_masks_every_written_contact(world, integration_key, service_code, f
 def test_post_over_the_content_limit_is_refused_and_stores_nothing(world, integration_key, service_code):
     response = post_request(integration_key, service_code, description="很" * 600_000)
     assert response.status_code == 400
-    assert "description" in response.json()[0]["description"] or "content" in response.json()[0]["description"]
+    assert (
+        "description" in response.json()[0]["description"] or "content" in response.json()[0]["description"]
+    )
     assert not Demand.objects.exists()
     huge = post_request(integration_key, service_code, description="很" * 1_000_000)  # past Django's cap
     assert huge.status_code == 413 and huge.json()[0]["code"] == 413
