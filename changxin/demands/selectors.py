@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from changxin.core import roles
 from changxin.core.models import OrgUnit, User
+from changxin.core.params import parse_date, parse_int
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands import deadlines
 from changxin.demands.models import (
@@ -70,25 +71,18 @@ class DemandFilter:
 
     @classmethod
     def from_params(cls, params) -> DemandFilter:
-        def integer(name):
-            value = params.get(name)
-            return int(value) if value and str(value).isdigit() else None
+        def integer(name):  # a bad id is ignored, as an unknown choice is
+            return parse_int(params.get(name), min_value=1)
 
-        def date(name):
-            value = params.get(name)
-            if not value:
-                return None
-            try:
-                return dt.date.fromisoformat(str(value))
-            except ValueError:
-                return None
+        def date(name):  # ASCII YYYY-MM-DD within 2000–2100, else ignored
+            return parse_date(params.get(name))
 
         return cls(
             q=(params.get("q") or "").strip()[:100],
-            state=params.get("state") or "",
-            demand_type=params.get("demand_type") or "",
-            urgency=params.get("urgency") or "",
-            channel=params.get("channel") or "",
+            state=str(params.get("state") or "")[:20],
+            demand_type=str(params.get("demand_type") or "")[:20],
+            urgency=str(params.get("urgency") or "")[:20],
+            channel=str(params.get("channel") or "")[:20],
             category=integer("category"),
             street=integer("street"),
             lead_unit=integer("lead_unit"),

@@ -19,9 +19,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from changxin.core import params
+from changxin.core.params import parse_int
 from changxin.core.privacy import scrub_contacts
 from changxin.core.scope import restrict
 from changxin.demands import services as demand_services
@@ -81,9 +82,8 @@ def services_queryset() -> QuerySet[Category]:
 def get_service(code: str | None) -> Category:
     if not code:
         raise Open311Error(400, _("service_code is required."))
-    category = (
-        services_queryset().filter(pk=int(code)).first() if str(code).isdigit() and len(code) < 18 else None
-    )
+    pk = parse_int(code, min_value=1)
+    category = services_queryset().filter(pk=pk).first() if pk is not None else None
     if category is None:
         raise Open311Error(404, _("Unknown service_code “%(code)s”.") % {"code": str(code)[:40]})
     return category
@@ -204,13 +204,16 @@ def requests_visible_to(user) -> QuerySet[Demand]:
 
 
 def _moment(value: str, name: str) -> dt.datetime:
-    moment = parse_datetime(value.strip().replace(" ", "+"))  # a "+" in a query string arrives as a space
+    text = value.strip()
+    if "T" in text:
+        text = text.replace(" ", "+")  # a "+" in a query string arrives as a space
+    moment = params.parse_datetime(text)
     if moment is None:
-        day = parse_date(value.strip())
-        if day is not None:
-            moment = dt.datetime.combine(day, dt.time.min)
-    if moment is None or not 1900 <= moment.year <= 2999:
-        raise Open311Error(400, _("%(name)s must be an ISO 8601 date and time.") % {"name": name})
+        raise Open311Error(
+            400,
+            _("%(name)s must be an ISO 8601 date and time between %(min)d and %(max)d.")
+            % {"name": name, "min": params.MIN_YEAR, "max": params.MAX_YEAR},
+        )
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
@@ -226,9 +229,10 @@ def find_requests(user, params) -> list[Demand]:
         return list(demands.filter(number__in=ids[:MAX_RESULTS]).order_by("-received_at")[:MAX_RESULTS])
     codes = _comma_list(params.get("service_code"))
     if codes:
-        if not all(code.isdigit() and len(code) < 18 for code in codes):
+        pks = [parse_int(code, min_value=1) for code in codes]
+        if None in pks:
             raise Open311Error(400, _("service_code must be one or more service codes, comma separated."))
-        demands = demands.filter(category_id__in=[int(c) for c in codes])
+        demands = demands.filter(category_id__in=pks)
     statuses = _comma_list(params.get("status"))
     if statuses:
         if not set(statuses) <= {"open", "closed"}:
