@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from changxin.core import params
+from changxin.core.errors import DomainError
 from changxin.core.params import parse_int
 from changxin.core.privacy import scrub_contacts
 from changxin.core.scope import restrict
@@ -357,5 +358,7 @@ def create_request(user, category: Category, post) -> tuple[Demand, RequestToken
         demand, _created = demand_services.create_demand(data, actor=user)
     except ValidationError as exc:
         raise Open311Error(400, _validation_description(exc)) from exc
+    except DomainError as exc:
+        raise Open311Error(403, exc.message) from exc
     token = RequestToken.objects.create(demand=demand)
     return demand, token

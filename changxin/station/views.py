@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from changxin.core.errors import DomainError
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.demands.models import State
 from changxin.demands.workflow import WorkflowError
@@ -66,6 +67,9 @@ def submit(request):
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
+            except DomainError as exc:  # e.g. read-only leadership: never writes, whatever the path
+                form.add_error(None, str(exc.message))
+                status = 403
             else:
                 request.session[SESSION_SUBMITTED] = demand.pk
                 return redirect("station:submitted")
