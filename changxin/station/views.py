@@ -48,7 +48,7 @@ def home(request):
 def submit(request):
     status = 200
     if request.method == "POST":
-        form = CitizenDemandForm(request.POST, request.FILES)
+        form = CitizenDemandForm(request.POST, request.FILES, session=request.session)
         if getattr(request, "limited", False):
             form.is_valid()
             form.add_error(
@@ -76,7 +76,7 @@ def submit(request):
         if form.errors and status == 200:
             status = 400
     else:
-        form = CitizenDemandForm()
+        form = CitizenDemandForm(session=request.session)
     return render(request, "station/submit.html", {"form": form}, status=status)
 
 
@@ -204,7 +204,7 @@ def intake(request):
         return refusal
     status = 200
     if request.method == "POST":
-        form = IntakeForm(request.POST)
+        form = IntakeForm(request.POST, session=request.session)
         if form.is_valid():
             try:
                 demand, created = services.intake_call(
@@ -233,7 +233,7 @@ def intake(request):
                 return redirect("station:intake")
         status = 400
     else:
-        form = IntakeForm()
+        form = IntakeForm(session=request.session)
     phone = form.data.get("requester_phone", "") if form.is_bound else ""
     return render(
         request,
