@@ -179,3 +179,17 @@ def parse_datetime(
 
 def _year_message(min_year: int, max_year: int) -> str:
     return _("Choose a year between %(min)d and %(max)d.") % {"min": min_year, "max": max_year}
+
+
+def text(value, max_length: int = 200) -> str:
+    """A free-text parameter fit for a query: NUL characters (which PostgreSQL refuses) and lone
+    surrogates removed, surrounding space stripped, cut to `max_length`."""
+    if value is None:
+        return ""
+    cleaned = str(value).replace("\x00", "")
+    cleaned = cleaned.encode("utf-8", "ignore").decode("utf-8") if _has_surrogate(cleaned) else cleaned
+    return cleaned.strip()[:max_length]
+
+
+def _has_surrogate(value: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in value)

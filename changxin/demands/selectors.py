@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from changxin.core import roles
 from changxin.core.models import OrgUnit, User
-from changxin.core.params import parse_date, parse_int
+from changxin.core.params import parse_date, parse_int, text
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands import deadlines
 from changxin.demands.models import (
@@ -78,17 +78,17 @@ class DemandFilter:
             return parse_date(params.get(name))
 
         return cls(
-            q=(params.get("q") or "").strip()[:100],
-            state=str(params.get("state") or "")[:20],
-            demand_type=str(params.get("demand_type") or "")[:20],
-            urgency=str(params.get("urgency") or "")[:20],
-            channel=str(params.get("channel") or "")[:20],
+            q=text(params.get("q"), 100),
+            state=text(params.get("state"), 20),
+            demand_type=text(params.get("demand_type"), 20),
+            urgency=text(params.get("urgency"), 20),
+            channel=text(params.get("channel"), 20),
             category=integer("category"),
             street=integer("street"),
             lead_unit=integer("lead_unit"),
             received_from=date("received_from"),
             received_to=date("received_to"),
-            due=params.get("due") or "",
+            due=text(params.get("due"), 20),
         )
 
     def apply(self, demands: QuerySet[Demand]) -> QuerySet[Demand]:

@@ -219,7 +219,7 @@ def _moment(value: str, name: str) -> dt.datetime:
 
 
 def _comma_list(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
+    return [part.strip() for part in params.text(value, 40_000).split(",") if part.strip()]
 
 
 def find_requests(user, params) -> list[Demand]:
@@ -257,14 +257,14 @@ def find_requests(user, params) -> list[Demand]:
 
 
 def get_request(user, service_request_id: str) -> Demand:
-    demand = requests_visible_to(user).filter(number=service_request_id).first()
+    demand = requests_visible_to(user).filter(number=params.text(service_request_id, 32)).first()
     if demand is None:
         raise Open311Error(404, _("Unknown service_request_id “%(id)s”.") % {"id": service_request_id[:40]})
     return demand
 
 
 def get_token(token: str) -> RequestToken:
-    found = RequestToken.objects.select_related("demand").filter(token=token).first()
+    found = RequestToken.objects.select_related("demand").filter(token=params.text(token, 64)).first()
     if found is None:
         raise Open311Error(404, _("Unknown token."))
     return found

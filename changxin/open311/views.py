@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from changxin.api import keys
+from changxin.core import params
 from changxin.open311 import render, services
 from changxin.open311.services import Open311Error
 
@@ -57,6 +58,7 @@ def geo_endpoint(methods: tuple[str, ...] = ("GET",)):
 def _key_user(request, *, required: bool):
     """The user an api_key acts as; None without a key (403 when required or when the key is bad)."""
     raw = request.POST.get("api_key") if request.method == "POST" else request.GET.get("api_key")
+    raw = params.text(raw, 200)
     if not raw:
         if required:
             raise Open311Error(403, _("api_key is required."))

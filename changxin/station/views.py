@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from changxin.core import params
 from changxin.core.errors import DomainError
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.demands.models import State
@@ -101,7 +102,9 @@ def track(request):
     form = TrackForm(request.GET or None)
     if form.is_bound and form.is_valid():
         code = selectors.normalise_tracking_code(form.cleaned_data["code"])
-        return redirect("station:track-status", code=code or "-")
+        if not selectors.TRACKING_CODE_RE.match(code):  # e.g. "../x": not a path segment either
+            code = "-"
+        return redirect("station:track-status", code=code)
     return render(request, "station/track.html", {"form": form})
 
 
@@ -180,7 +183,7 @@ def category_options(request):
         request,
         "station/_category_options.html",
         {
-            "categories": selectors.leaf_categories(request.GET.get("q", "")),
+            "categories": selectors.leaf_categories(params.text(request.GET.get("q"), 50)),
             "selected": request.GET.get("category", ""),
         },
     )
@@ -253,7 +256,7 @@ def caller_history(request):
     refusal = _require_operator(request)
     if refusal:
         return refusal
-    phone = request.GET.get("requester_phone", "")
+    phone = params.text(request.GET.get("requester_phone"), 20)
     return render(
         request,
         "station/_caller_history.html",
