@@ -88,3 +88,18 @@ def test_pages_named_in_the_probe_never_answer_500(demo_world, bad):
         response = getattr(client, method)(url, data)
         assert response.status_code < 500, (url, data, response.status_code)
     assert anonymous.get("/open311/v2/requests.json", {"start_date": bad}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_ids_past_64_bits_in_the_path_are_not_found(demo_world):
+    client = Client()
+    client.force_login(demo_world["dispatcher"])
+    huge = 10**20
+    for url in (
+        f"/demands/{huge}/",
+        f"/demands/{huge}/quick-dispatch/",
+        f"/demands/{huge}/attachments/1/",
+        f"/triage/similar/{huge}/",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/demands/{huge}/act/supervise/").status_code == 404
