@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from changxin.api.site import api
 
+handler500 = "changxin.api.errors.server_error"  # the API's and Open311's own shapes on their paths
+
 admin.site.site_header = admin.site.site_title = "长辛先锋 · Changxin Pioneer"
 
 urlpatterns = [

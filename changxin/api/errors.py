@@ -1,15 +1,26 @@
-"""One machine-readable error body for every 4xx: {"errors": [{"field", "code", "message"}]}."""
+"""One machine-readable error body for every error: {"errors": [{"field", "code", "message"}]}.
+
+4xx for what the caller can fix; 503 `database_unavailable` when the database cannot be reached
+(retry later); 500 `internal_error` for anything unexpected — logged here, with no traceback in the
+answer. `server_error` is the project's handler500: an error raised outside a view (in a middleware)
+on /api/ or /open311/ is answered in that API's own format too.
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from changxin.core.errors import CONFLICT, FORBIDDEN, DomainError
+
+logger = logging.getLogger("changxin.api")
 
 # Every app's services raise the one DomainError; its kind decides the status.
 STATUS_OF_KIND = {FORBIDDEN: 403, CONFLICT: 409}
@@ -50,6 +61,29 @@ def django_validation_items(exc: DjangoValidationError) -> list[dict]:
 def domain_status(exc: DomainError) -> int:
     """403 the actor may not, 409 the object is not in a state for it, 422 bad data."""
     return STATUS_OF_KIND.get(exc.kind, 422)
+
+
+def database_unavailable_body() -> dict:
+    return body("database_unavailable", _("The service is temporarily unavailable. Try again later."))
+
+
+def internal_error_body() -> dict:
+    return body("internal_error", _("Internal error. It has been logged."))
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: the API's and Open311's own error shapes on their paths, the HTML page elsewhere."""
+    path = request.path_info or ""
+    if path.startswith("/api/"):
+        return JsonResponse(internal_error_body(), status=500)
+    if path.startswith("/open311/"):
+        from changxin.open311 import render
+
+        fmt = "xml" if path.endswith(".xml") else "json"
+        return render.error(fmt, 500, _("Internal error."))
+    from django.views.defaults import server_error as html_server_error
+
+    return html_server_error(request, *args, **kwargs)
 
 
 def _field_of(loc) -> str | None:
@@ -104,6 +138,25 @@ def install(api) -> None:
     @api.exception_handler(Http404)
     def _not_found(request, exc):
         return api.create_response(request, body("not_found", _("Not found.")), status=404)
+
+    @api.exception_handler(RequestDataTooBig)
+    def _too_big(request, exc):
+        return api.create_response(request, body("too_large", _("The request is too large.")), status=413)
+
+    @api.exception_handler(SuspiciousOperation)
+    def _suspicious(request, exc):
+        return api.create_response(request, body("bad_request", _("Bad request.")), status=400)
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def _database_unavailable(request, exc):
+        logger.exception("API: database unavailable")
+        return api.create_response(request, database_unavailable_body(), status=503)
+
+    @api.exception_handler(Exception)
+    def _unexpected(request, exc):
+        logger.exception("API: unexpected error on %s", request.path)
+        return api.create_response(request, internal_error_body(), status=500)
 
     @api.exception_handler(HttpError)
     def _http_error(request, exc):

@@ -47,26 +47,15 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "role", "unit")}),
     )
 
-    # Personal data on the change page: district administrators see it and the view is logged;
-    # everyone else in scope (unit staff, leadership: view-only) sees it masked.
-    PERSONAL_FIELDS = {"phone": "masked_phone", "email": "masked_email"}
+    # Personal data: district administrators see it (the view is logged); everyone else in scope
+    # (unit staff, leadership: view-only) sees it masked and may not filter or search on it.
+    personal_fields = {"phone": "masked_phone", "email": "masked_email"}
 
-    def _sees_personal_data(self, request) -> bool:
+    def may_see_personal(self, request, field: str) -> bool:
         return is_district_admin(request.user)
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or self._sees_personal_data(request):
-            return fieldsets
-        return tuple(
-            (title, {**opts, "fields": tuple(self.PERSONAL_FIELDS.get(f, f) for f in opts["fields"])})
-            for title, opts in fieldsets
-        )
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
-        if obj is not None and not self._sees_personal_data(request):
-            readonly += tuple(self.PERSONAL_FIELDS.values())
         if not request.user.is_superuser:
             readonly += ("is_superuser",)  # only a superuser makes superusers
         return readonly
@@ -80,8 +69,8 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         return mask_email(obj.email) or "—"
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if change and obj is not None and self._sees_personal_data(request):
-            shown = [field for field in self.PERSONAL_FIELDS if getattr(obj, field)]
+        if change and obj is not None:
+            shown = [f for f in self.personal_fields if getattr(obj, f) and self.may_see_personal(request, f)]
             if shown:
                 audit.record_personal_view(request.user, obj, shown, request=request)
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -8,12 +8,21 @@ Every ModelAdmin in the project derives from `ScopedAdmin`:
 - every add/change/delete made in the admin is written to the audit log;
 - inlines (`ScopedInline`) list only the related rows the viewer may see;
 - a permanent record (`PermanentRecordAdmin`: demands and their history, the audit log) offers no
-  delete view, no delete action and no inline delete to anyone, superusers included.
+  delete view, no delete action and no inline delete to anyone, superusers included;
+- personal data (`personal_fields`, e.g. a requester's phone, a tracking code) is shown, searched
+  and filtered on only by those `may_see_personal` allows: for everyone else the field is dropped or
+  replaced by its masked display, and any query-string lookup that touches it (`?phone__startswith=`,
+  `__regex`, exact, through a relation) is refused with a 400 — a masked value cannot be rebuilt
+  digit by digit through the change list's filters — and search leaves it out.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404
 
 from changxin.core import audit, roles
@@ -41,7 +50,110 @@ class RolePermissions:
         )
 
 
-class ScopedAdmin(RolePermissions, admin.ModelAdmin):
+def _personal_admin(model):
+    """The registered admin of `model` if it declares personal fields (for lookups through relations)."""
+    model_admin = admin.site._registry.get(model)
+    return model_admin if getattr(model_admin, "personal_fields", None) else None
+
+
+class PersonalDataAdmin:
+    """Hides, and refuses lookups on, the personal fields of a model admin.
+
+    `personal_fields` maps each personal field to the name of its masked display (a method or
+    attribute of the admin shown instead) or to None (dropped). `may_see_personal(request, field)`
+    says who sees a field unmasked; by default nobody does in the admin.
+    """
+
+    personal_fields: dict[str, str | None] = {}
+
+    def may_see_personal(self, request, field: str) -> bool:
+        return False
+
+    def hidden_personal_fields(self, request) -> list[str]:
+        return [field for field in self.personal_fields if not self.may_see_personal(request, field)]
+
+    def _personal_replacement(self, request, name: str):
+        """(hidden?, replacement) for a field name in a fieldset or list display."""
+        if name in self.personal_fields and not self.may_see_personal(request, name):
+            return True, self.personal_fields[name]
+        return False, name
+
+    def _shown(self, request, names) -> list:
+        shown = []
+        for name in names:
+            if isinstance(name, (list, tuple)):  # a row of several fields
+                row = self._shown(request, name)
+                if row:
+                    shown.append(tuple(row))
+                continue
+            hidden, replacement = self._personal_replacement(request, name)
+            if not hidden:
+                shown.append(name)
+            elif replacement and replacement not in shown:
+                shown.append(replacement)
+        return shown
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return [
+            (title, {**opts, "fields": self._shown(request, opts["fields"])}) for title, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = self._shown(request, super().get_readonly_fields(request, obj))
+        for field in self.hidden_personal_fields(request):  # masked displays are read-only
+            replacement = self.personal_fields[field]
+            if replacement and replacement not in readonly:
+                readonly.append(replacement)
+        return readonly
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or ())
+        return exclude + [f for f in self.hidden_personal_fields(request) if f not in exclude]
+
+    def get_list_display(self, request):
+        return self._shown(request, super().get_list_display(request))
+
+    def get_search_fields(self, request):
+        return [
+            field
+            for field in super().get_search_fields(request)
+            if not self.touches_hidden_personal(request, field.lstrip("^=@"))
+        ]
+
+    def touches_hidden_personal(self, request, lookup: str) -> bool:
+        """Whether a lookup path (`phone__startswith`, `demand__requester_phone`) reaches a personal
+        field the viewer may not see, on this model or through a relation."""
+        model, model_admin = self.model, self
+        for part in lookup.split(LOOKUP_SEP):
+            try:
+                field = model._meta.get_field(part)
+            except FieldDoesNotExist:
+                return False
+            personal = model_admin is not None and part in model_admin.personal_fields
+            if personal and not model_admin.may_see_personal(request, part):
+                return True
+            if not field.is_relation or field.related_model is None:
+                return False
+            model = field.related_model
+            model_admin = _personal_admin(model)
+        return False
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if request is not None and self.touches_hidden_personal(request, lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def changelist_view(self, request, extra_context=None):
+        for name in request.GET:
+            if name in (IS_POPUP_VAR, TO_FIELD_VAR):
+                continue
+            if self.touches_hidden_personal(request, name):
+                raise DisallowedModelAdminLookup(f"Filtering by {name} not allowed")
+        return super().changelist_view(request, extra_context)
+
+
+class ScopedAdmin(RolePermissions, PersonalDataAdmin, admin.ModelAdmin):
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user)
 

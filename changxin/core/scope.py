@@ -246,6 +246,9 @@ def get_visible_or_404(queryset_or_model, user: User, **lookup) -> models.Model:
     queryset = (
         queryset_or_model._default_manager.all() if isinstance(queryset_or_model, type) else queryset_or_model
     )
+    if any(isinstance(value, int) and not -(2**63) <= value < 2**63 for value in lookup.values()):
+        # an id from the path past 64 bits: no such row (the database would refuse the query)
+        raise Http404(str(queryset.model._meta.verbose_name))
     try:
         return restrict(queryset, user).get(**lookup)
     except queryset.model.DoesNotExist as exc:

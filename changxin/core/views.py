@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from changxin.core import selectors
+from changxin.core import params, selectors
 from changxin.core.models import OrgUnit, UnitKind
 from changxin.core.scope import get_visible_or_404
 
@@ -19,8 +19,8 @@ def home(request):
 
 @login_required
 def unit_list(request):
-    kind = request.GET.get("kind", "")
-    q = request.GET.get("q", "").strip()
+    kind = params.text(request.GET.get("kind"), 20)
+    q = params.text(request.GET.get("q"), 100)
     units = selectors.list_units(request.user, kind=kind if kind in UnitKind.values else "", q=q)
     page = Paginator(units, 50).get_page(request.GET.get("page"))
     return render(
@@ -32,7 +32,9 @@ def unit_list(request):
 
 @login_required
 def unit_detail(request, code):
-    unit = get_visible_or_404(OrgUnit.objects.select_related("parent"), request.user, code=code)
+    unit = get_visible_or_404(
+        OrgUnit.objects.select_related("parent"), request.user, code=params.text(code, 32)
+    )
     children = selectors.list_units(request.user, parent=unit)
     return render(request, "core/unit_detail.html", {"unit": unit, "children": children})
 

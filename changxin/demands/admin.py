@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core import roles
 from changxin.core.admin_scope import DistrictAdminOnly, NeverDeleted, PermanentRecordAdmin, ScopedInline
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.demands.models import (
@@ -61,12 +62,18 @@ class DemandAdmin(PermanentRecordAdmin):
     search_fields = ("number", "title", "address")
     date_hierarchy = "received_at"
     inlines = [DemandTaskInline, DemandEventInline]
-    exclude = ("requester_name", "requester_phone", "idempotency_key")
-    readonly_fields = [
-        f.name
-        for f in Demand._meta.fields
-        if f.name not in ("requester_name", "requester_phone", "idempotency_key")
-    ] + ["masked_requester"]
+    readonly_fields = [f.name for f in Demand._meta.fields]
+    # The requester is shown masked to everyone here; the tracking code (which lets its holder rate
+    # the outcome) to the centre only. Nobody filters or searches on them (admin_scope).
+    personal_fields = {
+        "requester_name": "masked_requester",
+        "requester_phone": "masked_requester",
+        "idempotency_key": None,
+        "tracking_code": None,
+    }
+
+    def may_see_personal(self, request, field: str) -> bool:
+        return field == "tracking_code" and roles.is_centre(request.user)
 
     @admin.display(description=_("requester"))
     def masked_requester(self, obj):

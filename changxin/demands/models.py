@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -56,6 +56,10 @@ class Category(models.Model):
         while node.parent_id:
             node = node.parent
         return node
+
+
+CONTENT_MAX_LENGTH = 5000  # a demand's content and any note or reply written on it
+NOTE_MAX_LENGTH = 5000
 
 
 class Channel(models.TextChoices):
@@ -197,7 +201,11 @@ class Demand(PermanentRecord):
     demand_type = models.CharField(_("type"), max_length=12, choices=DemandType.choices)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     title = models.CharField(_("title"), max_length=120)
-    content = models.TextField(_("content"), max_length=5000)
+    # A TextField's max_length only sizes the form widget; the validator makes full_clean (and so
+    # create_demand, behind every intake path: portal, hotline, API, Open311, import) enforce it.
+    content = models.TextField(
+        _("content"), max_length=CONTENT_MAX_LENGTH, validators=[MaxLengthValidator(CONTENT_MAX_LENGTH)]
+    )
     category = models.ForeignKey(
         Category,
         verbose_name=_("category"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from changxin.core import roles
 from changxin.core.models import OrgUnit, User
+from changxin.core.params import parse_date, parse_int, text
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands import deadlines
 from changxin.demands.models import (
@@ -75,31 +76,24 @@ class DemandFilter:
 
     @classmethod
     def from_params(cls, params) -> DemandFilter:
-        def integer(name):
-            value = params.get(name)
-            return int(value) if value and str(value).isdigit() else None
+        def integer(name):  # a bad id is ignored, as an unknown choice is
+            return parse_int(params.get(name), min_value=1)
 
-        def date(name):
-            value = params.get(name)
-            if not value:
-                return None
-            try:
-                return dt.date.fromisoformat(str(value))
-            except ValueError:
-                return None
+        def date(name):  # ASCII YYYY-MM-DD within 2000–2100, else ignored
+            return parse_date(params.get(name))
 
         return cls(
-            q=(params.get("q") or "").strip()[:100],
-            state=params.get("state") or "",
-            demand_type=params.get("demand_type") or "",
-            urgency=params.get("urgency") or "",
-            channel=params.get("channel") or "",
+            q=text(params.get("q"), 100),
+            state=text(params.get("state"), 20),
+            demand_type=text(params.get("demand_type"), 20),
+            urgency=text(params.get("urgency"), 20),
+            channel=text(params.get("channel"), 20),
             category=integer("category"),
             street=integer("street"),
             lead_unit=integer("lead_unit"),
             received_from=date("received_from"),
             received_to=date("received_to"),
-            due=params.get("due") or "",
+            due=text(params.get("due"), 20),
             view=params.get("view") if params.get("view") in cls.VIEWS else "",
         )
 

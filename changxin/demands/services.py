@@ -20,11 +20,14 @@ from django.utils.translation import gettext as _
 
 from changxin.core import audit, roles
 from changxin.core import events as bus
+from changxin.core.errors import FORBIDDEN, DomainError
 from changxin.core.models import AuditAction, OrgUnit, Role, User
 from changxin.core.workcalendar import add_working_time
 from changxin.demands import deadlines, workflow
 from changxin.demands import events as payloads
 from changxin.demands.models import (
+    NOTE_MAX_LENGTH,
+    Channel,
     Demand,
     DemandEvent,
     DemandTask,
@@ -78,7 +81,9 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
     if requester_code is not None:
         import hmac
 
-        if hmac.compare_digest(str(requester_code).upper(), demand.tracking_code):
+        if not hmac.compare_digest(str(requester_code).upper(), demand.tracking_code):
+            return set()
+        if _code_holder_may_be_requester(user, demand):
             return {REQUESTER}
         return set()
     if user is None:
@@ -111,6 +116,18 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
     return relations
 
 
+def _code_holder_may_be_requester(user: User | None, demand: Demand) -> bool:
+    """Who may act as the requester on the strength of the tracking code: an anonymous visitor, or
+    the requester's own account. A logged-in staff account (officer, leader, the centre, read-only
+    leadership) never does — a code seen at work does not make anyone the requester — nor does
+    another citizen's account."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return True
+    if not roles.is_public(user):
+        return False
+    return demand.requester_user_id is None or demand.requester_user_id == user.pk
+
+
 def is_open_task_of(task: DemandTask, user: User) -> bool:
     """A co-unit or called-in task, still open, of a unit in `user`'s subtree: what TASK actors act on."""
     return (
@@ -135,6 +152,39 @@ def may(user: User | None, demand: Demand, name: str, *, requester_code: str | N
 
 # --- intake ----------------------------------------------------------------------------------
 
+# Who may file a demand through which channel — the screens' rules, enforced here for every path
+# (portal, hotline intake, REST API, Open311, imports). The system (actor None) files any channel.
+OPEN_CHANNELS = frozenset({Channel.WEB, Channel.MINI_PROGRAM, Channel.API, Channel.OPEN311})
+
+
+def may_file_through(actor: User | None, channel: str) -> bool:
+    """Whether `actor` may file a demand through `channel`. Read-only accounts never file; the
+    hotline, the leader mailbox, media and imports are the centre's; the enterprise portal is the
+    enterprises' (and the centre's); proactive discovery (未诉先办) is district staff's."""
+    if actor is None:
+        return True
+    if roles.is_read_only(actor):
+        return False
+    if channel in OPEN_CHANNELS:
+        return True
+    if channel == Channel.ENTERPRISE_PORTAL:
+        return roles.is_centre(actor) or (roles.is_active(actor) and actor.role == roles.Role.ENTERPRISE)
+    if channel == Channel.PROACTIVE:
+        return roles.is_staff_side(actor)
+    return roles.is_centre(actor)
+
+
+def check_channel(actor: User | None, channel: str) -> None:
+    if actor is not None and roles.is_read_only(actor):
+        raise DomainError("read_only", _("Your role is read-only."), kind=FORBIDDEN)
+    if not may_file_through(actor, channel):
+        raise DomainError(
+            "channel_not_allowed",
+            _("Your role may not file demands through this channel."),
+            field="channel",
+            kind=FORBIDDEN,
+        )
+
 
 def _locate(demand: Demand) -> None:
     """Keep street and community consistent: a community implies its street."""
@@ -158,6 +208,7 @@ def create_demand(
     With an idempotency key, a repeated submission returns the demand the first one created.
     Raises django ValidationError with per-field messages on bad input.
     """
+    check_channel(actor, data.get("channel") or Channel.WEB)
     if idempotency_key:
         existing = Demand.objects.filter(idempotency_key=idempotency_key).first()
         if existing:
@@ -252,6 +303,12 @@ def transition(
     pk = demand.pk if isinstance(demand, Demand) else demand
     now = now or timezone.now()
     note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise WorkflowError(
+            "note_too_long",
+            _("Write at most %(limit)d characters.") % {"limit": NOTE_MAX_LENGTH},
+            field="note",
+        )
     with transaction.atomic():
         locked = Demand.objects.select_for_update(of=("self",)).select_related("lead_unit").get(pk=pk)
         if expected_version is not None and locked.version != int(expected_version):

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from changxin.core import audit, roles, texts
 from changxin.core.models import OrgUnit
+from changxin.core.params import is_id, parse_int
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.core.roles import is_centre, is_district_wide, is_staff_side, works_in_unit
 from changxin.demands import selectors, services, workflow
@@ -110,7 +111,7 @@ def _triage(demand) -> dict | None:
     ref = triage.get("unit")
     if ref not in (None, ""):
         targets = selectors.dispatch_targets()
-        unit = (targets.filter(pk=ref).first() if str(ref).isdigit() else None) or targets.filter(
+        unit = (targets.filter(pk=ref).first() if is_id(ref) else None) or targets.filter(
             code=str(ref)
         ).first()
     confidence = triage.get("confidence")
@@ -125,7 +126,7 @@ def _triage(demand) -> dict | None:
         except (TypeError, ValueError):
             dup["percent"] = None
     category = triage.get("category_name") or triage.get("category") or ""
-    if isinstance(category, int) or str(category).isdigit():
+    if is_id(category):
         found = Category.objects.filter(pk=category).first()
         category = found.full_name if found else ""
     return {
@@ -352,8 +353,8 @@ def act(request, pk, action):
         raise Http404(action)
     task = None
     if action in ("task_acknowledge", "task_complete"):
-        task_pk = request.POST.get("task", "")
-        task = demand.tasks.select_related("unit").filter(pk=task_pk).first() if task_pk.isdigit() else None
+        task_pk = parse_int(request.POST.get("task"), min_value=1)
+        task = demand.tasks.select_related("unit").filter(pk=task_pk).first() if task_pk else None
     form = form_for(action, request.POST, demand=demand, user=request.user, task=task)
     top_errors: list[str] = []
     status = 400

@@ -12,10 +12,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from changxin.core.privacy import mask_name, mask_phone
+from changxin.core.spreadsheets import xlsx_row
 from changxin.demands.models import Demand
 from changxin.insight.rankings import Ranking
 
@@ -34,12 +34,12 @@ def _pct(value: Decimal | None) -> float | None:
 
 
 def _header(sheet, labels: Iterable[str]) -> None:
-    cells = []
-    for label in labels:
-        cell = WriteOnlyCell(sheet, value=str(label))
-        cell.font = Font(bold=True)
-        cells.append(cell)
-    sheet.append(cells)
+    sheet.append(xlsx_row(sheet, [str(label) for label in labels], font=Font(bold=True)))
+
+
+def _append(sheet, values: Iterable) -> None:
+    """Every row goes through `xlsx_row`: a text a citizen typed never becomes a live formula."""
+    sheet.append(xlsx_row(sheet, values))
 
 
 def _save(book: Workbook) -> bytes:
@@ -79,11 +79,12 @@ def rankings_workbook(rankings: dict[str, Ranking]) -> bytes:
     for ranking in rankings.values():
         weights = ranking.weights
         sheet = book.create_sheet(title=str(ranking.label)[:31])
-        sheet.append([_("Monthly ranking %(month)s") % {"month": f"{ranking.month:%Y-%m}"}])
+        _append(sheet, [_("Monthly ranking %(month)s") % {"month": f"{ranking.month:%Y-%m}"}])
         _header(sheet, ranking_headers())
         for row in ranking.rows:
             r = row.rates
-            sheet.append(
+            _append(
+                sheet,
                 [
                     row.rank,
                     row.unit.name,
@@ -104,7 +105,7 @@ def rankings_workbook(rankings: dict[str, Ranking]) -> bytes:
                     r.excluded,
                     _pct(r.satisfaction_rate),
                     _pct(r.composite),
-                ]
+                ],
             )
     if weights is not None:
         sheet = book.create_sheet(title=str(_("Weights"))[:31])
@@ -116,7 +117,7 @@ def rankings_workbook(rankings: dict[str, Ranking]) -> bytes:
             (_("Credit for partly resolved"), weights.partly_resolved_credit),
             (_("Credit for basically satisfied"), weights.basic_satisfied_credit),
         ):
-            sheet.append([str(label), float(value)])
+            _append(sheet, [str(label), float(value)])
     return _save(book)
 
 
@@ -150,12 +151,13 @@ def demands_workbook(demands: QuerySet[Demand], title: str = "") -> tuple[bytes,
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=str(_("Demands")))
     if title:
-        sheet.append([title])
+        _append(sheet, [title])
     _header(sheet, demand_headers())
     count = 0
     rows = demands.select_related("category", "lead_unit", "street")[:MAX_ROWS]
     for d in rows.iterator(chunk_size=2000):
-        sheet.append(
+        _append(
+            sheet,
             [
                 d.number,
                 _local(d.received_at),
@@ -177,7 +179,7 @@ def demands_workbook(demands: QuerySet[Demand], title: str = "") -> tuple[bytes,
                 _local(d.replied_at),
                 d.get_resolution_display() if d.resolution else "",
                 d.get_satisfaction_display() if d.satisfaction else "",
-            ]
+            ],
         )
         count += 1
     return _save(book), count

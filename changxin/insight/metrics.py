@@ -59,6 +59,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core import params
 from changxin.core.models import OrgUnit
 from changxin.demands.models import (
     Demand,
@@ -148,12 +149,8 @@ def add_months(month: dt.date, n: int) -> dt.date:
 
 
 def parse_month(text: str | None, default: dt.date | None = None) -> dt.date:
-    """'2025-03' → date(2025, 3, 1); anything unparsable → `default` (this month)."""
-    try:
-        year, month = str(text or "").split("-")[:2]
-        return dt.date(int(year), int(month), 1)
-    except (TypeError, ValueError):
-        return default or timezone.localdate().replace(day=1)
+    """'2025-03' → date(2025, 3, 1); anything unparsable or outside 2000–2100 → `default` (this month)."""
+    return params.parse_month(text) or default or timezone.localdate().replace(day=1)
 
 
 def this_month() -> dt.date:

@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from changxin.core import audit, roles
+from changxin.core import audit, params, roles
 from changxin.core.models import AuditAction, RankingGroup
 from changxin.demands.selectors import DemandFilter, list_demands
 from changxin.insight import dashboard, exports, metrics, selectors
@@ -114,7 +114,7 @@ def _drill_args(request):
     part = request.GET.get("part", "")
     if (metric, part) not in metrics.CONDITIONS:
         return None
-    code = request.GET.get("unit") or ""
+    code = params.text(request.GET.get("unit"), 32)
     unit = selectors.get_assessed_unit(code) if code else None
     return unit, _month_param(request), metric, part
 
@@ -154,7 +154,7 @@ def drill(request):
 
 @insight_view
 def unit_detail(request, code):
-    unit = selectors.get_assessed_unit(code)
+    unit = selectors.get_assessed_unit(params.text(code, 32))
     month = _month_param(request)
     trend = metrics.monthly_trend(unit, month, 12)
     rows = [

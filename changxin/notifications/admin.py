@@ -53,6 +53,12 @@ class OutboundMessageAdmin(WrittenByServices, DistrictAdminOnly):
     )  # fmt: skip
     readonly_fields = fields
     actions = ["send_again"]
+    # The address is never shown; the text (which may carry the requester's tracking code) only to
+    # the centre's administrators, not to read-only leadership.
+    personal_fields = {"to": "masked_to", "subject": None, "body": None}
+
+    def may_see_personal(self, request, field: str) -> bool:
+        return field != "to" and is_district_admin(request.user)
 
     @admin.display(description=_("to"))
     def masked_to(self, obj):

@@ -5,8 +5,8 @@
   is the lead unit's name. Intake goes through `create_demand` (channel `open311`).
 - Who sees which requests: a caller with an api_key sees exactly what the key's user sees in the UI;
   without a key, the public sees the requests that were filed through Open311 (nothing else).
-- Responses never carry the requester's name, phone, email or account, and phone or ID numbers
-  written into a description are masked.
+- Responses never carry the requester's name, phone, email or account, and phone numbers, e-mail
+  addresses and ID numbers written into a description are masked (`core.privacy.scrub_contacts`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from changxin.core.privacy import mask_id_number, mask_phone
+from changxin.core import params
+from changxin.core.errors import DomainError
+from changxin.core.params import parse_int
+from changxin.core.privacy import scrub_contacts
 from changxin.core.scope import restrict
 from changxin.demands import services as demand_services
 from changxin.demands.models import (
@@ -81,9 +83,8 @@ def services_queryset() -> QuerySet[Category]:
 def get_service(code: str | None) -> Category:
     if not code:
         raise Open311Error(400, _("service_code is required."))
-    category = (
-        services_queryset().filter(pk=int(code)).first() if str(code).isdigit() and len(code) < 18 else None
-    )
+    pk = parse_int(code, min_value=1)
+    category = services_queryset().filter(pk=pk).first() if pk is not None else None
     if category is None:
         raise Open311Error(404, _("Unknown service_code “%(code)s”.") % {"code": str(code)[:40]})
     return category
@@ -168,16 +169,6 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return timezone.localtime(moment).isoformat(timespec="seconds") if moment else None
 
 
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
-ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-
-
-def scrub(text: str) -> str:
-    """Mask phone and ID numbers a requester wrote into free text."""
-    text = ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(1)), text)
-    return PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)), text)
-
-
 def _coordinate(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
@@ -190,13 +181,13 @@ def request_dict(demand: Demand) -> dict:
         "status_notes": _status_notes(demand),
         "service_name": demand.category.name if demand.category_id else "",
         "service_code": str(demand.category_id) if demand.category_id else "",
-        "description": scrub(demand.content),
+        "description": scrub_contacts(demand.content),
         "agency_responsible": demand.lead_unit.name if demand.lead_unit_id else "",
         "service_notice": "",
         "requested_datetime": _iso(demand.received_at),
         "updated_datetime": _iso(demand.updated_at),
         "expected_datetime": _iso(demand.finish_due),
-        "address": scrub(demand.address),
+        "address": scrub_contacts(demand.address),
         "address_id": "",
         "zipcode": "",
         "lat": _coordinate(demand.latitude),
@@ -214,18 +205,21 @@ def requests_visible_to(user) -> QuerySet[Demand]:
 
 
 def _moment(value: str, name: str) -> dt.datetime:
-    moment = parse_datetime(value.strip().replace(" ", "+"))  # a "+" in a query string arrives as a space
+    text = value.strip()
+    if "T" in text:
+        text = text.replace(" ", "+")  # a "+" in a query string arrives as a space
+    moment = params.parse_datetime(text)
     if moment is None:
-        day = parse_date(value.strip())
-        if day is not None:
-            moment = dt.datetime.combine(day, dt.time.min)
-    if moment is None or not 1900 <= moment.year <= 2999:
-        raise Open311Error(400, _("%(name)s must be an ISO 8601 date and time.") % {"name": name})
+        raise Open311Error(
+            400,
+            _("%(name)s must be an ISO 8601 date and time between %(min)d and %(max)d.")
+            % {"name": name, "min": params.MIN_YEAR, "max": params.MAX_YEAR},
+        )
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
 def _comma_list(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
+    return [part.strip() for part in params.text(value, 40_000).split(",") if part.strip()]
 
 
 def find_requests(user, params) -> list[Demand]:
@@ -236,9 +230,10 @@ def find_requests(user, params) -> list[Demand]:
         return list(demands.filter(number__in=ids[:MAX_RESULTS]).order_by("-received_at")[:MAX_RESULTS])
     codes = _comma_list(params.get("service_code"))
     if codes:
-        if not all(code.isdigit() and len(code) < 18 for code in codes):
+        pks = [parse_int(code, min_value=1) for code in codes]
+        if None in pks:
             raise Open311Error(400, _("service_code must be one or more service codes, comma separated."))
-        demands = demands.filter(category_id__in=[int(c) for c in codes])
+        demands = demands.filter(category_id__in=pks)
     statuses = _comma_list(params.get("status"))
     if statuses:
         if not set(statuses) <= {"open", "closed"}:
@@ -262,14 +257,14 @@ def find_requests(user, params) -> list[Demand]:
 
 
 def get_request(user, service_request_id: str) -> Demand:
-    demand = requests_visible_to(user).filter(number=service_request_id).first()
+    demand = requests_visible_to(user).filter(number=params.text(service_request_id, 32)).first()
     if demand is None:
         raise Open311Error(404, _("Unknown service_request_id “%(id)s”.") % {"id": service_request_id[:40]})
     return demand
 
 
 def get_token(token: str) -> RequestToken:
-    found = RequestToken.objects.select_related("demand").filter(token=token).first()
+    found = RequestToken.objects.select_related("demand").filter(token=params.text(token, 64)).first()
     if found is None:
         raise Open311Error(404, _("Unknown token."))
     return found
@@ -363,5 +358,7 @@ def create_request(user, category: Category, post) -> tuple[Demand, RequestToken
         demand, _created = demand_services.create_demand(data, actor=user)
     except ValidationError as exc:
         raise Open311Error(400, _validation_description(exc)) from exc
+    except DomainError as exc:
+        raise Open311Error(403, exc.message) from exc
     token = RequestToken.objects.create(demand=demand)
     return demand, token

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import functools
+import logging
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from changxin.api import keys
+from changxin.core import params
 from changxin.open311 import render, services
 from changxin.open311.services import Open311Error
 
+logger = logging.getLogger(__name__)
+
 
 def geo_endpoint(methods: tuple[str, ...] = ("GET",)):
-    """Answer every error in the spec's format, check the method and the jurisdiction."""
+    """Answer every error in the spec's format (`<errors><error><code/><description/></error></errors>`
+    or its JSON array), check the method and the jurisdiction. Unexpected failures are errors in that
+    format too: 503 when the database is unavailable, 500 otherwise — never an HTML page or a trace."""
 
     def decorate(view):
         @functools.wraps(view)
@@ -31,6 +39,16 @@ def geo_endpoint(methods: tuple[str, ...] = ("GET",)):
                 if exc.status == 405:
                     response["Allow"] = ", ".join(methods)
                 return response
+            except RequestDataTooBig:
+                return render.error(fmt, 413, _("The request is too large."))
+            except SuspiciousOperation:
+                return render.error(fmt, 400, _("Bad request."))
+            except (OperationalError, InterfaceError):
+                logger.exception("Open311: database unavailable")
+                return render.error(fmt, 503, _("The service is temporarily unavailable. Try again later."))
+            except Exception:
+                logger.exception("Open311: unexpected error")
+                return render.error(fmt, 500, _("Internal error."))
 
         return csrf_exempt(wrapper)
 
@@ -40,6 +58,7 @@ def geo_endpoint(methods: tuple[str, ...] = ("GET",)):
 def _key_user(request, *, required: bool):
     """The user an api_key acts as; None without a key (403 when required or when the key is bad)."""
     raw = request.POST.get("api_key") if request.method == "POST" else request.GET.get("api_key")
+    raw = params.text(raw, 200)
     if not raw:
         if required:
             raise Open311Error(403, _("api_key is required."))

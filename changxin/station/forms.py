@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.urls import reverse
@@ -36,7 +34,7 @@ class DemandFormBase(forms.ModelForm):
     """Parses a demand; never saved itself (services.create_demand stores it)."""
 
     anonymous = forms.BooleanField(label=_("File anonymously (no name or phone kept)"), required=False)
-    token = forms.UUIDField(widget=forms.HiddenInput)
+    token = forms.CharField(widget=forms.HiddenInput, max_length=200)
 
     class Meta:
         model = Demand
@@ -71,10 +69,11 @@ class DemandFormBase(forms.ModelForm):
             "content": forms.Textarea(attrs={"rows": 5}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, session=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("token", uuid.uuid4())
+        self.session = session if session is not None else {}
+        if not self.is_bound and session is not None:
+            self.initial.setdefault("token", services.issue_form_token(session))
         self.fields["street"].queryset = selectors.streets()
         # Many people do not know which 街道 their address belongs to: the street is optional when
         # the address says where it is (triage then locates it for the dispatcher).
@@ -122,8 +121,23 @@ class DemandFormBase(forms.ModelForm):
             for name in error.error_dict:
                 self._mark_invalid(name)
 
+    def clean_token(self):
+        """The token must be one this browser session was given (services.issue_form_token)."""
+        token_id = services.form_token_id(self.session, self.cleaned_data.get("token"))
+        if token_id is None:
+            raise ValidationError(
+                _(
+                    "This form has expired or was opened in another browser session. Reload the page and submit again."
+                ),
+                code="token",
+            )
+        return token_id
+
     def clean(self):
         cleaned = super().clean()
+        if "token" in self.errors:  # a hidden field: say it where the user reads
+            for error in self.errors.pop("token"):
+                self.add_error(None, error)
         if (
             not cleaned.get("street")
             and not (cleaned.get("address") or "").strip()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from changxin.core import audit, roles
 from changxin.core.models import OrgUnit
+from changxin.core.params import parse_int
 from changxin.demands.models import TRACKING_ALPHABET, Category, Demand, State
 from changxin.demands.selectors import demands_visible_to, unscoped_demands
 
@@ -87,10 +88,11 @@ def streets() -> QuerySet[OrgUnit]:
 
 
 def communities_of(street_id) -> QuerySet[OrgUnit]:
-    if not str(street_id or "").isdigit():
+    street_id = parse_int(street_id, min_value=1)
+    if street_id is None:
         return OrgUnit.objects.none()
     return OrgUnit.objects.filter(
-        parent_id=int(street_id), kind__in=roles.COMMUNITY_KINDS, is_active=True
+        parent_id=street_id, kind__in=roles.COMMUNITY_KINDS, is_active=True
     ).order_by("path")
 
 

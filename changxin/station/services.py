@@ -7,10 +7,12 @@ answered at intake; who the tracking-code holder acts as).
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -27,6 +29,37 @@ IDEMPOTENCY_PREFIX = "station:"
 def can_take_calls(user) -> bool:
     """Hotline operators/dispatchers (and district admins): the centre takes calls; nobody else."""
     return roles.is_centre(user)
+
+
+# --- the form's submission token, tied to the browser session --------------------------------
+
+FORM_KEY_SESSION = "station_form_key"
+
+
+def _form_signer(session) -> signing.Signer | None:
+    key = session.get(FORM_KEY_SESSION)
+    return signing.Signer(salt=f"changxin.station.form:{key}") if key else None
+
+
+def issue_form_token(session) -> str:
+    """A new form's hidden token: a random id signed for this browser session (a per-session key
+    kept in the session, so it survives logging in). Resubmitting the same form is idempotent; the
+    token is worth nothing in another session."""
+    if not session.get(FORM_KEY_SESSION):
+        session[FORM_KEY_SESSION] = secrets.token_hex(16)
+    return _form_signer(session).sign(uuid.uuid4().hex)
+
+
+def form_token_id(session, token: str | None) -> str | None:
+    """The id inside a token this session issued; None for a token of another session, forged or old."""
+    signer = _form_signer(session)
+    if signer is None or not token:
+        return None
+    try:
+        value = signer.unsign(str(token))
+    except signing.BadSignature:
+        return None
+    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
 def idempotency_key(token: uuid.UUID | str | None) -> str | None:

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import get_usage
 from django_ratelimit.decorators import ratelimit
 
-from changxin.core import roles
+from changxin.core import params, roles
+from changxin.core.errors import DomainError
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.demands.models import State
 from changxin.demands.workflow import WorkflowError
@@ -78,8 +79,8 @@ def _retry_message(usage: dict) -> str:
 def _demand_form(request, *args):
     """Enterprise users file with their enterprise's name and contact (EnterpriseDemandForm)."""
     if getattr(request.user, "role", None) == roles.Role.ENTERPRISE:
-        return EnterpriseDemandForm(*args, user=request.user)
-    return CitizenDemandForm(*args)
+        return EnterpriseDemandForm(*args, user=request.user, session=request.session)
+    return CitizenDemandForm(*args, session=request.session)
 
 
 @require_http_methods(["GET", "POST"])
@@ -103,6 +104,9 @@ def submit(request):
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
+            except DomainError as exc:  # e.g. read-only leadership: never writes, whatever the path
+                form.add_error(None, str(exc.message))
+                status = 403
             else:
                 if created:
                     _submit_usage(request, increment=True)
@@ -143,7 +147,9 @@ def track(request):
     form = TrackForm(request.GET or None)
     if form.is_bound and form.is_valid():
         code = selectors.normalise_tracking_code(form.cleaned_data["code"])
-        return redirect("station:track-status", code=code or "-")
+        if not selectors.TRACKING_CODE_RE.match(code):  # e.g. "../x": not a path segment either
+            code = "-"
+        return redirect("station:track-status", code=code)
     return render(request, "station/track.html", {"form": form})
 
 
@@ -222,7 +228,7 @@ def category_options(request):
         request,
         "station/_category_options.html",
         {
-            "categories": selectors.leaf_categories(request.GET.get("q", "")),
+            "categories": selectors.leaf_categories(params.text(request.GET.get("q"), 50)),
             "selected": request.GET.get("category", ""),
         },
     )
@@ -246,7 +252,7 @@ def intake(request):
         return refusal
     status = 200
     if request.method == "POST":
-        form = IntakeForm(request.POST)
+        form = IntakeForm(request.POST, session=request.session)
         if form.is_valid():
             try:
                 demand, created = services.intake_call(
@@ -275,7 +281,7 @@ def intake(request):
                 return redirect("station:intake")
         status = 400
     else:
-        form = IntakeForm()
+        form = IntakeForm(session=request.session)
     phone = form.data.get("requester_phone", "") if form.is_bound else ""
     return render(
         request,
@@ -295,7 +301,7 @@ def caller_history(request):
     refusal = _require_operator(request)
     if refusal:
         return refusal
-    phone = request.GET.get("requester_phone", "")
+    phone = params.text(request.GET.get("requester_phone"), 20)
     return render(
         request,
         "station/_caller_history.html",

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from changxin.core.spreadsheets import csv_row
 from changxin.core.tabular import Column, TableError, open_table, text
 
 OUTPUT_COLUMNS = ("id", "category", "confidence")
@@ -108,7 +109,7 @@ class PredictionWriter:
 
     def write(self, ids: Iterable[str], predictions: Iterable[tuple[str, float]]) -> None:
         for row_id, (category, confidence) in zip(ids, predictions, strict=True):
-            self._writer.writerow((row_id, category, f"{confidence:.4f}"))
+            self._writer.writerow(csv_row((row_id, category, f"{confidence:.4f}")))
             self.count += 1
 
     def __exit__(self, exc_type, exc, traceback) -> None:

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from changxin.core.params import parse_int
 from changxin.core.roles import is_staff_side
 from changxin.demands.selectors import get_demand_for
 from changxin.triage.duplicates import similar_closed_cases
@@ -32,9 +33,10 @@ def similar(request, demand_pk: int):
 @require_POST
 def reply_check(request):
     raw = request.POST.get("demand_id") or request.POST.get("demand") or ""
-    if not str(raw).isdigit():
+    demand_pk = parse_int(raw, min_value=1)
+    if demand_pk is None:
         raise Http404
-    demand = _staff_demand(request, int(raw))
+    demand = _staff_demand(request, demand_pk)
     text = request.POST.get("reply") or request.POST.get("note") or ""
     result = check_reply(demand.title, demand.content, text) if text.strip() else None
     return render(request, "triage/_reply_check.html", {"demand": demand, "check": result})

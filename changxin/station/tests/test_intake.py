@@ -1,12 +1,11 @@
 """Hotline intake: operators only, hotline channel, answer at intake, repeat callers (audited)."""
 
-import uuid
-
 import pytest
 
 from changxin.core.models import AuditEntry
 from changxin.core.tests.builders import other_community, station_demand, street_and_community
 from changxin.demands.models import Channel, Demand, DemandType, State, Urgency
+from changxin.station.tests.conftest import form_token
 
 URL = "/station/intake/"
 
@@ -14,7 +13,7 @@ URL = "/station/intake/"
 def call(**overrides):
     street, community = street_and_community()
     data = {
-        "token": str(uuid.uuid4()),
+        "token": form_token(),
         "requester_phone": "13811112222",
         "requester_name": "王先生",
         "demand_type": "complaint",

@@ -1,7 +1,5 @@
 """Citizen submission: field-level validation, idempotency, anonymity, rate limiting."""
 
-import uuid
-
 import pytest
 from django.test import override_settings
 from django.urls import reverse
@@ -10,6 +8,7 @@ from changxin.core.models import AuditEntry
 from changxin.core.tests.builders import other_community, png_upload, street_and_community
 from changxin.demands.models import Channel, Demand, DemandAttachment, RequesterKind
 from changxin.demands.taxonomy import load_taxonomy
+from changxin.station.tests.conftest import form_token
 
 URL = "/station/submit/"
 
@@ -22,7 +21,7 @@ def place(demo_world):
 def payload(place, **overrides):
     street, community = place
     data = {
-        "token": str(uuid.uuid4()),
+        "token": form_token(),
         "demand_type": "complaint",
         "title": "小区路灯不亮",
         "content": "北门的路灯坏了一个星期，晚上很黑。",
