@@ -160,7 +160,7 @@ OPEN_CHANNELS = frozenset({Channel.WEB, Channel.MINI_PROGRAM, Channel.API, Chann
 def may_file_through(actor: User | None, channel: str) -> bool:
     """Whether `actor` may file a demand through `channel`. Read-only accounts never file; the
     hotline, the leader mailbox, media and imports are the centre's; the enterprise portal is the
-    enterprises' (and the centre's); proactive discovery (未诉先办) is district staff's."""
+    enterprises' (and the centre's and their service managers'); proactive discovery (未诉先办) is district staff's."""
     if actor is None:
         return True
     if roles.is_read_only(actor):
@@ -168,7 +168,10 @@ def may_file_through(actor: User | None, channel: str) -> bool:
     if channel in OPEN_CHANNELS:
         return True
     if channel == Channel.ENTERPRISE_PORTAL:
-        return roles.is_centre(actor) or (roles.is_active(actor) and actor.role == roles.Role.ENTERPRISE)
+        # the enterprise itself, the centre, and its service manager filing a need raised on a visit
+        return roles.is_centre(actor) or (
+            roles.is_active(actor) and actor.role in (roles.Role.ENTERPRISE, roles.Role.SERVICE_MANAGER)
+        )
     if channel == Channel.PROACTIVE:
         return roles.is_staff_side(actor)
     return roles.is_centre(actor)

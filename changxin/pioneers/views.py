@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from changxin.core import roles
+from changxin.core import params, roles
 from changxin.core.errors import DomainError
 from changxin.pioneers import pipeline, selectors, services
 from changxin.pioneers.forms import AdjustmentForm, RecordForm, StepForm, TakeForm
@@ -20,10 +20,10 @@ from changxin.pioneers.models import MemberStatus, RecordKind, VanguardKind
 
 
 def _year(request) -> int:
-    try:
-        return int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        return timezone.localdate().year
+    """The year asked for (ASCII digits, 2000–2100), else this year (core/params.py)."""
+    return params.parse_int(
+        request.GET.get("year"), min_value=2000, max_value=2100, default=timezone.localdate().year
+    )
 
 
 @require_GET

@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from changxin.core import audit, roles
+from changxin.core import audit, params, roles
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.core.scope import get_visible_or_404
 from changxin.demands import selectors as demand_selectors
@@ -301,10 +301,9 @@ def projects(request):
     _gate(user)
     zone = request.GET.get("zone", "")
     zone = zone if zone in Zone.values else ""
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        year = timezone.localdate().year
+    year = params.parse_int(
+        request.GET.get("year"), min_value=2000, max_value=2100, default=timezone.localdate().year
+    )
     counts = selectors.batch_counts(user, year)
     return render(
         request,

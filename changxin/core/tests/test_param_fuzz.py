@@ -26,7 +26,13 @@ from hypothesis import strategies as st
 
 from changxin.core.models import OrgUnit
 from changxin.core.tests.builders import LUGOUQIAO
-from changxin.core.tests.test_view_matrix import ROLES, VIEWS, _kwargs, targets  # noqa: F401 (fixture)
+from changxin.core.tests.test_view_matrix import (  # noqa: F401 (fixture)
+    PARTY_TARGETS,
+    ROLES,
+    VIEWS,
+    _kwargs,
+    targets,
+)
 from changxin.demands.models import Category
 from changxin.demands.selectors import DemandFilter
 from changxin.insight.views import DRILL_PARAMS
@@ -68,8 +74,10 @@ def _example_path(name: str) -> str | None:
         kwargs[spec.pk_kwarg] = 1
     if spec.target == "attachment":
         kwargs["attachment_pk"] = 1
-    if spec.target in ("unit", "tracking"):
+    if spec.target in ("unit", "tracking", "enterprise_code"):
         kwargs["code"] = "X"
+    if spec.target in ("hotspot", "enterprise", "project", *PARTY_TARGETS):
+        kwargs["pk" if spec.target == "hotspot" else spec.pk_kwarg] = 1
     return reverse(name, kwargs=kwargs)
 
 
