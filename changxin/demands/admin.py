@@ -94,3 +94,11 @@ class DeadlinePolicyAdmin(DistrictAdminOnly):
 @admin.register(RankingWeights)
 class RankingWeightsAdmin(DistrictAdminOnly):
     list_display = ("month", "response_weight", "resolution_weight", "satisfaction_weight")
+
+    def has_change_permission(self, request, obj=None):
+        """A past or closed month's weights are frozen (RULES.md): shown, never edited."""
+        from django.utils import timezone
+
+        if obj is not None and (obj.month < timezone.localdate().replace(day=1) or obj.is_closed):
+            return False
+        return super().has_change_permission(request, obj)

@@ -167,6 +167,16 @@ class TaskCompleted(Payload):
 
 
 @dataclass(frozen=True)
+class TaskWithdrawn(Payload):
+    """A co-unit or called-in task withdrawn: by the lead unit (the note is the reason), or by the
+    platform when the demand closed with the task still open (`automatic`)."""
+
+    action = "withdraw_task"
+    task: int
+    unit: int
+
+
+@dataclass(frozen=True)
 class Replied(Payload):
     action = "reply"
     on_time: bool
@@ -230,6 +240,7 @@ PAYLOADS: dict[str, type[Payload]] = {
         Whistled,
         TaskAcknowledged,
         TaskCompleted,
+        TaskWithdrawn,
         Replied,
         VisitAttempted,
         Visited,

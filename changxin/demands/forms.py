@@ -32,6 +32,7 @@ NOTE_LABELS = {
     "deny_extension": _("Why the extension is denied"),
     "whistle": _("What the called-in departments are asked to do"),
     "task_complete": _("What your unit did"),
+    "withdraw_task": _("Why the task is withdrawn"),
     "exclude_rating": _("Why the rating is unreasonable"),
     "reopen": _("Why the demand is reopened"),
     "merge": _("Note"),
@@ -245,6 +246,7 @@ FORM_CLASSES: dict[str, type[ActionForm]] = {
     "whistle": WhistleForm,
     "task_acknowledge": TaskForm,
     "task_complete": TaskForm,
+    "withdraw_task": TaskForm,
     "return_visit": ReturnVisitForm,
     "merge": MergeForm,
 }

@@ -371,6 +371,8 @@ class DemandTask(PermanentRecord):
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     request_note = models.TextField(_("what is asked"), blank=True)
     result_note = models.TextField(_("result"), blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdraw_reason = models.CharField(_("reason for withdrawal"), max_length=500, blank=True)
     called_by = models.ForeignKey(
         OrgUnit,
         verbose_name=_("called in by"),
@@ -530,6 +532,65 @@ class RankingWeights(models.Model):
     class Meta:
         verbose_name = _("ranking weights")
         verbose_name_plural = _("ranking weights")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+    @property
+    def is_closed(self) -> bool:
+        """The month's ranking is stored (RankingSnapshot): its weights can no longer change."""
+        return self.pk is not None and RankingSnapshot.objects.filter(month=self.month).exists()
+
+    def clean(self):
+        from decimal import Decimal
+
+        from django.core.exceptions import ValidationError
+        from django.utils import timezone
+
+        errors = {}
+        total = sum(
+            (self.response_weight or 0, self.resolution_weight or 0, self.satisfaction_weight or 0),
+            Decimal(0),
+        )
+        if total != 1:
+            errors["response_weight"] = _(
+                "The three weights must sum to 100 %% (they sum to %(total)s %%)."
+            ) % {"total": f"{total * 100:g}"}
+        for name in ("partly_resolved_credit", "basic_satisfied_credit"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
+                errors[name] = _("A credit is between 0 and 1.")
+        if self.month and self.month.day != 1:
+            errors["month"] = _("Give the first day of the month.")
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("month", flat=True).first()
+            if stored and (stored < timezone.localdate().replace(day=1) or self.is_closed):
+                errors["month"] = _("A past or closed month's weights cannot be edited.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RankingSnapshot(PermanentRecord):
+    """A closed month's ranking, stored by the monthly-close job (RULES.md "Monthly close"): the page,
+    the export and the API read it, and nothing that later happens to the month's demands changes it.
+    `rows`: [{"unit": id, "group": ranking group, "rank": int | None, <counts of metrics.COUNTED>}]."""
+
+    month = models.DateField(_("month"), unique=True, help_text=_("First day of the month."))
+    closed_at = models.DateTimeField(_("closed at"))
+    weights = models.ForeignKey(
+        RankingWeights, verbose_name=_("weights"), on_delete=models.PROTECT, related_name="+"
+    )
+    rows = models.JSONField(_("figures"), default=list)
+
+    objects = PermanentQuerySet.as_manager()
+
+    class Scope:
+        district_roles = roles.DISTRICT_ROLES
+
+    class Meta:
+        verbose_name = _("monthly ranking snapshot")
+        verbose_name_plural = _("monthly ranking snapshots")
         ordering = ["-month"]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from changxin.core.models import OrgUnit, User
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands import deadlines
 from changxin.demands.models import (
+    OPEN_STATES,
     Category,
     DeadlinePolicy,
     Demand,
@@ -146,6 +147,7 @@ def tasks_for_unit_staff(user: User) -> QuerySet[DemandTask]:
         mine |= Q(unit__path__startswith=user.unit.path)
     return (
         DemandTask.objects.filter(mine, state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED])
+        .filter(demand__state__in=OPEN_STATES)  # a closed demand leaves no task on any workbench
         .select_related("demand", "unit", "demand__category", "assignee")
         .order_by("due_at")
     )

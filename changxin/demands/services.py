@@ -25,6 +25,7 @@ from changxin.core.workcalendar import add_working_time
 from changxin.demands import deadlines, workflow
 from changxin.demands import events as payloads
 from changxin.demands.models import (
+    CLOSED_STATES,
     Demand,
     DemandEvent,
     DemandTask,
@@ -285,6 +286,8 @@ def transition(
         changed, payload = handler(locked, actor, now, note, **data)
         if payload.action != name:
             raise AssertionError(f"handler of {name} built a {payload.action} payload")
+        if locked.state in CLOSED_STATES:  # a closed demand leaves no live task behind
+            _withdraw_open_tasks(locked, now, _("The demand was closed."))
         locked.version += 1
         changed = set(changed) | {"state", "version", "updated_at"}
         locked.save(update_fields=sorted(changed))
@@ -334,9 +337,7 @@ def _assign(
     demand.contact_due, demand.finish_due = due.contact_due, due.finish_due
     demand.deadline_estimated = due.estimated
     demand.extension_state, demand.extension_days = ExtensionState.NONE, 0
-    demand.tasks.filter(state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]).update(
-        state=TaskState.WITHDRAWN
-    )
+    _withdraw_open_tasks(demand, now, _("Re-assigned: a new round of handling began."))
     DemandTask.objects.create(
         demand=demand, unit=lead, role=TaskRole.LEAD, assigned_at=now, due_at=due.finish_due
     )
@@ -540,6 +541,28 @@ def _task_acknowledge(demand, actor, now, note, *, task=None, **_kwargs):
     return [], payloads.TaskAcknowledged(task=item.pk, unit=item.unit_id)
 
 
+def _withdraw_open_tasks(demand, now, reason: str, queryset=None) -> list[DemandTask]:
+    """Withdraw every open task of the demand (or of `queryset`), recording when and why."""
+    tasks = list(
+        (queryset if queryset is not None else demand.tasks).filter(
+            state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]
+        )
+    )
+    for task in tasks:
+        task.state, task.withdrawn_at, task.withdraw_reason = TaskState.WITHDRAWN, now, reason[:500]
+        task.save(update_fields=["state", "withdrawn_at", "withdraw_reason"])
+    return tasks
+
+
+def _withdraw_task(demand, actor, now, note, *, task=None, **_kwargs):
+    """The lead unit withdraws a co-unit or called-in task that is no longer needed, with a reason."""
+    item = workflow.open_side_tasks(demand).filter(pk=task).first() if task else None
+    if item is None:
+        raise WorkflowError("invalid", _("Choose an open co-unit or called-in task."), field="task")
+    _withdraw_open_tasks(demand, now, note, demand.tasks.filter(pk=item.pk))
+    return [], payloads.TaskWithdrawn(task=item.pk, unit=item.unit_id)
+
+
 def _task_complete(demand, actor, now, note, *, task=None, **_kwargs):
     item = _my_task(demand, actor, task)
     item.state, item.done_at, item.result_note = TaskState.DONE, now, note
@@ -634,9 +657,7 @@ def _merge(demand, actor, now, note, *, master=None, **_kwargs):
         raise WorkflowError("invalid", _("A demand cannot be merged into itself."), field="master")
     demand.master = target
     demand.closed_at = now
-    demand.tasks.filter(state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]).update(
-        state=TaskState.WITHDRAWN
-    )
+    _withdraw_open_tasks(demand, now, _("Merged into %(number)s.") % {"number": target.number})
     return ["master", "closed_at"], payloads.Merged(master=target.pk, master_number=target.number)
 
 
@@ -656,6 +677,7 @@ HANDLERS = {
     "whistle": _whistle,
     "task_acknowledge": _task_acknowledge,
     "task_complete": _task_complete,
+    "withdraw_task": _withdraw_task,
     "reply": _reply,
     "visit_attempt": _visit_attempt,
     "return_visit": _return_visit,

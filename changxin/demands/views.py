@@ -158,6 +158,17 @@ def _build_forms(request, demand, tasks, triage, bound: dict) -> list:
                 form = bound.get(key) or form_for(step.name, demand=demand, user=user, task=task)
                 result.append({"form": form, "task": task, "key": key})
             continue
+        if step.name == "withdraw_task":
+            for task in tasks:
+                if task.role == TaskRole.LEAD or task.state not in (
+                    TaskState.PENDING,
+                    TaskState.ACKNOWLEDGED,
+                ):
+                    continue
+                key = f"{step.name}:{task.pk}"
+                form = bound.get(key) or form_for(step.name, demand=demand, user=user, task=task)
+                result.append({"form": form, "task": task, "key": key})
+            continue
         form = bound.get(step.name) or form_for(step.name, demand=demand, user=user, suggested_unit=suggested)
         result.append({"form": form, "task": None, "key": step.name})
     primary = next((f for f in result if f["form"].action in PRIMARY_ACTIONS), None)
@@ -324,6 +335,7 @@ def attachment(request, pk, attachment_pk):
 
 
 ERROR_STATUS = {"stale": 409, "not_allowed": 403}
+TASK_ACTIONS = ("task_acknowledge", "task_complete", "withdraw_task")
 
 
 @require_POST
@@ -334,7 +346,7 @@ def act(request, pk, action):
     if action not in workflow.TRANSITIONS:
         raise Http404(action)
     task = None
-    if action in ("task_acknowledge", "task_complete"):
+    if action in TASK_ACTIONS:
         task_pk = request.POST.get("task", "")
         task = demand.tasks.select_related("unit").filter(pk=task_pk).first() if task_pk.isdigit() else None
     form = form_for(action, request.POST, demand=demand, user=request.user, task=task)

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from changxin.core.workflow import Guard, Machine, Transition, WorkflowError
 from changxin.core.workflow import transition as _t
-from changxin.demands.models import ExtensionState, Satisfaction, State
+from changxin.demands.models import ExtensionState, Satisfaction, State, TaskRole, TaskState
 
 __all__ = ["MACHINE", "TRANSITIONS", "Transition", "WorkflowError"]
 
@@ -81,6 +81,29 @@ DISPATCHED_BEFORE = Guard(
     _("A demand answered at intake cannot be reopened; file a new one."),
 )
 
+
+def open_side_tasks(demand):
+    """The co-unit and called-in tasks still open (waiting for report-in, or reported in)."""
+    return demand.tasks.filter(
+        role__in=[TaskRole.CO, TaskRole.WHISTLE], state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]
+    ).select_related("unit")
+
+
+NO_OPEN_TASKS = Guard(
+    lambda d, now: not open_side_tasks(d).exists(),
+    "open_tasks",
+    _(
+        "Co-unit and called-in tasks are still open (%(units)s): wait until they are completed, or "
+        "withdraw them with a reason, before replying."
+    ),
+    params=lambda d: {"units": "、".join(t.unit.name for t in open_side_tasks(d))},
+)
+HAS_OPEN_TASKS = Guard(
+    lambda d, now: open_side_tasks(d).exists(),
+    "no_open_tasks",
+    _("There is no open co-unit or called-in task to withdraw."),
+)
+
 HANDLERS_OF_LEAD = {LEAD, ASSIGNEE}
 
 MACHINE = Machine(
@@ -126,12 +149,22 @@ MACHINE = Machine(
         _t("task_acknowledge", _("Report in (task)"), OPEN, None, {TASK_PENDING}),
         _t("task_complete", _("Complete task"), OPEN, None, {TASK}, True),
         _t(
+            "withdraw_task",
+            _("Withdraw a co-unit or called-in task"),
+            [State.DISPATCHED, *HANDLING],
+            None,
+            {LEAD},
+            True,
+            [HAS_OPEN_TASKS],
+        ),
+        _t(
             "reply",
             _("Reply and finish"),
             [State.CONTACTED, State.IN_PROGRESS],
             State.REPLIED,
             HANDLERS_OF_LEAD,
             True,
+            [NO_OPEN_TASKS],
         ),
         _t("visit_attempt", _("Return visit: requester unreachable"), [State.REPLIED], None, {CENTRE}),
         _t("return_visit", _("Record return visit"), [State.REPLIED], State.VISITED, {CENTRE, REQUESTER}),

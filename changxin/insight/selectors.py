@@ -9,7 +9,7 @@ from changxin.core import roles
 from changxin.core.models import OrgUnit, UnitKind, User
 from changxin.demands.models import Demand
 from changxin.demands.selectors import DemandFilter, list_demands
-from changxin.insight.metrics import Period, demands_behind
+from changxin.insight.metrics import Period, demands_behind, first_contact_at
 
 
 def may_drill_fully(user: User, unit: OrgUnit | None) -> bool:
@@ -31,4 +31,4 @@ def drill_demands(
 ) -> QuerySet[Demand]:
     """The demands behind one figure that `user` may see, narrowed by the list filters."""
     behind = demands_behind(period, metric, part, unit)
-    return list_demands(user, flt).filter(pk__in=behind.values("pk"))
+    return first_contact_at(list_demands(user, flt).filter(pk__in=behind.values("pk")))

@@ -6,6 +6,7 @@ import datetime as dt
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -78,7 +79,10 @@ def home(request):
         "prev_month": f"{add_months(month, -1):%Y-%m}",
         "next_month": f"{add_months(month, 1):%Y-%m}" if month < this_month() else "",
         "group": group,
+        # the tab's count is the number of rows of its ranking table (the ranked units)
         "groups": [(g, RankingGroup(g).label, len(rankings[g].ranked)) for g in RankingGroup.values],
+        "min_demands": settings.CHANGXIN_RANKING_MIN_DEMANDS,
+        "close_days": settings.CHANGXIN_RANKING_CLOSE_WORKING_DAYS,
         "ranking": ranking,
         "rows": [{"row": row, "drill": selectors.may_drill_fully(user, row.unit)} for row in ranking.rows],
         "weights": ranking.weights,
