@@ -11,6 +11,7 @@ from changxin.demands.models import (
     DemandEvent,
     DemandTask,
     RankingWeights,
+    UnitReview,
 )
 
 
@@ -102,3 +103,10 @@ class RankingWeightsAdmin(DistrictAdminOnly):
         if obj is not None and (obj.month < timezone.localdate().replace(day=1) or obj.is_closed):
             return False
         return super().has_change_permission(request, obj)
+
+
+@admin.register(UnitReview)
+class UnitReviewAdmin(DistrictAdminOnly):
+    list_display = ("unit", "requires_review")
+    list_filter = ("requires_review",)
+    autocomplete_fields = ("unit",)

@@ -457,3 +457,24 @@ def _stored_rates(unit: OrgUnit, month: dt.date) -> UnitRates | None:
     row = next((r for r in snapshot.rows if r["unit"] == unit.pk), {})
     counts = {k: row.get(k, 0) for k in COUNTED}
     return UnitRates(unit_id=unit.pk, weights=snapshot.weights, unit=unit, **counts)
+
+
+def task_on_time_by_unit(period: Period, now: dt.datetime | None = None) -> dict[int, tuple[int, int]]:
+    """Co-unit and called-in tasks (not scored in 三率; shown beside the ranking), per unit, of the
+    tasks given in `period`: {unit id: (done on time, due)}. A task is due once done or past its
+    due time; a withdrawn task counts neither way."""
+    from changxin.demands.models import DemandTask, TaskRole, TaskState
+
+    now = now or timezone.now()
+    tasks = DemandTask.objects.filter(
+        role__in=[TaskRole.CO, TaskRole.WHISTLE], assigned_at__gte=period.start, assigned_at__lt=period.end
+    ).exclude(state=TaskState.WITHDRAWN)
+    due = Q(state=TaskState.DONE) | Q(due_at__lt=now)
+    on_time = Q(state=TaskState.DONE) & (Q(due_at__isnull=True) | Q(done_at__lte=F("due_at")))
+    rows = (
+        tasks.order_by()
+        .values("unit_id")
+        .annotate(due=Count("pk", filter=due), on_time=Count("pk", filter=on_time))
+        .values_list("unit_id", "on_time", "due")
+    )
+    return {unit_id: (ok, total) for unit_id, ok, total in rows if total}

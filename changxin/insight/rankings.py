@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from changxin.core.models import KIND_RANKING_GROUP, OrgUnit, RankingGroup
 from changxin.demands.models import RankingSnapshot, RankingWeights
-from changxin.insight.metrics import Period, UnitRates, rates_by_unit, weights_for_month
+from changxin.insight.metrics import Period, UnitRates, rates_by_unit, task_on_time_by_unit, weights_for_month
 
 GROUP_KINDS = {
     group: [kind for kind, g in KIND_RANKING_GROUP.items() if g == group] for group in RankingGroup
@@ -29,6 +29,7 @@ class RankingRow:
     unit: OrgUnit
     rates: UnitRates
     rank: int | None = None
+    tasks: tuple[int, int] | None = None  # co-unit/called-in tasks (on time, due): shown, not scored
 
 
 @dataclass
@@ -105,13 +106,15 @@ def live_rankings(month: dt.date, groups=None, now: dt.datetime | None = None) -
     month = month.replace(day=1)
     weights = weights_for_month(month)
     rates = rates_by_unit(Period.month(month), weights, now=now)
+    tasks = task_on_time_by_unit(Period.month(month), now=now)
     groups = list(groups or RankingGroup.values)
     kinds = [kind for group in groups for kind in GROUP_KINDS[group]]
     by_group: dict[str, list[RankingRow]] = {group: [] for group in groups}
     for unit in _units(kinds, rates):
         unit_rates = rates.get(unit.pk) or UnitRates(unit_id=unit.pk, weights=weights)
         unit_rates.unit = unit
-        by_group[unit.ranking_group].append(RankingRow(unit=unit, rates=unit_rates))
+        row = RankingRow(unit=unit, rates=unit_rates, tasks=tasks.get(unit.pk))
+        by_group[unit.ranking_group].append(row)
     return {group: Ranking(month, group, weights, rank_rows(rows)) for group, rows in by_group.items()}
 
 
@@ -129,7 +132,10 @@ def stored_rankings(snapshot: RankingSnapshot, groups=None) -> dict[str, Ranking
         if unit is None:
             continue
         rates = UnitRates(unit_id=pk, weights=weights, unit=unit, **{k: row.get(k, 0) for k in COUNTED})
-        by_group[row["group"]].append(RankingRow(unit=unit, rates=rates, rank=row["rank"]))
+        stored_tasks = tuple(row["tasks"]) if row.get("tasks") else None
+        by_group[row["group"]].append(
+            RankingRow(unit=unit, rates=rates, rank=row["rank"], tasks=stored_tasks)
+        )
     for rows in by_group.values():
         rows.sort(key=lambda r: (r.rank is None, r.rank or 0, not r.rates.demands, r.unit.code))
     return {

@@ -34,7 +34,13 @@ def close_month(month: dt.date, now: dt.datetime | None = None) -> RankingSnapsh
     weights = RankingWeights.objects.filter(month=month).first() or open_month(month)
     rankings = live_rankings(month, now=now)
     rows = [
-        {"unit": row.unit.pk, "group": group, "rank": row.rank, **row.rates.counts()}
+        {
+            "unit": row.unit.pk,
+            "group": group,
+            "rank": row.rank,
+            "tasks": list(row.tasks) if row.tasks else None,
+            **row.rates.counts(),
+        }
         for group, ranking in rankings.items()
         for row in ranking.rows
     ]

@@ -324,3 +324,26 @@ def test_a_closed_month_reads_its_snapshot_and_never_changes(world, settings):
     assert metrics.monthly_trend(world.unit(LUGOUQIAO), MARCH, 1)[0][1].resolution_answers == 1
     assert snapshots.run(now=at(30, 11, month=4))["closed"] == 0
     assert RankingSnapshot.objects.count() == 2 and snapshot.weights.is_closed
+
+
+def test_co_unit_tasks_are_not_scored_but_their_on_time_rate_is_shown(world, client):
+    from django.urls import reverse
+
+    t = at(4, 10)
+    demand = world.new(t)
+    transition(
+        demand,
+        "dispatch",
+        world.operator,
+        now=t,
+        lead_unit=world.unit(LUGOUQIAO),
+        co_units=[world.unit(CHENGGUAN)],
+    )
+    task = demand.tasks.get(unit=world.unit(CHENGGUAN))
+    transition(demand, "task_complete", world.officer(CHENGGUAN), task=task.pk, note="已协助", now=t + H)
+    assert metrics.task_on_time_by_unit(Period.month(MARCH)) == {world.unit(CHENGGUAN).pk: (1, 1)}
+    assert march_rates(world, CHENGGUAN).demands == 0  # not in 三率
+    client.force_login(world.leader)
+    html = client.get(reverse("insight:home"), {"month": "2025-03", "group": "department"}).content.decode()
+    row = html.split(f'data-unit="{CHENGGUAN}"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="task-on-time"' in row and "1/1" in row

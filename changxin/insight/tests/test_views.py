@@ -221,3 +221,14 @@ def test_the_drill_down_keeps_the_first_rounds_contact_after_a_reopen(client, wo
     assert demand.pk in drill_pks(html)
     row = html.split(f'data-pk="{demand.pk}"', 1)[1].split("</tr>", 1)[0]
     assert '<td data-col="first-contact">2025-03-04 13:00</td>' in row
+
+
+def test_reading_a_ranking_writes_nothing(client, world):
+    from changxin.demands.models import RankingSnapshot, RankingWeights
+
+    for month in ("2999-12", "2025-03", "2024-01"):
+        response = get(client, world.leader, reverse("insight:home"), month=month)
+        assert response.status_code == 200
+        get(client, world.leader, reverse("insight:export-rankings"), month=month)
+        get(client, world.leader, reverse("insight:unit", args=[LUGOUQIAO]), month=month)
+    assert not RankingWeights.objects.exists() and not RankingSnapshot.objects.exists()
