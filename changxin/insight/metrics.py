@@ -262,11 +262,13 @@ def first_contact_at(queryset: QuerySet[Demand]) -> QuerySet[Demand]:
         .values("at")[:1]
     )
     first = (
-        DemandEvent.objects.filter(demand=OuterRef("pk"), action="contact", at__gte=Subquery(last_assignment))
+        DemandEvent.objects.filter(
+            demand=OuterRef("pk"), action="contact", at__gte=OuterRef("fc_assigned_at")
+        )
         .order_by("at", "id")
         .values("at")[:1]
     )
-    return queryset.annotate(first_contact_at=Subquery(first))
+    return queryset.alias(fc_assigned_at=Subquery(last_assignment)).annotate(first_contact_at=Subquery(first))
 
 
 def _for_unit(demands: QuerySet[Demand], unit: OrgUnit | None) -> QuerySet[Demand]:
