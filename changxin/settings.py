@@ -345,6 +345,10 @@ CHANGXIN_RANKING_DEFAULTS = {
     "partly_resolved_credit": "0.5",
     "basic_satisfied_credit": "0.8",
 }
+# 三率 decisions (RULES.md): fewer demands than this in a month, or no resolution or no satisfaction
+# answer, and a unit is shown apart, not ranked; a month closes this many working days after it ends.
+CHANGXIN_RANKING_MIN_DEMANDS = int(os.environ.get("CHANGXIN_RANKING_MIN_DEMANDS", "5"))
+CHANGXIN_RANKING_CLOSE_WORKING_DAYS = int(os.environ.get("CHANGXIN_RANKING_CLOSE_WORKING_DAYS", "5"))
 CHANGXIN_ATTACHMENT_MAX_BYTES = int(os.environ.get("CHANGXIN_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 CHANGXIN_AUTO_DISPATCH_CONFIDENCE = float(os.environ.get("CHANGXIN_AUTO_DISPATCH_CONFIDENCE", "0.9"))
 # Automatic dispatch of confident triage suggestions (off by default: a dispatcher confirms).

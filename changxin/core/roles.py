@@ -129,6 +129,11 @@ def is_unit_staff(user: User | None) -> bool:
     return is_active(user) and _role(user) in UNIT_STAFF_ROLES and bool(user.unit_id)
 
 
+def is_unit_leader(user: User | None) -> bool:
+    """A unit leader: approves what the unit's officers send out when the unit has a review step."""
+    return is_unit_staff(user) and _role(user) == Role.LEADER
+
+
 def covers(user: User | None, unit: OrgUnit | None) -> bool:
     """`unit` lies in the subtree of the user's unit (the unit itself included)."""
     return bool(user is not None and getattr(user, "unit_id", None) and unit is not None) and (

@@ -12,6 +12,7 @@ from changxin.demands.models import (
     DemandEvent,
     DemandTask,
     RankingWeights,
+    UnitReview,
 )
 
 
@@ -101,3 +102,18 @@ class DeadlinePolicyAdmin(DistrictAdminOnly):
 @admin.register(RankingWeights)
 class RankingWeightsAdmin(DistrictAdminOnly):
     list_display = ("month", "response_weight", "resolution_weight", "satisfaction_weight")
+
+    def has_change_permission(self, request, obj=None):
+        """A past or closed month's weights are frozen (RULES.md): shown, never edited."""
+        from django.utils import timezone
+
+        if obj is not None and (obj.month < timezone.localdate().replace(day=1) or obj.is_closed):
+            return False
+        return super().has_change_permission(request, obj)
+
+
+@admin.register(UnitReview)
+class UnitReviewAdmin(DistrictAdminOnly):
+    list_display = ("unit", "requires_review")
+    list_filter = ("requires_review",)
+    autocomplete_fields = ("unit",)

@@ -201,10 +201,14 @@ class TransitionIn(Schema):
     days: int | None = Field(None, ge=0, le=365, description="request_extension")
     units: list[Id] = Field(default_factory=list, max_length=20, description="whistle")
     due_days: float | None = Field(None, ge=0, le=365, description="whistle")
-    task: Id | None = Field(None, description="task_acknowledge, task_complete")
+    task: Id | None = Field(None, description="task_acknowledge, task_complete, withdraw_task")
     resolution: choice(Resolution) | None = Field(None, description="return_visit")
     satisfaction: choice(Satisfaction) | None = Field(None, description="return_visit")
+    comment: str | None = Field(
+        None, max_length=1000, description="return_visit: the requester's comment (default: the note)"
+    )
     master: Id | None = Field(None, description="merge: id of the master demand")
+    category: Id | None = Field(None, description="recategorise: id of the category (GET /categories)")
     assignee: Id | None = Field(None, description="assign: id of the person (none takes the task back)")
 
 

@@ -540,6 +540,7 @@ class DemoBuilder:
             if "reopen" in plan.flags:
                 t = self._step(t, 60, 60 * 24)
                 go("reopen", dispatcher, note=self.texts["reopen"])
+                officer = self.officer(demand.lead_unit)  # a reopened task is the unit's again
                 t = self._step(t, 10, 120)
                 go("acknowledge", officer)
                 t = self._step(t, 20, 200)

@@ -109,6 +109,13 @@ class Disputed(Payload):
 
 
 @dataclass(frozen=True)
+class DisputeApproved(Disputed):
+    """The unit leader approved the submitted dispute: it goes to the centre (as `dispute` does)."""
+
+    action = "approve_dispute"
+
+
+@dataclass(frozen=True)
 class DisputeRejected(Payload):
     action = "reject_dispute"
     dispute_rejected_for: int | None
@@ -130,6 +137,13 @@ class Started(Payload):
 class ExtensionRequested(Payload):
     action = "request_extension"
     days: int
+
+
+@dataclass(frozen=True)
+class ExtensionRequestApproved(ExtensionRequested):
+    """The unit leader approved the extension request: it goes to the centre."""
+
+    action = "approve_extension_request"
 
 
 @dataclass(frozen=True)
@@ -167,9 +181,64 @@ class TaskCompleted(Payload):
 
 
 @dataclass(frozen=True)
+class ReplySubmitted(Payload):
+    """An officer's reply sent to the unit leader for approval (the note is the reply text)."""
+
+    action = "submit_reply"
+
+
+@dataclass(frozen=True)
+class DisputeSubmitted(Payload):
+    action = "submit_dispute"
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExtensionSubmitted(Payload):
+    action = "submit_extension"
+    days: int
+
+
+@dataclass(frozen=True)
+class ReviewReturned(Payload):
+    """The unit leader sent the submission back to the officer (the note says why)."""
+
+    action = "return_review"
+    kind: str
+
+
+@dataclass(frozen=True)
+class Recategorised(Payload):
+    """The centre set or corrected the category (ids and full names, old None when unclassified)."""
+
+    action = "recategorise"
+    old: int | None
+    new: int
+    old_name: str
+    new_name: str
+
+
+@dataclass(frozen=True)
+class TaskWithdrawn(Payload):
+    """A co-unit or called-in task withdrawn: by the lead unit (the note is the reason), or by the
+    platform when the demand closed with the task still open (`automatic`)."""
+
+    action = "withdraw_task"
+    task: int
+    unit: int
+
+
+@dataclass(frozen=True)
 class Replied(Payload):
     action = "reply"
     on_time: bool
+
+
+@dataclass(frozen=True)
+class ReplyApproved(Replied):
+    """The unit leader approved the submitted reply: it leaves the unit (as `reply` does)."""
+
+    action = "approve_reply"
 
 
 @dataclass(frozen=True)
@@ -230,7 +299,16 @@ PAYLOADS: dict[str, type[Payload]] = {
         Whistled,
         TaskAcknowledged,
         TaskCompleted,
+        TaskWithdrawn,
+        Recategorised,
         Replied,
+        ReplySubmitted,
+        DisputeSubmitted,
+        ExtensionSubmitted,
+        ReviewReturned,
+        ReplyApproved,
+        DisputeApproved,
+        ExtensionRequestApproved,
         VisitAttempted,
         Visited,
         RatingExcluded,

@@ -13,17 +13,33 @@ from django.utils.translation import gettext_lazy as _
 from changxin.core import roles, texts
 from changxin.core.models import UnitKind
 from changxin.demands import selectors
-from changxin.demands.models import Demand, DisputeReason, Resolution, Satisfaction
+from changxin.demands.models import Category, Demand, DisputeReason, Resolution, Satisfaction
 from changxin.demands.workflow import TRANSITIONS, WorkflowError
 
 # Actions that need no input beyond pressing the button.
 BUTTON_ONLY = frozenset(
-    {"acknowledge", "start", "approve_extension", "visit_attempt", "archive", "supervise", "task_acknowledge"}
+    {
+        "acknowledge",
+        "start",
+        "approve_extension",
+        "visit_attempt",
+        "archive",
+        "task_acknowledge",
+        "approve_reply",
+        "approve_dispute",
+        "approve_extension_request",
+    }
 )
 
 NOTE_LABELS = {
     "answer": _("Answer given at intake"),
     "reply": _("Reply to the requester (what was done, the result and its basis)"),
+    "submit_reply": _("Reply to the requester (what was done, the result and its basis)"),
+    "submit_dispute": _("Why this demand is not ours"),
+    "submit_extension": _("Why more time is needed"),
+    "return_review": _("What the officer should change"),
+    "supervise": _("What the unit must do, and by when (shown on its workbench)"),
+    "return_visit": _("The requester's comment"),
     "contact": _("How and when the requester was contacted"),
     "dispute": _("Why this demand is not ours"),
     "redispatch": _("Reason for re-dispatching"),
@@ -32,6 +48,7 @@ NOTE_LABELS = {
     "deny_extension": _("Why the extension is denied"),
     "whistle": _("What the called-in departments are asked to do"),
     "task_complete": _("What your unit did"),
+    "withdraw_task": _("Why the task is withdrawn"),
     "exclude_rating": _("Why the rating is unreasonable"),
     "reopen": _("Why the demand is reopened"),
     "merge": _("Note"),
@@ -83,7 +100,7 @@ class ActionForm(forms.Form):
         else:
             self.fields["note"].label = NOTE_LABELS.get(action, _("Note"))
             self.fields["note"].required = self.transition.needs_note
-            if action in ("reply", "answer"):
+            if action in ("reply", "answer", "submit_reply"):
                 self.fields["note"].widget.attrs["rows"] = 6
         texts.name_length_limits(self)
 
@@ -216,6 +233,60 @@ class MergeForm(ActionForm):
         return {"master": self.cleaned_data["master"]}
 
 
+class CategoryPicker(forms.Widget):
+    """A searchable three-level category picker instead of a flat ~500-option select: a search box
+    asks the server (htmx, `demands:category-search`) for the matching categories — by their names
+    and by everyday synonyms — and shows them as radio buttons named like the field."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        from changxin.demands.models import Category
+
+        attrs = attrs or {}
+        base = attrs.get("id", f"id_{name}")
+        current = Category.objects.filter(pk=value).first() if value not in (None, "") else None
+        checked = ""
+        if current is not None:
+            checked = format_html(
+                '<label><input type="radio" name="{}" value="{}" checked> {}</label>',
+                name,
+                current.pk,
+                current.full_name,
+            )
+        return format_html(
+            '<div class="category-picker" id="{base}_picker">'
+            '<input type="search" id="{base}" name="{name}_q" autocomplete="off" placeholder="{hint}" '
+            'aria-label="{label}" aria-controls="{base}_options" hx-get="{url}?field={name}" '
+            'hx-trigger="input changed delay:300ms, search" hx-target="#{base}_options" hx-include="this">'
+            '<div class="category-options" id="{base}_options" role="radiogroup" aria-live="polite">'
+            "{checked}</div></div>",
+            base=base,
+            name=name,
+            hint=_("Search: a word such as 垃圾, 噪音, 停水"),
+            label=_("Search categories"),
+            url=reverse("demands:category-search"),
+            checked=checked,
+        )
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class RecategoriseForm(ActionForm):
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.filter(is_active=True), widget=CategoryPicker
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].initial = self.demand.category_id
+
+    def service_data(self) -> dict:
+        return {"category": self.cleaned_data["category"].pk}
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         unit = obj.unit.name if obj.unit_id else "—"
@@ -242,12 +313,16 @@ FORM_CLASSES: dict[str, type[ActionForm]] = {
     "dispatch": DispatchForm,
     "redispatch": DispatchForm,
     "dispute": DisputeForm,
+    "submit_dispute": DisputeForm,
     "request_extension": ExtensionForm,
+    "submit_extension": ExtensionForm,
     "whistle": WhistleForm,
     "task_acknowledge": TaskForm,
     "task_complete": TaskForm,
+    "withdraw_task": TaskForm,
     "return_visit": ReturnVisitForm,
     "merge": MergeForm,
+    "recategorise": RecategoriseForm,
 }
 
 

@@ -135,6 +135,15 @@ class ExtensionState(models.TextChoices):
     DENIED = "denied", _("Denied")
 
 
+class ReviewKind(models.TextChoices):
+    """What an officer submitted to the unit leader for approval (审核) before it leaves the unit."""
+
+    NONE = "", _("None")
+    REPLY = "reply", _("Reply")
+    DISPUTE = "dispute", _("Dispute")
+    EXTENSION = "extension", _("Extension request")
+
+
 class DisputeReason(models.TextChoices):
     NOT_OUR_DUTY = "not_our_duty", _("Not within our duties")
     WRONG_PLACE = "wrong_place", _("Location is outside our area")
@@ -294,6 +303,7 @@ class Demand(PermanentRecord):
     extension_days = models.PositiveSmallIntegerField(_("extension working days"), default=0)
     supervised_at = models.DateTimeField(_("supervised at"), null=True, blank=True)
     supervision_count = models.PositiveSmallIntegerField(_("supervision count"), default=0)
+    supervision_note = models.CharField(_("supervision note"), max_length=500, blank=True)
 
     reply = models.TextField(_("reply"), blank=True)
     resolution = models.CharField(_("resolution"), max_length=12, choices=Resolution.choices, blank=True)
@@ -301,10 +311,26 @@ class Demand(PermanentRecord):
         _("satisfaction"), max_length=14, choices=Satisfaction.choices, blank=True
     )
     visit_attempts = models.PositiveSmallIntegerField(_("return-visit attempts"), default=0)
+    rating_comment = models.TextField(_("comment on the rating"), max_length=1000, blank=True)
     rating_excluded = models.BooleanField(_("rating excluded"), default=False)
     rating_excluded_reason = models.CharField(_("reason for exclusion"), max_length=200, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    review_pending = models.CharField(
+        _("awaiting the unit leader's approval"),
+        max_length=10,
+        choices=ReviewKind.choices,
+        default=ReviewKind.NONE,
+        blank=True,
+    )
+    review_note = models.TextField(_("text submitted for approval"), blank=True)
+    review_data = models.JSONField(_("data submitted for approval"), default=dict, blank=True)
 
+    emergency_referral = models.CharField(
+        _("referred to emergency services"),
+        max_length=20,
+        blank=True,
+        help_text=_("The emergency numbers (110, 119, 120) the caller was referred to at intake."),
+    )
     triage = models.JSONField(_("triage suggestions"), default=dict, blank=True)
     external_id = models.CharField(_("external id"), max_length=64, blank=True, db_index=True)
     idempotency_key = models.CharField(
@@ -379,6 +405,8 @@ class DemandTask(PermanentRecord):
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     request_note = models.TextField(_("what is asked"), blank=True)
     result_note = models.TextField(_("result"), blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdraw_reason = models.CharField(_("reason for withdrawal"), max_length=500, blank=True)
     called_by = models.ForeignKey(
         OrgUnit,
         verbose_name=_("called in by"),
@@ -482,6 +510,31 @@ class DemandAttachment(PermanentRecord):
         return self.original_name
 
 
+class UnitReview(models.Model):
+    """A unit's review step (审核): with `requires_review`, its officers' replies, disputes and
+    extension requests go to the unit leader for approval before they leave the unit. Units without
+    a row (or with it off) send them directly."""
+
+    unit = models.OneToOneField(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="review_setting"
+    )
+    requires_review = models.BooleanField(_("leader approves replies, disputes and extensions"), default=True)
+
+    class Scope:
+        district_roles = roles.DISTRICT_ROLES
+
+    class Meta:
+        verbose_name = _("unit review step")
+        verbose_name_plural = _("unit review steps")
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+
+def unit_requires_review(unit_id: int | None) -> bool:
+    return bool(unit_id) and UnitReview.objects.filter(unit_id=unit_id, requires_review=True).exists()
+
+
 class TimeUnit(models.TextChoices):
     WORKING_DAYS = "working_days", _("working days")
     WORKING_HOURS = "working_hours", _("working hours")
@@ -542,3 +595,117 @@ class RankingWeights(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
+
+    @property
+    def is_closed(self) -> bool:
+        """The month's ranking is stored (RankingSnapshot): its weights can no longer change."""
+        return self.pk is not None and RankingSnapshot.objects.filter(month=self.month).exists()
+
+    def clean(self):
+        from decimal import Decimal
+
+        from django.core.exceptions import ValidationError
+        from django.utils import timezone
+
+        errors = {}
+        total = sum(
+            (self.response_weight or 0, self.resolution_weight or 0, self.satisfaction_weight or 0),
+            Decimal(0),
+        )
+        if total != 1:
+            errors["response_weight"] = _(
+                "The three weights must sum to 100 %% (they sum to %(total)s %%)."
+            ) % {"total": f"{total * 100:g}"}
+        for name in ("partly_resolved_credit", "basic_satisfied_credit"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
+                errors[name] = _("A credit is between 0 and 1.")
+        if self.month and self.month.day != 1:
+            errors["month"] = _("Give the first day of the month.")
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values_list("month", flat=True).first()
+            if stored and (stored < timezone.localdate().replace(day=1) or self.is_closed):
+                errors["month"] = _("A past or closed month's weights cannot be edited.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RankingSnapshot(PermanentRecord):
+    """A closed month's ranking, stored by the monthly-close job (RULES.md "Monthly close"): the page,
+    the export and the API read it, and nothing that later happens to the month's demands changes it.
+    `rows`: [{"unit": id, "group": ranking group, "rank": int | None, <counts of metrics.COUNTED>}]."""
+
+    month = models.DateField(_("month"), unique=True, help_text=_("First day of the month."))
+    closed_at = models.DateTimeField(_("closed at"))
+    weights = models.ForeignKey(
+        RankingWeights, verbose_name=_("weights"), on_delete=models.PROTECT, related_name="+"
+    )
+    rows = models.JSONField(_("figures"), default=list)
+
+    objects = PermanentQuerySet.as_manager()
+
+    class Scope:
+        district_roles = roles.DISTRICT_ROLES
+
+    class Meta:
+        verbose_name = _("monthly ranking snapshot")
+        verbose_name_plural = _("monthly ranking snapshots")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class AppealState(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class AppealMetric(models.TextChoices):
+    RESPONSE = "response", _("Response rate")
+    RESOLUTION = "resolution", _("Resolution rate")
+    SATISFACTION = "satisfaction", _("Satisfaction rate")
+    COMPOSITE = "composite", _("Composite score")
+
+
+class RankingAppeal(models.Model):
+    """A unit's appeal (申诉) against one of its monthly ranking figures; the centre accepts or
+    rejects it with a decision note (insight/appeals.py, a workflow machine). Recorded and shown
+    beside the figure; a closed month's snapshot is never changed by it (RULES.md)."""
+
+    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="appeals"
+    )
+    metric = models.CharField(_("figure"), max_length=14, choices=AppealMetric.choices)
+    reason = models.TextField(_("reason"), max_length=2000)
+    state = models.CharField(
+        _("state"), max_length=10, choices=AppealState.choices, default=AppealState.SUBMITTED
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    decision_note = models.TextField(_("decision"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Scope:
+        unit_fields = ("unit",)
+        district_roles = roles.DISTRICT_ROLES
+
+    class Meta:
+        verbose_name = _("ranking appeal")
+        verbose_name_plural = _("ranking appeals")
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.month:%Y-%m} {self.get_metric_display()}"

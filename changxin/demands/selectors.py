@@ -14,6 +14,7 @@ from changxin.core.params import parse_date, parse_int, text
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands import deadlines
 from changxin.demands.models import (
+    OPEN_STATES,
     Category,
     DeadlinePolicy,
     Demand,
@@ -148,6 +149,7 @@ def tasks_for_unit_staff(user: User) -> QuerySet[DemandTask]:
         mine |= Q(unit__path__startswith=user.unit.path)
     return (
         DemandTask.objects.filter(mine, state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED])
+        .filter(demand__state__in=OPEN_STATES)  # a closed demand leaves no task on any workbench
         .select_related("demand", "demand__lead_unit", "unit", "demand__category", "assignee")
         .order_by("due_at")
     )

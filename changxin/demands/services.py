@@ -26,6 +26,7 @@ from changxin.core.workcalendar import add_working_time
 from changxin.demands import deadlines, workflow
 from changxin.demands import events as payloads
 from changxin.demands.models import (
+    CLOSED_STATES,
     NOTE_MAX_LENGTH,
     Channel,
     Demand,
@@ -34,6 +35,7 @@ from changxin.demands.models import (
     DisputeReason,
     ExtensionState,
     Resolution,
+    ReviewKind,
     Satisfaction,
     State,
     TaskRole,
@@ -49,6 +51,7 @@ from changxin.demands.workflow import (
     SYSTEM,
     TASK,
     TASK_PENDING,
+    UNIT_LEADER,
     WorkflowError,
 )
 
@@ -69,6 +72,7 @@ INTAKE_FIELDS = [
     "latitude",
     "longitude",
     "external_id",
+    "emergency_referral",
 ]
 
 
@@ -99,6 +103,8 @@ def relations_of(user: User | None, demand: Demand, *, requester_code: str | Non
     if roles.is_unit_staff(user):
         if roles.covers(user, demand.lead_unit):
             relations.add(LEAD)
+            if roles.is_unit_leader(user):
+                relations.add(UNIT_LEADER)
             if demand.lead_unit.is_street_level:
                 relations.add(STREET)
         mine = [t for t in tasks if is_open_task_of(t, user)]
@@ -330,6 +336,8 @@ def transition(
         changed, payload = handler(locked, actor, now, note, **data)
         if payload.action != name:
             raise AssertionError(f"handler of {name} built a {payload.action} payload")
+        if locked.state in CLOSED_STATES:  # a closed demand leaves no live task behind
+            _withdraw_open_tasks(locked, now, _("The demand was closed."))
         locked.version += 1
         changed = set(changed) | {"state", "version", "updated_at"}
         locked.save(update_fields=sorted(changed))
@@ -379,9 +387,8 @@ def _assign(
     demand.contact_due, demand.finish_due = due.contact_due, due.finish_due
     demand.deadline_estimated = due.estimated
     demand.extension_state, demand.extension_days = ExtensionState.NONE, 0
-    demand.tasks.filter(state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]).update(
-        state=TaskState.WITHDRAWN
-    )
+    demand.review_pending, demand.review_note, demand.review_data = ReviewKind.NONE, "", {}
+    _withdraw_open_tasks(demand, now, _("Re-assigned: a new round of handling began."))
     DemandTask.objects.create(
         demand=demand, unit=lead, role=TaskRole.LEAD, assigned_at=now, due_at=due.finish_due
     )
@@ -393,6 +400,9 @@ def _assign(
 
 
 DEADLINE_FIELDS = [
+    "review_pending",
+    "review_note",
+    "review_data",
     "lead_unit",
     "dispatched_at",
     "acknowledged_at",
@@ -463,10 +473,72 @@ def _acknowledge(demand, actor, now, note, **_kwargs):
     return ["acknowledged_at"], payloads.Acknowledged()
 
 
-def _dispute(demand, actor, now, note, *, reason="", **_kwargs):
+def _dispute_reason(reason) -> str:
     if reason not in DisputeReason.values:
         raise WorkflowError("invalid", _("Choose a reason for the dispute."), field="reason")
+    return reason
+
+
+def _dispute(demand, actor, now, note, *, reason="", **_kwargs):
+    reason = _dispute_reason(reason)
     return [], payloads.Disputed(reason=reason, unit=demand.lead_unit_id, clock="running")
+
+
+# --- unit review (审核): submit → the unit leader approves or returns ------------------------------
+
+REVIEW_FIELDS = ["review_pending", "review_note", "review_data"]
+
+
+def _submit(demand, kind, note, data) -> list[str]:
+    demand.review_pending, demand.review_note, demand.review_data = kind, note, data
+    return REVIEW_FIELDS
+
+
+def _clear_review(demand) -> tuple[str, dict]:
+    note, data = demand.review_note, dict(demand.review_data or {})
+    demand.review_pending, demand.review_note, demand.review_data = ReviewKind.NONE, "", {}
+    return note, data
+
+
+def _submit_reply(demand, actor, now, note, **_kwargs):
+    return _submit(demand, ReviewKind.REPLY, note, {}), payloads.ReplySubmitted()
+
+
+def _submit_dispute(demand, actor, now, note, *, reason="", **_kwargs):
+    reason = _dispute_reason(reason)
+    return _submit(demand, ReviewKind.DISPUTE, note, {"reason": reason}), payloads.DisputeSubmitted(
+        reason=reason
+    )
+
+
+def _submit_extension(demand, actor, now, note, *, days=None, **_kwargs):
+    days = _extension_days(demand, days)
+    return _submit(demand, ReviewKind.EXTENSION, note, {"days": days}), payloads.ExtensionSubmitted(days=days)
+
+
+def _approve_reply(demand, actor, now, note, **_kwargs):
+    text, _data = _clear_review(demand)
+    changed, replied = _reply(demand, actor, now, text)
+    return changed + REVIEW_FIELDS, payloads.ReplyApproved(on_time=replied.on_time)
+
+
+def _approve_dispute(demand, actor, now, note, **_kwargs):
+    _text, data = _clear_review(demand)
+    return REVIEW_FIELDS, payloads.DisputeApproved(
+        reason=data.get("reason", ""), unit=demand.lead_unit_id, clock="running"
+    )
+
+
+def _approve_extension_request(demand, actor, now, note, **_kwargs):
+    _text, data = _clear_review(demand)
+    changed, _requested = _request_extension(demand, actor, now, note, days=data.get("days"))
+    return changed + REVIEW_FIELDS, payloads.ExtensionRequestApproved(days=demand.extension_days)
+
+
+def _return_review(demand, actor, now, note, **_kwargs):
+    kind = demand.review_pending
+    _clear_review(demand)
+    return REVIEW_FIELDS, payloads.ReviewReturned(kind=kind)
 
 
 def _redispatch(demand, actor, now, note, *, lead_unit=None, co_units=(), **_kwargs):
@@ -499,7 +571,7 @@ def _start(demand, actor, now, note, **_kwargs):
     return [], payloads.Started()
 
 
-def _request_extension(demand, actor, now, note, *, days=None, **_kwargs):
+def _extension_days(demand, days) -> int:
     policy = deadlines.policy_for(demand.demand_type, demand.urgency)
     try:
         days = int(days)
@@ -513,6 +585,11 @@ def _request_extension(demand, actor, now, note, *, days=None, **_kwargs):
         raise WorkflowError(
             "invalid", _("Extend by 1 to %(limit)s working days.") % {"limit": limit}, field="days"
         )
+    return days
+
+
+def _request_extension(demand, actor, now, note, *, days=None, **_kwargs):
+    days = _extension_days(demand, days)
     demand.extension_state, demand.extension_days = ExtensionState.PENDING, days
     return ["extension_state", "extension_days"], payloads.ExtensionRequested(days=days)
 
@@ -585,6 +662,28 @@ def _task_acknowledge(demand, actor, now, note, *, task=None, **_kwargs):
     return [], payloads.TaskAcknowledged(task=item.pk, unit=item.unit_id)
 
 
+def _withdraw_open_tasks(demand, now, reason: str, queryset=None) -> list[DemandTask]:
+    """Withdraw every open task of the demand (or of `queryset`), recording when and why."""
+    tasks = list(
+        (queryset if queryset is not None else demand.tasks).filter(
+            state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]
+        )
+    )
+    for task in tasks:
+        task.state, task.withdrawn_at, task.withdraw_reason = TaskState.WITHDRAWN, now, reason[:500]
+        task.save(update_fields=["state", "withdrawn_at", "withdraw_reason"])
+    return tasks
+
+
+def _withdraw_task(demand, actor, now, note, *, task=None, **_kwargs):
+    """The lead unit withdraws a co-unit or called-in task that is no longer needed, with a reason."""
+    item = workflow.open_side_tasks(demand).filter(pk=task).first() if task else None
+    if item is None:
+        raise WorkflowError("invalid", _("Choose an open co-unit or called-in task."), field="task")
+    _withdraw_open_tasks(demand, now, note, demand.tasks.filter(pk=item.pk))
+    return [], payloads.TaskWithdrawn(task=item.pk, unit=item.unit_id)
+
+
 def _task_complete(demand, actor, now, note, *, task=None, **_kwargs):
     item = _my_task(demand, actor, task)
     item.state, item.done_at, item.result_note = TaskState.DONE, now, note
@@ -615,14 +714,16 @@ def _visit_attempt(demand, actor, now, note, **_kwargs):
     return changed, payloads.VisitAttempted(attempt=demand.visit_attempts)
 
 
-def _return_visit(demand, actor, now, note, *, resolution="", satisfaction="", **_kwargs):
+def _return_visit(demand, actor, now, note, *, resolution="", satisfaction="", comment=None, **_kwargs):
+    """`comment`: the requester's own words (the portal); staff record them as the note."""
     if resolution not in Resolution.values:
         raise WorkflowError("invalid", _("Say whether the matter was resolved."), field="resolution")
     if satisfaction not in (Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.DISSATISFIED):
         raise WorkflowError("invalid", _("Say how satisfied the requester is."), field="satisfaction")
     demand.resolution, demand.satisfaction, demand.visited_at = resolution, satisfaction, now
+    demand.rating_comment = (note if comment is None else comment or "").strip()[:1000]
     demand.visit_attempts += 1
-    return ["resolution", "satisfaction", "visited_at", "visit_attempts"], payloads.Visited(
+    return ["resolution", "satisfaction", "visited_at", "visit_attempts", "rating_comment"], payloads.Visited(
         resolution=resolution, satisfaction=satisfaction, unit=demand.lead_unit_id
     )
 
@@ -640,7 +741,7 @@ def _reopen(demand, actor, now, note, **_kwargs):
         DemandTask.objects.filter(pk=_lead_task(demand).pk).update(assignee_id=previous.assignee_id)
     demand.reopen_count += 1
     demand.reply, demand.replied_at, demand.visited_at = "", None, None
-    demand.resolution = demand.satisfaction = ""
+    demand.resolution = demand.satisfaction = demand.rating_comment = ""
     demand.visit_attempts, demand.rating_excluded, demand.rating_excluded_reason = 0, False, ""
     return DEADLINE_FIELDS + [
         "reopen_count",
@@ -652,6 +753,7 @@ def _reopen(demand, actor, now, note, **_kwargs):
         "visit_attempts",
         "rating_excluded",
         "rating_excluded_reason",
+        "rating_comment",
     ], payload
 
 
@@ -670,7 +772,29 @@ def _supervise(demand, actor, now, note, *, kind="", automatic=False, **_kwargs)
                 "already_supervised", _("Already supervised for this deadline."), kind="conflict"
             )
     demand.supervised_at, demand.supervision_count = now, demand.supervision_count + 1
-    return ["supervised_at", "supervision_count"], payloads.Supervised(kind=kind, automatic=bool(automatic))
+    demand.supervision_note = note[:500] if note else demand.supervision_note
+    return ["supervised_at", "supervision_count", "supervision_note"], payloads.Supervised(
+        kind=kind, automatic=bool(automatic)
+    )
+
+
+def _recategorise(demand, actor, now, note, *, category=None, **_kwargs):
+    from changxin.demands.models import Category
+
+    pk = getattr(category, "pk", category)
+    chosen = Category.objects.filter(pk=pk, is_active=True).first() if pk not in (None, "") else None
+    if chosen is None:
+        raise WorkflowError("invalid", _("Choose a category."), field="category")
+    if chosen.pk == demand.category_id:
+        raise WorkflowError("invalid", _("The demand already has this category."), field="category")
+    old = demand.category
+    demand.category = chosen
+    return ["category"], payloads.Recategorised(
+        old=old.pk if old else None,
+        new=chosen.pk,
+        old_name=old.full_name if old else "",
+        new_name=chosen.full_name,
+    )
 
 
 def _merge(demand, actor, now, note, *, master=None, **_kwargs):
@@ -683,9 +807,7 @@ def _merge(demand, actor, now, note, *, master=None, **_kwargs):
         raise WorkflowError("invalid", _("A demand cannot be merged into itself."), field="master")
     demand.master = target
     demand.closed_at = now
-    demand.tasks.filter(state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]).update(
-        state=TaskState.WITHDRAWN
-    )
+    _withdraw_open_tasks(demand, now, _("Merged into %(number)s.") % {"number": target.number})
     return ["master", "closed_at"], payloads.Merged(master=target.pk, master_number=target.number)
 
 
@@ -705,6 +827,14 @@ HANDLERS = {
     "whistle": _whistle,
     "task_acknowledge": _task_acknowledge,
     "task_complete": _task_complete,
+    "withdraw_task": _withdraw_task,
+    "submit_reply": _submit_reply,
+    "submit_dispute": _submit_dispute,
+    "submit_extension": _submit_extension,
+    "approve_reply": _approve_reply,
+    "approve_dispute": _approve_dispute,
+    "approve_extension_request": _approve_extension_request,
+    "return_review": _return_review,
     "reply": _reply,
     "visit_attempt": _visit_attempt,
     "return_visit": _return_visit,
@@ -713,6 +843,7 @@ HANDLERS = {
     "archive": _archive,
     "supervise": _supervise,
     "merge": _merge,
+    "recategorise": _recategorise,
 }
 assert set(HANDLERS) == set(workflow.TRANSITIONS), "every transition needs exactly one handler"
 

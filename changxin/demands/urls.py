@@ -10,6 +10,7 @@ urlpatterns = [
     path("workbench/", views.workbench, name="workbench"),
     path("visits/", views.visits, name="visits"),
     path("overdue/", views.overdue, name="overdue"),
+    path("categories/search/", views.category_search, name="category-search"),
     path("<int:pk>/", views.demand_detail, name="detail"),
     path("<int:pk>/requester/", views.reveal_requester, name="reveal-requester"),
     path("<int:pk>/quick-dispatch/", views.quick_dispatch, name="quick-dispatch"),

@@ -51,7 +51,16 @@ PERSONAL_FIELDS = ["requester_name", "requester_phone"]
 CENTRE_STATES = (State.RECEIVED, State.DISPUTED)
 EVENT_LABELS = {"receive": gettext_lazy("Received")}
 # Actions whose form opens by default: the next step of the normal path.
-PRIMARY_ACTIONS = ("dispatch", "redispatch", "acknowledge", "contact", "reply", "return_visit")
+PRIMARY_ACTIONS = (
+    "dispatch",
+    "redispatch",
+    "acknowledge",
+    "contact",
+    "reply",
+    "submit_reply",
+    "approve_reply",
+    "return_visit",
+)
 
 
 def staff_required(check=is_staff_side):
@@ -159,6 +168,17 @@ def _build_forms(request, demand, tasks, triage, bound: dict) -> list:
                 form = bound.get(key) or form_for(step.name, demand=demand, user=user, task=task)
                 result.append({"form": form, "task": task, "key": key})
             continue
+        if step.name == "withdraw_task":
+            for task in tasks:
+                if task.role == TaskRole.LEAD or task.state not in (
+                    TaskState.PENDING,
+                    TaskState.ACKNOWLEDGED,
+                ):
+                    continue
+                key = f"{step.name}:{task.pk}"
+                form = bound.get(key) or form_for(step.name, demand=demand, user=user, task=task)
+                result.append({"form": form, "task": task, "key": key})
+            continue
         form = bound.get(step.name) or form_for(step.name, demand=demand, user=user, suggested_unit=suggested)
         result.append({"form": form, "task": None, "key": step.name})
     primary = next((f for f in result if f["form"].action in PRIMARY_ACTIONS), None)
@@ -200,17 +220,17 @@ def _event_details(event, names: dict[int, str]) -> list[str]:
             )
     if event.action == "redispatch" and data.get("dispute_upheld_for"):
         out.append(_("Dispute upheld for %(unit)s") % {"unit": names.get(data["dispute_upheld_for"], "")})
-    if event.action == "dispute" and data.get("reason") in DisputeReason.values:
+    if event.action in DISPUTE_ACTIONS and data.get("reason") in DisputeReason.values:
         out.append(_("Reason: %(reason)s") % {"reason": DisputeReason(data["reason"]).label})
     if event.action == "whistle" and data.get("units"):
         out.append(_("Called in: %(units)s") % {"units": units(data["units"])})
-    if event.action in ("request_extension", "approve_extension") and data.get("days"):
+    if event.action in EXTENSION_ACTIONS and data.get("days"):
         out.append(_("%(days)s working days") % {"days": data["days"]})
     if event.action in ("task_acknowledge", "task_complete") and data.get("unit"):
         out.append(names.get(data["unit"], ""))
     if event.action == "contact" and "on_time" in data:
         out.append(_("within the contact deadline") if data["on_time"] else _("after the contact deadline"))
-    if event.action == "reply" and "on_time" in data:
+    if event.action in ("reply", "approve_reply") and "on_time" in data:
         out.append(_("within the deadline") if data["on_time"] else _("after the deadline"))
     if event.action == "return_visit":
         if data.get("resolution") in Resolution.values:
@@ -263,17 +283,18 @@ def _detail_context(request, demand, *, bound=None, reveal=False, top_errors=())
     action_forms = _build_forms(request, demand, tasks, triage, bound or {})
     dispute = None
     if demand.state == State.DISPUTED:
-        last = next((row for row in reversed(timeline) if row["event"].action == "dispute"), None)
+        last = next((row for row in reversed(timeline) if row["event"].action in DISPUTE_ACTIONS), None)
         dispute = {"row": last}
     return {
         "demand": demand,
+        "show_tracking_code": CENTRE in relations,  # the operator reads it out to a phone caller
         "requester": _requester(demand, reveal),
         "can_reveal": _may_reveal(user, relations) and bool(demand.requester_name or demand.requester_phone),
         "revealed": reveal,
         "tasks": [
             {
                 "task": t,
-                "countdown": clock.countdown(t.due_at)
+                "countdown": clock.task_countdown(t, demand)
                 if t.state in (TaskState.PENDING, TaskState.ACKNOWLEDGED) and open_
                 else None,
             }
@@ -328,6 +349,14 @@ def attachment(request, pk, attachment_pk):
 
 
 ERROR_STATUS = {"stale": 409, "not_allowed": 403}
+TASK_ACTIONS = ("task_acknowledge", "task_complete", "withdraw_task")
+DISPUTE_ACTIONS = ("dispute", "submit_dispute", "approve_dispute")
+EXTENSION_ACTIONS = (
+    "request_extension",
+    "submit_extension",
+    "approve_extension_request",
+    "approve_extension",
+)
 
 
 def _confirmation(action: str, demand) -> str:
@@ -352,7 +381,7 @@ def act(request, pk, action):
     if action not in workflow.TRANSITIONS:
         raise Http404(action)
     task = None
-    if action in ("task_acknowledge", "task_complete"):
+    if action in TASK_ACTIONS:
         task_pk = parse_int(request.POST.get("task"), min_value=1)
         task = demand.tasks.select_related("unit").filter(pk=task_pk).first() if task_pk else None
     form = form_for(action, request.POST, demand=demand, user=request.user, task=task)
@@ -621,3 +650,23 @@ def index(request):
     if works_in_unit(user):
         return redirect("demands:workbench")
     return redirect("demands:overdue")
+
+
+# --- the category picker's search (htmx) -------------------------------------------------------
+
+
+@require_GET
+def category_search(request):
+    """Options of the category picker: categories whose names or synonyms match what was typed.
+    The taxonomy is public reference data (every form that files a demand uses the picker)."""
+    from changxin.demands.taxonomy import search_categories
+
+    field = request.GET.get("field") or "category"
+    if not field.isidentifier():
+        field = "category"
+    query = (request.GET.get(f"{field}_q") or request.GET.get("q") or "")[:30]
+    return render(
+        request,
+        "demands/_category_options.html",
+        {"options": search_categories(query), "field": field, "query": query.strip()},
+    )

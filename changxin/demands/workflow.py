@@ -12,6 +12,9 @@ Actors are relations between a user and a demand, not bare roles:
   TASK       staff of a unit holding an open co-unit or called-in task on the demand
   TASK_PENDING  TASK, and one of those tasks is not reported in (报到) yet
   STREET     LEAD, and the lead unit is a street/town (only streets blow the whistle)
+  UNIT_LEADER  LEAD, and a unit leader: approves (审核) what the officers submit when the lead unit
+             has a review step (UnitReview); without one, replies, disputes and extension requests
+             leave the unit directly and nothing changes
   REQUESTER  the citizen or enterprise account that filed the demand (or the tracking-code holder)
   SYSTEM     the platform itself (deadline escalation, automatic dispatch)
 District leadership is read-only and appears in no row.
@@ -33,12 +36,20 @@ from django.utils.translation import gettext_lazy as _
 
 from changxin.core.workflow import Guard, Machine, Transition, WorkflowError
 from changxin.core.workflow import transition as _t
-from changxin.demands.models import ExtensionState, Satisfaction, State
+from changxin.demands.models import (
+    ExtensionState,
+    ReviewKind,
+    Satisfaction,
+    State,
+    TaskRole,
+    TaskState,
+    unit_requires_review,
+)
 
 __all__ = ["MACHINE", "TRANSITIONS", "Transition", "WorkflowError"]
 
 CENTRE, LEAD, TASK, STREET, REQUESTER, SYSTEM = "centre", "lead", "task", "street", "requester", "system"
-ASSIGNEE, TASK_PENDING = "assignee", "task_pending"
+ASSIGNEE, TASK_PENDING, UNIT_LEADER = "assignee", "task_pending", "unit_leader"
 
 HANDLING = (State.ACKNOWLEDGED, State.CONTACTED, State.IN_PROGRESS)
 OPEN = (State.RECEIVED, State.DISPATCHED, State.DISPUTED, *HANDLING)
@@ -81,6 +92,59 @@ DISPATCHED_BEFORE = Guard(
     _("A demand answered at intake cannot be reopened; file a new one."),
 )
 
+
+def open_side_tasks(demand):
+    """The co-unit and called-in tasks still open (waiting for report-in, or reported in)."""
+    return demand.tasks.filter(
+        role__in=[TaskRole.CO, TaskRole.WHISTLE], state__in=[TaskState.PENDING, TaskState.ACKNOWLEDGED]
+    ).select_related("unit")
+
+
+NO_OPEN_TASKS = Guard(
+    lambda d, now: not open_side_tasks(d).exists(),
+    "open_tasks",
+    _(
+        "Co-unit and called-in tasks are still open (%(units)s): wait until they are completed, or "
+        "withdraw them with a reason, before replying."
+    ),
+    params=lambda d: {"units": "、".join(t.unit.name for t in open_side_tasks(d))},
+)
+HAS_OPEN_TASKS = Guard(
+    lambda d, now: open_side_tasks(d).exists(),
+    "no_open_tasks",
+    _("There is no open co-unit or called-in task to withdraw."),
+)
+
+NO_REVIEW_STEP = Guard(
+    lambda d, now: not unit_requires_review(d.lead_unit_id),
+    "unit_review_required",
+    _("Your unit's leader approves this before it leaves the unit: submit it for approval."),
+)
+REVIEW_STEP = Guard(
+    lambda d, now: unit_requires_review(d.lead_unit_id),
+    "no_unit_review",
+    _("Your unit has no review step: send it directly."),
+)
+NOTHING_PENDING = Guard(
+    lambda d, now: not d.review_pending,
+    "review_pending",
+    _("Something is already waiting for the unit leader's approval."),
+)
+ANY_PENDING = Guard(
+    lambda d, now: bool(d.review_pending),
+    "nothing_to_review",
+    _("Nothing is waiting for approval."),
+)
+
+
+def _pending(kind):
+    return Guard(
+        lambda d, now: d.review_pending == kind,
+        "nothing_to_review",
+        _("Nothing of this kind is waiting for approval."),
+    )
+
+
 HANDLERS_OF_LEAD = {LEAD, ASSIGNEE}
 
 MACHINE = Machine(
@@ -100,7 +164,25 @@ MACHINE = Machine(
             State.DISPUTED,
             {LEAD},
             True,
-            [DISPUTE_WINDOW],
+            [DISPUTE_WINDOW, NO_REVIEW_STEP],
+        ),
+        _t(
+            "submit_dispute",
+            _("Submit the dispute for approval"),
+            [State.DISPATCHED, State.ACKNOWLEDGED],
+            None,
+            {LEAD},
+            True,
+            [REVIEW_STEP, NOTHING_PENDING, DISPUTE_WINDOW],
+        ),
+        _t(
+            "approve_dispute",
+            _("Approve the dispute (send to the centre)"),
+            [State.DISPATCHED, State.ACKNOWLEDGED],
+            State.DISPUTED,
+            {UNIT_LEADER},
+            False,
+            [_pending(ReviewKind.DISPUTE)],
         ),
         _t(
             "redispatch",
@@ -120,12 +202,47 @@ MACHINE = Machine(
             True,
         ),
         _t("start", _("Start handling"), [State.CONTACTED], State.IN_PROGRESS, HANDLERS_OF_LEAD),
-        _t("request_extension", _("Request extension"), HANDLING, None, {LEAD}, True, [EXTENSION_ONCE]),
+        _t(
+            "request_extension",
+            _("Request extension"),
+            HANDLING,
+            None,
+            {LEAD},
+            True,
+            [EXTENSION_ONCE, NO_REVIEW_STEP],
+        ),
+        _t(
+            "submit_extension",
+            _("Submit an extension request for approval"),
+            HANDLING,
+            None,
+            {LEAD},
+            True,
+            [REVIEW_STEP, NOTHING_PENDING, EXTENSION_ONCE],
+        ),
+        _t(
+            "approve_extension_request",
+            _("Approve the extension request (send to the centre)"),
+            HANDLING,
+            None,
+            {UNIT_LEADER},
+            False,
+            [_pending(ReviewKind.EXTENSION), EXTENSION_ONCE],
+        ),
         _t("approve_extension", _("Approve extension"), HANDLING, None, {CENTRE}, False, [EXTENSION_PENDING]),
         _t("deny_extension", _("Deny extension"), HANDLING, None, {CENTRE}, True, [EXTENSION_PENDING]),
         _t("whistle", _("Blow the whistle (call departments in)"), HANDLING, None, {STREET}, True),
         _t("task_acknowledge", _("Report in (task)"), OPEN, None, {TASK_PENDING}),
         _t("task_complete", _("Complete task"), OPEN, None, {TASK}, True),
+        _t(
+            "withdraw_task",
+            _("Withdraw a co-unit or called-in task"),
+            [State.DISPATCHED, *HANDLING],
+            None,
+            {LEAD},
+            True,
+            [HAS_OPEN_TASKS],
+        ),
         _t(
             "reply",
             _("Reply and finish"),
@@ -133,6 +250,34 @@ MACHINE = Machine(
             State.REPLIED,
             HANDLERS_OF_LEAD,
             True,
+            [NO_OPEN_TASKS, NO_REVIEW_STEP],
+        ),
+        _t(
+            "submit_reply",
+            _("Submit the reply for approval"),
+            [State.CONTACTED, State.IN_PROGRESS],
+            None,
+            HANDLERS_OF_LEAD,
+            True,
+            [REVIEW_STEP, NOTHING_PENDING, NO_OPEN_TASKS],
+        ),
+        _t(
+            "approve_reply",
+            _("Approve the reply and finish"),
+            [State.CONTACTED, State.IN_PROGRESS],
+            State.REPLIED,
+            {UNIT_LEADER},
+            False,
+            [_pending(ReviewKind.REPLY), NO_OPEN_TASKS],
+        ),
+        _t(
+            "return_review",
+            _("Return to the officer"),
+            [State.DISPATCHED, *HANDLING],
+            None,
+            {UNIT_LEADER},
+            True,
+            [ANY_PENDING],
         ),
         _t("visit_attempt", _("Return visit: requester unreachable"), [State.REPLIED], None, {CENTRE}),
         _t("return_visit", _("Record return visit"), [State.REPLIED], State.VISITED, {CENTRE, REQUESTER}),
@@ -156,6 +301,7 @@ MACHINE = Machine(
         ),
         _t("archive", _("Archive"), [State.VISITED], State.ARCHIVED, {CENTRE, SYSTEM}),
         _t("supervise", _("Supervise (督办)"), OPEN, None, {CENTRE, SYSTEM}),
+        _t("recategorise", _("Set or correct the category"), OPEN, None, {CENTRE}),
         _t("merge", _("Merge into a master demand"), OPEN, State.MERGED, {CENTRE}, True),
     ],
 )

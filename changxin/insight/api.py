@@ -27,7 +27,9 @@ class RatesOut(Schema):
 
 
 class RankingRowOut(Schema):
-    rank: int | None = Field(description="Null: no assessed demand this month (listed after the ranked).")
+    rank: int | None = Field(
+        description="Null: not ranked — too few demands or answers this month (shown apart), or none."
+    )
     unit: Ref
     rates: RatesOut
 

@@ -3,17 +3,17 @@
 Definitions (one place; the ranking page, the drill-down lists, the Excel export and `changxin
 rank` all read them from here):
 
-Which demands a period holds
-    A demand belongs to the period of its **first dispatch** (the one `dispatch` event; re-dispatch
-    after a dispute and reopening do not move it). So a month's set of demands is fixed once the
-    month is over; only their answers (contact, return visit) still arrive afterwards.
+Which demands a period holds (RULES.md "三率 decisions")
+    A demand counts for a unit in the month that unit **received it as lead**: its dispatch, or the
+    re-dispatch to it after an upheld dispute (Beijing time). Reopening (重办) does not move it.
     Not assessed at all: demands never dispatched (answered at intake), praise (表扬: recorded, not
     assessed) and duplicates merged into a master demand (the master is counted, once).
 
 Which unit a demand counts for
     The unit that holds it as lead unit (主办) now. A dispute upheld (退单 → 改派) moves the demand to
-    the new unit; for the disputing unit it then counts neither way. A dispute still pending or
-    rejected leaves it with the original unit. Co-units and called-in departments are not scored.
+    the new unit (and to the month of the re-dispatch); for the disputing unit it then counts neither
+    way. A dispute still pending or rejected leaves it with the original unit. Co-units and called-in
+    departments are not scored (their task on-time rate is shown beside the ranking).
     `rates_for_unit(unit)` counts demands led by the unit **or any unit below it**: demands are only
     dispatched to streets/towns, departments and companies, which have no dispatchable units below
     them, so for every ranked unit this is exactly the unit; for the district it is the total.
@@ -21,14 +21,20 @@ Which unit a demand counts for
 响应率 = responded on time ÷ dispatched
     Responded on time: the lead unit's first contact with the requester after the demand was
     (re-)dispatched to it was within the contact deadline (the `on_time` the contact event
-    recorded). Reopening (重办) does not reset it.
+    recorded). Reopening (重办) does not reset it: response uses the first contact.
+    Not yet due: a demand not yet contacted whose contact deadline is still ahead is left out of the
+    denominator until the deadline passes.
 解决率 = (已解决 + partly credit × 部分解决) ÷ demands with a resolution answer
 满意率 = (满意 + basic credit × 基本满意) ÷ demands with a satisfaction answer
-    Unrated (未评价: unreachable) and ratings excluded as unreasonable are not in the denominator.
-    A reopened demand has no answer until its next return visit.
-Composite = weighted sum of the three rates with the month's `RankingWeights`. When a rate has no
-    denominator yet (no answers) the remaining weights are scaled up to sum to one; a unit with no
-    dispatched demand has no composite and is not ranked.
+    Unrated (未评价: unreachable) is not in the satisfaction denominator. A rating excluded as
+    unreasonable removes the demand from both the resolution and the satisfaction figures.
+    A reopened demand has no answer until its next return visit (the latest answer counts).
+Composite = weighted sum of the three rates with the month's `RankingWeights`; never rescaled: a unit
+    without all three rates has no composite. A unit with fewer than CHANGXIN_RANKING_MIN_DEMANDS
+    demands, or without a resolution or a satisfaction answer, is shown apart and not ranked.
+
+Closed months (`snapshots.py`): once a month is closed its figures are read from the stored
+snapshot, never recomputed.
 
 Counting and listing share one annotated queryset (`assessed_demands`) and one condition per
 figure (`CONDITIONS`), so a figure and the list behind it always agree.
@@ -65,6 +71,7 @@ from changxin.demands.models import (
     Demand,
     DemandEvent,
     DemandType,
+    RankingSnapshot,
     RankingWeights,
     Resolution,
     Satisfaction,
@@ -83,17 +90,21 @@ RESOLUTION_ANSWERS = (Resolution.RESOLVED, Resolution.PARTLY, Resolution.UNRESOL
 SATISFACTION_ANSWERS = (Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.DISSATISFIED)
 
 _rated = Q(satisfaction__in=SATISFACTION_ANSWERS, rating_excluded=False)
+_answered = Q(resolution__in=RESOLUTION_ANSWERS, rating_excluded=False)
+_due = Q(m_not_yet_due=False)
 
 # (metric, part) → the condition on `assessed_demands()` rows. Every figure is a count of one of these.
 CONDITIONS: dict[tuple[str, str], Q] = {
-    (RESPONSE, "denominator"): Q(pk__isnull=False),
-    (RESPONSE, "numerator"): Q(m_responded=True),
-    (RESPONSE, "missed"): Q(m_responded=False),
-    (RESOLUTION, "denominator"): Q(resolution__in=RESOLUTION_ANSWERS),
-    (RESOLUTION, "numerator"): Q(resolution__in=(Resolution.RESOLVED, Resolution.PARTLY)),
-    (RESOLUTION, "resolved"): Q(resolution=Resolution.RESOLVED),
-    (RESOLUTION, "partly"): Q(resolution=Resolution.PARTLY),
-    (RESOLUTION, "unresolved"): Q(resolution=Resolution.UNRESOLVED),
+    (RESPONSE, "all"): Q(pk__isnull=False),
+    (RESPONSE, "denominator"): _due,
+    (RESPONSE, "numerator"): _due & Q(m_responded=True),
+    (RESPONSE, "missed"): _due & Q(m_responded=False),
+    (RESPONSE, "not_yet_due"): Q(m_not_yet_due=True),
+    (RESOLUTION, "denominator"): _answered,
+    (RESOLUTION, "numerator"): _answered & Q(resolution__in=(Resolution.RESOLVED, Resolution.PARTLY)),
+    (RESOLUTION, "resolved"): _answered & Q(resolution=Resolution.RESOLVED),
+    (RESOLUTION, "partly"): _answered & Q(resolution=Resolution.PARTLY),
+    (RESOLUTION, "unresolved"): _answered & Q(resolution=Resolution.UNRESOLVED),
     (SATISFACTION, "denominator"): _rated,
     (SATISFACTION, "numerator"): _rated & Q(satisfaction__in=(Satisfaction.SATISFIED, Satisfaction.BASIC)),
     (SATISFACTION, "satisfied"): _rated & Q(satisfaction=Satisfaction.SATISFIED),
@@ -103,6 +114,8 @@ CONDITIONS: dict[tuple[str, str], Q] = {
     (SATISFACTION, "excluded"): Q(rating_excluded=True),
 }
 PART_LABELS = {
+    "all": _("all assessed demands"),
+    "not_yet_due": _("not contacted yet, not yet due"),
     "denominator": _("denominator"),
     "numerator": _("numerator"),
     "missed": _("not contacted in time"),
@@ -160,32 +173,52 @@ def this_month() -> dt.date:
 # --- weights -------------------------------------------------------------------------------------
 
 
-def weights_for_month(month: dt.date) -> RankingWeights:
-    """The month's frozen weights; created from settings.CHANGXIN_RANKING_DEFAULTS on first use."""
+def default_weights(month: dt.date) -> RankingWeights:
+    """Unsaved weights from settings.CHANGXIN_RANKING_DEFAULTS (what the periodic job stores)."""
     defaults = {k: Decimal(str(v)) for k, v in settings.CHANGXIN_RANKING_DEFAULTS.items()}
-    weights, _created = RankingWeights.objects.get_or_create(month=month.replace(day=1), defaults=defaults)
-    return weights
+    return RankingWeights(month=month.replace(day=1), **defaults)
+
+
+def weights_for_month(month: dt.date) -> RankingWeights:
+    """The month's frozen weights. Reading never writes: a month the job has not opened (the
+    future, or before the platform ran) reads the defaults, unsaved."""
+    month = month.replace(day=1)
+    return RankingWeights.objects.filter(month=month).first() or default_weights(month)
+
+
+def open_month(month: dt.date) -> RankingWeights:
+    """Fix the month's weights (the periodic job, when the month opens): idempotent."""
+    weights = default_weights(month)
+    weights.full_clean(validate_unique=False)
+    stored, _created = RankingWeights.objects.get_or_create(
+        month=weights.month,
+        defaults={f: getattr(weights, f) for f in settings.CHANGXIN_RANKING_DEFAULTS},
+    )
+    return stored
 
 
 # --- the one query -------------------------------------------------------------------------------
 
 
-def assessed_demands(period: Period, queryset: QuerySet[Demand] | None = None) -> QuerySet[Demand]:
-    """Demands first dispatched in `period` that are assessed, with the alias `m_responded`."""
+def assessed_demands(
+    period: Period, queryset: QuerySet[Demand] | None = None, now: dt.datetime | None = None
+) -> QuerySet[Demand]:
+    """Assessed demands their lead unit received in `period`, with the aliases `m_responded`,
+    `m_not_yet_due` and `m_first_contact_at` (the first contact of the round, kept across 重办)."""
     demands = unscoped_demands() if queryset is None else queryset
-    first_dispatch = DemandEvent.objects.filter(
-        action="dispatch", at__gte=period.start, at__lt=period.end
+    now = now or timezone.now()
+    assigned_in_period = DemandEvent.objects.filter(
+        action__in=ASSIGN_ACTIONS, at__gte=period.start, at__lt=period.end
     ).values("demand_id")
     last_assignment = (
         DemandEvent.objects.filter(demand=OuterRef("pk"), action__in=ASSIGN_ACTIONS)
         .order_by("-at", "-id")
         .values("at")[:1]
     )
-    first_contact = (
-        DemandEvent.objects.filter(demand=OuterRef("pk"), action="contact", at__gte=OuterRef("m_assigned_at"))
-        .order_by("at", "id")
-        .values("pk")[:1]
-    )
+    contacts = DemandEvent.objects.filter(
+        demand=OuterRef("pk"), action="contact", at__gte=OuterRef("m_assigned_at")
+    ).order_by("at", "id")
+    first_contact = contacts.values("pk")[:1]
     # The first contact after the final (re-)dispatch, judged by the `on_time` its event recorded.
     by_events = Exists(DemandEvent.objects.filter(pk=OuterRef("m_first_contact"), data__on_time=True))
     # Shortcut, exact for demands never reopened: the row then still holds that contact and deadline
@@ -194,18 +227,45 @@ def assessed_demands(period: Period, queryset: QuerySet[Demand] | None = None) -
         Q(contacted_at__isnull=False) & (Q(contact_due__isnull=True) | Q(contacted_at__lte=F("contact_due"))),
         output_field=BooleanField(),
     )
+    # Not yet due: no contact in this round and the contact deadline still ahead.
+    not_yet_due = ExpressionWrapper(
+        Q(contact_due__gt=now)
+        & Q(contacted_at__isnull=True)
+        & (Q(reopen_count=0) | Q(m_first_contact__isnull=True)),
+        output_field=BooleanField(),
+    )
     return (
-        demands.filter(pk__in=first_dispatch, lead_unit__isnull=False, master__isnull=True)
+        demands.filter(pk__in=assigned_in_period, lead_unit__isnull=False, master__isnull=True)
         .exclude(demand_type=DemandType.PRAISE)
         .exclude(state=State.MERGED)
         .alias(m_assigned_at=Subquery(last_assignment))
+        .filter(m_assigned_at__gte=period.start, m_assigned_at__lt=period.end)
         .alias(m_first_contact=Subquery(first_contact))
         .alias(
             m_responded=Case(
                 When(reopen_count=0, then=by_row), default=by_events, output_field=BooleanField()
             )
         )
+        .alias(m_not_yet_due=not_yet_due)
     )
+
+
+def first_contact_at(queryset: QuerySet[Demand]) -> QuerySet[Demand]:
+    """Annotate `first_contact_at`: the first contact after the lead unit received the demand, from
+    the events, so a reopened demand (重办) still shows its first round's contact."""
+    last_assignment = (
+        DemandEvent.objects.filter(demand=OuterRef("pk"), action__in=ASSIGN_ACTIONS)
+        .order_by("-at", "-id")
+        .values("at")[:1]
+    )
+    first = (
+        DemandEvent.objects.filter(
+            demand=OuterRef("pk"), action="contact", at__gte=OuterRef("fc_assigned_at")
+        )
+        .order_by("at", "id")
+        .values("at")[:1]
+    )
+    return queryset.alias(fc_assigned_at=Subquery(last_assignment)).annotate(first_contact_at=Subquery(first))
 
 
 def _for_unit(demands: QuerySet[Demand], unit: OrgUnit | None) -> QuerySet[Demand]:
@@ -223,6 +283,8 @@ def demands_behind(
 # --- counting ------------------------------------------------------------------------------------
 
 COUNTED = {
+    "demands": (RESPONSE, "all"),
+    "not_yet_due": (RESPONSE, "not_yet_due"),
     "dispatched": (RESPONSE, "denominator"),
     "responded": (RESPONSE, "numerator"),
     "resolution_answers": (RESOLUTION, "denominator"),
@@ -264,6 +326,8 @@ class UnitRates:
 
     unit_id: int | None
     weights: RankingWeights
+    demands: int = 0
+    not_yet_due: int = 0
     dispatched: int = 0
     responded: int = 0
     resolution_answers: int = 0
@@ -304,18 +368,29 @@ class UnitRates:
 
     @property
     def composite(self) -> Decimal | None:
-        if not self.dispatched:
-            return None
+        """The weighted sum of the three rates; None unless all three exist (never rescaled)."""
         parts = [
             (self.weights.response_weight, self.response_rate),
             (self.weights.resolution_weight, self.resolution_rate),
             (self.weights.satisfaction_weight, self.satisfaction_rate),
         ]
-        present = [(w, r) for w, r in parts if r is not None]
-        total_weight = sum((w for w, _ in present), Decimal(0))
-        if not total_weight:
+        if any(rate is None for _w, rate in parts):
             return None
-        return sum((w * r for w, r in present), Decimal(0)) / total_weight
+        return sum((w * r for w, r in parts), Decimal(0))
+
+    @property
+    def rankable(self) -> bool:
+        """Enough to rank: at least CHANGXIN_RANKING_MIN_DEMANDS demands, a resolution and a
+        satisfaction answer (RULES.md "Too few to rank")."""
+        return (
+            self.demands >= settings.CHANGXIN_RANKING_MIN_DEMANDS
+            and self.resolution_answers > 0
+            and self.satisfaction_answers > 0
+            and self.composite is not None
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in COUNTED}
 
     def rate(self, metric: str) -> Decimal | None:
         return getattr(self, f"{metric}_rate")
@@ -331,11 +406,16 @@ class UnitRates:
         }[metric]
 
 
-def rates_by_unit(period: Period, weights: RankingWeights, queryset=None) -> dict[int, UnitRates]:
+def rates_by_unit(
+    period: Period, weights: RankingWeights, queryset=None, now: dt.datetime | None = None
+) -> dict[int, UnitRates]:
     """One GROUP BY lead unit query: {unit id: UnitRates} for every unit with assessed demands."""
     with _aggregate_session():
         rows = list(
-            assessed_demands(period, queryset).order_by().values("lead_unit_id").annotate(**_aggregates())
+            assessed_demands(period, queryset, now)
+            .order_by()
+            .values("lead_unit_id")
+            .annotate(**_aggregates())
         )
     return {
         row["lead_unit_id"]: UnitRates(
@@ -358,8 +438,42 @@ def monthly_trend(unit: OrgUnit, last_month: dt.date, months: int = 12) -> list[
     result = []
     for offset in range(months - 1, -1, -1):
         month = add_months(last_month, -offset)
-        weights = weights_for_month(month) if month <= this_month() else None
-        if weights is None:
+        if month > this_month():
             continue
-        result.append((month, rates_for_unit(unit, Period.month(month), weights)))
+        stored = _stored_rates(unit, month)
+        if stored is not None:
+            result.append((month, stored))
+            continue
+        result.append((month, rates_for_unit(unit, Period.month(month), weights_for_month(month))))
     return result
+
+
+def _stored_rates(unit: OrgUnit, month: dt.date) -> UnitRates | None:
+    """The unit's figures from the month's snapshot once the month is closed."""
+    snapshot = RankingSnapshot.objects.select_related("weights").filter(month=month).first()
+    if snapshot is None:
+        return None
+    row = next((r for r in snapshot.rows if r["unit"] == unit.pk), {})
+    counts = {k: row.get(k, 0) for k in COUNTED}
+    return UnitRates(unit_id=unit.pk, weights=snapshot.weights, unit=unit, **counts)
+
+
+def task_on_time_by_unit(period: Period, now: dt.datetime | None = None) -> dict[int, tuple[int, int]]:
+    """Co-unit and called-in tasks (not scored in 三率; shown beside the ranking), per unit, of the
+    tasks given in `period`: {unit id: (done on time, due)}. A task is due once done or past its
+    due time; a withdrawn task counts neither way."""
+    from changxin.demands.models import DemandTask, TaskRole, TaskState
+
+    now = now or timezone.now()
+    tasks = DemandTask.objects.filter(
+        role__in=[TaskRole.CO, TaskRole.WHISTLE], assigned_at__gte=period.start, assigned_at__lt=period.end
+    ).exclude(state=TaskState.WITHDRAWN)
+    due = Q(state=TaskState.DONE) | Q(due_at__lt=now)
+    on_time = Q(state=TaskState.DONE) & (Q(due_at__isnull=True) | Q(done_at__lte=F("due_at")))
+    rows = (
+        tasks.order_by()
+        .values("unit_id")
+        .annotate(due=Count("pk", filter=due), on_time=Count("pk", filter=on_time))
+        .values_list("unit_id", "on_time", "due")
+    )
+    return {unit_id: (ok, total) for unit_id, ok, total in rows if total}

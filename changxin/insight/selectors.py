@@ -12,7 +12,7 @@ from changxin.core.models import OrgUnit, UnitKind, User
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.demands.models import Demand
 from changxin.demands.selectors import DemandFilter, list_demands
-from changxin.insight.metrics import Period, demands_behind
+from changxin.insight.metrics import Period, demands_behind, first_contact_at
 from changxin.insight.models import HotSpot
 
 
@@ -35,7 +35,7 @@ def drill_demands(
 ) -> QuerySet[Demand]:
     """The demands behind one figure that `user` may see, narrowed by the list filters."""
     behind = demands_behind(period, metric, part, unit)
-    return list_demands(user, flt).filter(pk__in=behind.values("pk"))
+    return first_contact_at(list_demands(user, flt).filter(pk__in=behind.values("pk")))
 
 
 def latest_hot_spot_day() -> dt.date | None:

@@ -6,19 +6,24 @@ import datetime as dt
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from changxin.core import audit, params, roles
+from changxin.core.errors import DomainError
 from changxin.core.models import AuditAction, RankingGroup
+from changxin.demands.models import AppealMetric, RankingAppeal
 from changxin.demands.selectors import DemandFilter, list_demands
-from changxin.insight import dashboard, exports, metrics, selectors
+from changxin.insight import appeals, dashboard, exports, metrics, selectors
 from changxin.insight.metrics import Period, add_months, parse_month, this_month
 from changxin.insight.rankings import monthly_rankings
 
@@ -54,6 +59,7 @@ def home(request):
         group = RankingGroup.STREET
     rankings = monthly_rankings(month)
     ranking = rankings[group]
+    appeal_counts = appeals.counts_by_unit(month)
     today = timezone.localdate()
     last90 = Period.days(today - dt.timedelta(days=89), today + dt.timedelta(days=1))
     daily = dashboard.daily_volume(user, 90, today)
@@ -78,9 +84,19 @@ def home(request):
         "prev_month": f"{add_months(month, -1):%Y-%m}",
         "next_month": f"{add_months(month, 1):%Y-%m}" if month < this_month() else "",
         "group": group,
+        # the tab's count is the number of rows of its ranking table (the ranked units)
         "groups": [(g, RankingGroup(g).label, len(rankings[g].ranked)) for g in RankingGroup.values],
+        "min_demands": settings.CHANGXIN_RANKING_MIN_DEMANDS,
+        "close_days": settings.CHANGXIN_RANKING_CLOSE_WORKING_DAYS,
         "ranking": ranking,
-        "rows": [{"row": row, "drill": selectors.may_drill_fully(user, row.unit)} for row in ranking.rows],
+        "rows": [
+            {
+                "row": row,
+                "drill": selectors.may_drill_fully(user, row.unit),
+                "appeals": appeal_counts.get(row.unit.pk, 0),
+            }
+            for row in ranking.rows
+        ],
         "weights": ranking.weights,
         "charts": charts,
         "cards": {
@@ -168,11 +184,59 @@ def unit_detail(request, code):
         "satisfaction": [_pct(row["rates"].satisfaction_rate) for row in rows],
         "composite": [_pct(row["rates"].composite) for row in rows],
     }
+    relations = appeals.relations_of(request.user)
     return render(
         request,
         "insight/unit.html",
-        {"unit": unit, "rows": list(reversed(rows)), "chart": chart, "month_str": f"{month:%Y-%m}"},
+        {
+            "unit": unit,
+            "rows": list(reversed(rows)),
+            "chart": chart,
+            "month_str": f"{month:%Y-%m}",
+            "appeals": [
+                {"appeal": a, "actions": appeals.MACHINE.available(a, relations)}
+                for a in appeals.appeals_of(unit)
+            ],
+            "may_appeal": appeals.may_appeal(request.user, unit),
+            "appeal_metrics": AppealMetric.choices,
+        },
     )
+
+
+@require_POST
+@insight_view
+def appeal(request, code):
+    """A unit's staff appeal one of its ranking figures."""
+    unit = selectors.get_assessed_unit(code)
+    if not appeals.may_appeal(request.user, unit):
+        raise PermissionDenied
+    sentinel = dt.date.min
+    month = parse_month(request.POST.get("month"), default=sentinel)
+    try:
+        if month is sentinel:
+            raise DomainError("invalid", _("Choose the month."), "month")
+        appeals.submit(
+            request.user, unit, month, request.POST.get("metric", ""), request.POST.get("reason", "")
+        )
+    except DomainError as error:
+        return HttpResponseBadRequest(str(error.message))
+    messages.success(request, _("Your appeal has been submitted to the centre."))
+    return redirect(reverse("insight:unit", args=[unit.code]) + f"?month={month:%Y-%m}#appeals")
+
+
+@require_POST
+@insight_view
+def appeal_decide(request, pk, action):
+    """The centre accepts or rejects an appeal, with a decision note."""
+    if not appeals.relations_of(request.user):
+        raise PermissionDenied
+    appeal = get_object_or_404(RankingAppeal, pk=pk)
+    try:
+        appeals.decide(appeal, action, request.user, request.POST.get("note", ""))
+    except DomainError as error:
+        return HttpResponseBadRequest(str(error.message))
+    messages.success(request, _("The appeal has been decided."))
+    return redirect(reverse("insight:unit", args=[appeal.unit.code]) + f"?month={appeal.month:%Y-%m}#appeals")
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:

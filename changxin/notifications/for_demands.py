@@ -43,6 +43,7 @@ INBOX_ACTIONS = frozenset(
 REQUESTER_ACTIONS = {
     "receive": MessageKind.ACCEPTED,
     "reply": MessageKind.REPLIED,
+    "approve_reply": MessageKind.REPLIED,  # a reply approved by the unit leader leaves the unit
     "answer": MessageKind.REPLIED,
 }
 

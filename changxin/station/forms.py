@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import texts
+from changxin.demands import emergency
 from changxin.demands.attachments import MAX_FILES, validate_uploads
 from changxin.demands.models import Demand, DemandType, Resolution, Satisfaction, Urgency
 from changxin.station import selectors, services
@@ -133,13 +134,18 @@ class DemandFormBase(forms.ModelForm):
             )
         return token_id
 
+    def location_required(self, cleaned) -> bool:
+        """Where it happens is needed to dispatch; see IntakeForm for the answered consultation."""
+        return True
+
     def clean(self):
         cleaned = super().clean()
         if "token" in self.errors:  # a hidden field: say it where the user reads
             for error in self.errors.pop("token"):
                 self.add_error(None, error)
         if (
-            not cleaned.get("street")
+            self.location_required(cleaned)
+            and not cleaned.get("street")
             and not (cleaned.get("address") or "").strip()
             and "street" not in self.errors
         ):
@@ -239,6 +245,29 @@ INTAKE_ACCESS_KEYS = {
 class IntakeForm(DemandFormBase):
     """The operator's call screen: caller first, keyboard first."""
 
+    referral = forms.MultipleChoiceField(
+        label=_("Referred the caller to"),
+        required=False,
+        choices=list(emergency.SERVICES.items()),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    @property
+    def emergency(self) -> list[str]:
+        """The emergency numbers what the caller said points to (the visible hint)."""
+        data = self.data if self.is_bound else {}
+        return emergency.referrals_for(data.get("title", ""), data.get("content", ""))
+
+    def demand_data(self) -> dict:
+        data = super().demand_data()
+        data["emergency_referral"] = ",".join(self.cleaned_data.get("referral") or [])
+        return data
+
+    def location_required(self, cleaned) -> bool:
+        """A consultation answered at intake is never dispatched: it needs no location."""
+        answered = (cleaned.get("answer") or "").strip()
+        return not (answered and cleaned.get("demand_type") == DemandType.CONSULT)
+
     answer = forms.CharField(
         label=_("Answer at intake (consultations)"),
         required=False,
@@ -306,6 +335,12 @@ class RatingForm(forms.Form):
             if value in (Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.DISSATISFIED)
         ],
         widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Anything you want to tell us (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
     )
 
 

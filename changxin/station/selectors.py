@@ -103,8 +103,11 @@ def all_communities() -> QuerySet[OrgUnit]:
 def leaf_categories(q: str = "") -> QuerySet[Category]:
     categories = Category.objects.filter(level=3, is_active=True).order_by("full_name")
     q = (q or "").strip()[:50]
-    if q:
-        categories = categories.filter(Q(full_name__icontains=q))
+    if q:  # by the names at every level and by everyday synonyms (垃圾 → 环境卫生 …)
+        from changxin.demands.taxonomy import search_categories
+
+        found = [option.category.pk for option in search_categories(q, limit=50)]
+        categories = categories.filter(Q(full_name__icontains=q) | Q(pk__in=found))
     return categories
 
 

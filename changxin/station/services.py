@@ -142,7 +142,9 @@ def can_rate(demand: Demand, user=None) -> bool:
     return demand_services.may(user, demand, "return_visit", requester_code=demand.tracking_code)
 
 
-def rate_by_tracking_code(code: str, *, resolution: str, satisfaction: str, user=None) -> Demand:
+def rate_by_tracking_code(
+    code: str, *, resolution: str, satisfaction: str, comment: str = "", user=None
+) -> Demand:
     """The holder of a tracking code says whether the matter was resolved and how satisfied they are.
 
     Works exactly once, and only while the demand is REPLIED (the workflow table decides). The code
@@ -161,4 +163,5 @@ def rate_by_tracking_code(code: str, *, resolution: str, satisfaction: str, user
         note=_("Rated on the web portal by the holder of the tracking code."),
         resolution=resolution,
         satisfaction=satisfaction,
+        comment=comment,
     )

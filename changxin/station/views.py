@@ -21,6 +21,7 @@ from django_ratelimit.decorators import ratelimit
 from changxin.core import params, roles
 from changxin.core.errors import DomainError
 from changxin.core.privacy import mask_name, mask_phone
+from changxin.demands import emergency
 from changxin.demands.models import State
 from changxin.demands.workflow import WorkflowError
 from changxin.station import selectors, services
@@ -275,7 +276,14 @@ def intake(request):
                 messages.success(
                     request,
                     format_html(
-                        '{} <a href="{}">{}</a>', text, demand_detail_url(demand), _("Open the demand")
+                        '{} {} <strong id="intake-tracking-code">{}</strong> <a href="{}">{}</a>',
+                        text,
+                        _("Tracking code to read out to the caller:"),
+                        " ".join(
+                            demand.tracking_code[i : i + 5] for i in range(0, len(demand.tracking_code), 5)
+                        ),
+                        demand_detail_url(demand),
+                        _("Open the demand"),
                     ),
                 )
                 return redirect("station:intake")
@@ -288,6 +296,8 @@ def intake(request):
         "station/intake.html",
         {
             "form": form,
+            "emergency_services": list(emergency.SERVICES.items()),
+            "emergency_keywords": {number: list(words) for number, words in emergency.KEYWORDS.items()},
             "access_keys": INTAKE_ACCESS_KEYS,
             "history": selectors.repeat_caller_demands(request.user, phone, request=request),
             "phone": phone,

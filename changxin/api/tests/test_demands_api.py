@@ -58,6 +58,10 @@ def test_create_errors_name_the_field(world, api_as):
     assert not Demand.objects.exists()  # nothing half-written
 
 
+def refused_tasks(api_as, demand) -> list[dict]:
+    return api_as("dispatcher").get(f"/demands/{demand.pk}").json()["tasks"]
+
+
 def test_leadership_cannot_create(world, api_as):
     response = api_as("leader").post("/demands", INTAKE)
     assert response.status_code == 403 and response.json()["errors"][0]["code"] == "read_only"
@@ -136,6 +140,11 @@ def test_every_step_of_the_main_path_and_side_paths(world, api_as):
     assert _do(cg, demand, "task_acknowledge", task=task["id"]).status_code == 200
     assert _do(cg, demand, "task_complete", task=task["id"], note="已处罚").status_code == 200
     assert _do(op, demand, "supervise").json()["supervision_count"] == 1
+    # the co-unit task from the dispatch is still open: the reply is refused until it is withdrawn
+    refused = _do(lgq, demand, "reply", note="已整改")
+    assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == "open_tasks"
+    co_task = next(t for t in refused_tasks(api_as, demand) if t["role"] == "co" and t["state"] == "pending")
+    assert _do(lgq, demand, "withdraw_task", task=co_task["id"], note="已由街道处理").status_code == 200
     assert _do(lgq, demand, "reply", note="已整改").json()["state"] == "replied"
     assert _do(lgq, demand, "archive").status_code == 409  # wrong state
     assert _do(op, demand, "visit_attempt").json()["state"] == "replied"

@@ -105,6 +105,7 @@ VIEWS: dict[str, View] = {
     "demands:workbench": view(UNIT, refused=403),
     "demands:visits": view(CENTRE | {"leadership"}, refused=403),
     "demands:overdue": view(STAFF, refused=403),
+    "demands:category-search": view(EVERYONE, anonymous=200),  # the taxonomy is public reference data
     "demands:detail": view(STAFF, refused=403, target="demand"),  # citizens follow theirs on the portal
     # only the centre and the handling unit's officers and leaders see the requester unmasked
     "demands:reveal-requester": view(
@@ -134,6 +135,14 @@ VIEWS: dict[str, View] = {
     "insight:hot-spots": view(STAFF, refused=403),
     "insight:hot-spot": view(STAFF, refused=403, target="hotspot"),  # a hot spot of the role's unit
     "insight:export-rankings": view(STAFF, refused=403),
+    # the unit's own officers and leader appeal (an empty form is a bad request); nobody else may
+    "insight:appeal": view(
+        {"officer", "leader"}, own=400, refused=403, other=403, target="unit", method="post"
+    ),
+    # the centre decides (no such appeal: 404); nobody else may
+    "insight:appeal-decide": view(
+        CENTRE, own=404, refused=403, method="post", args={"pk": 2**31 - 1, "action": "accept"}
+    ),
     "insight:export-demands": view(STAFF, refused=403),
     # everyone signed in has an inbox (the navigation shows it to staff); reading needs a write
     "notifications:inbox": view(SIGNED_IN),

@@ -122,13 +122,21 @@ class DeadlineClock:
             )
         return None
 
+    def task_countdown(self, task, demand: Demand | None = None) -> Countdown | None:
+        """A task's own due time, counted by the one rule for a deadline: in the unit its policy
+        uses. A lead task is due at the demand's finish deadline, so it counts like that deadline
+        (clock hours for urgent and utility demands, RULES.md); co-unit and called-in tasks are
+        given working days, so they count working time."""
+        clock = task.role == "lead" and self.clock_flags(demand or task.demand)[1]
+        return self.countdown(task.due_at, clock=clock)
+
     def task_deadline(self, task) -> NextDeadline | None:
         """Lead tasks follow the demand's deadlines; co-unit and called-in tasks their own due time."""
         if task.role == "lead":
             return self.next_deadline(task.demand)
         if task.due_at is None:
             return None
-        return NextDeadline("task", gettext_lazy("Task"), self.countdown(task.due_at))
+        return NextDeadline("task", gettext_lazy("Task"), self.task_countdown(task))
 
 
 @register.simple_tag

@@ -26,10 +26,19 @@ def names(user, demand):
 def test_guards_are_in_the_table_with_their_codes():
     guarded = {name: [g.code for g in t.guards] for name, t in MACHINE.table.items() if t.guards}
     assert guarded == {
-        "dispute": ["dispute_window_passed"],
-        "request_extension": ["extension_once"],
+        "dispute": ["dispute_window_passed", "unit_review_required"],
+        "submit_dispute": ["no_unit_review", "review_pending", "dispute_window_passed"],
+        "approve_dispute": ["nothing_to_review"],
+        "request_extension": ["extension_once", "unit_review_required"],
+        "submit_extension": ["no_unit_review", "review_pending", "extension_once"],
+        "approve_extension_request": ["nothing_to_review", "extension_once"],
         "approve_extension": ["no_extension_request"],
         "deny_extension": ["no_extension_request"],
+        "withdraw_task": ["no_open_tasks"],
+        "reply": ["open_tasks", "unit_review_required"],
+        "submit_reply": ["no_unit_review", "review_pending", "open_tasks"],
+        "approve_reply": ["nothing_to_review", "open_tasks"],
+        "return_review": ["nothing_to_review"],
         "exclude_rating": ["rating_not_excludable"],
         "reopen": ["answered_at_intake"],
     }

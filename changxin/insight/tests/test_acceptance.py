@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from fractions import Fraction
 
 from django.urls import reverse
+from django.utils import timezone
 
 from changxin.core.tests.builders import CHANGXINDIAN, CHENGGUAN, FENGTAI, LUGOUQIAO, WANGZUO, ZHUJIAN, at
 from changxin.demands.models import Demand, DemandEvent
@@ -98,21 +99,21 @@ def seed_month(world, rng: random.Random, n: int = 48) -> None:
                     raise
 
 
-def recompute_from_events(start: dt.datetime, end: dt.datetime) -> dict[int, Counter]:
-    """Walk every demand's events in order; RULES.md applied by hand, no ORM aggregation."""
+def recompute_from_events(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict[int, Counter]:
+    """Walk every demand's events in order; RULES.md (with its "三率 decisions") applied by hand, no
+    ORM aggregation."""
     types = dict(Demand.objects.values_list("pk", "demand_type"))
     timelines: dict[int, list[DemandEvent]] = defaultdict(list)
     for event in DemandEvent.objects.order_by("at", "id"):
         timelines[event.demand_id].append(event)
     per_unit: dict[int, Counter] = defaultdict(Counter)
     for pk, events in timelines.items():
-        first_dispatch = unit = due = None
+        received_as_lead = unit = due = None
         contacted = on_time = merged = excluded = False
         resolution = satisfaction = None
         for e in events:
             if e.action in ("dispatch", "redispatch"):
-                if e.action == "dispatch" and first_dispatch is None:
-                    first_dispatch = e.at
+                received_as_lead = e.at  # the month the (new) lead unit received it
                 unit = e.data["lead_unit"]
                 due = dt.datetime.fromisoformat(e.data["contact_due"])
                 contacted = on_time = False
@@ -129,14 +130,17 @@ def recompute_from_events(start: dt.datetime, end: dt.datetime) -> dict[int, Cou
                 excluded = False
             elif e.action == "merge":
                 merged = True
-        if first_dispatch is None or not (start <= first_dispatch < end):
+        if received_as_lead is None or not (start <= received_as_lead < end):
             continue
         if merged or types[pk] == "praise":
             continue
         c = per_unit[unit]
+        c["demands"] += 1
+        if not contacted and due > now:
+            continue  # not yet due: out of the response denominator (and unanswered)
         c["dispatched"] += 1
         c["responded"] += on_time
-        if resolution:
+        if resolution and not excluded:
             c["resolution_answers"] += 1
             c[resolution] += 1
         if satisfaction in ("satisfied", "basic", "dissatisfied") and not excluded:
@@ -161,10 +165,13 @@ def rates(c: Counter) -> dict[str, Fraction | None]:
         if c["satisfaction_answers"]
         else None,
     }
-    present = {k: v for k, v in result.items() if v is not None}
-    total = sum(weights[k] for k in present)
-    result["composite"] = sum(weights[k] * v for k, v in present.items()) / total if present else None
+    complete = all(v is not None for v in result.values())  # never rescaled over the rates that exist
+    result["composite"] = sum(weights[k] * v for k, v in result.items()) if complete else None
     return result
+
+
+def rankable(c: Counter) -> bool:
+    return c["demands"] >= 5 and c["resolution_answers"] > 0 and c["satisfaction_answers"] > 0
 
 
 def pct(value: Fraction | None) -> str:
@@ -178,7 +185,7 @@ def num(value: Fraction) -> str:
 def test_ranking_page_equals_independent_recomputation_from_events(client, world):
     seed_month(world, random.Random(20250301))
     start, end = at(1, 0), at(1, 0, month=4)
-    expected = recompute_from_events(start, end)
+    expected = recompute_from_events(start, end, timezone.now())
     assert sum(c["dispatched"] for c in expected.values()) > 25  # the seed really exercised the month
     assert any(c["partly"] for c in expected.values()) and any(c["basic"] for c in expected.values())
 
@@ -210,9 +217,18 @@ def test_ranking_page_equals_independent_recomputation_from_events(client, world
         if code not in UNITS:
             assert row["dispatched"] == "0"
     # ranks follow the independent composites within each group
+    # only units with enough to rank are ranked; ranks follow the independent composites in a group
+    for code in UNITS:
+        c = expected.get(world.unit(code).pk, Counter())
+        assert (shown[code]["rank"] != "—") == rankable(c), code
     streets = sorted(
-        (u for u in (LUGOUQIAO, CHANGXINDIAN, FENGTAI) if expected.get(world.unit(u).pk)),
+        (
+            u
+            for u in (LUGOUQIAO, CHANGXINDIAN, FENGTAI)
+            if rankable(expected.get(world.unit(u).pk, Counter()))
+        ),
         key=lambda u: -rates(expected[world.unit(u).pk])["composite"],
     )
+    assert len(streets) >= 2  # the seed ranks at least two streets
     ranks = [int(shown[u]["rank"]) for u in streets]
     assert ranks == sorted(ranks)

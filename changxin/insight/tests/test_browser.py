@@ -13,7 +13,8 @@ from changxin.demands.services import create_demand, transition
 
 
 @pytest.mark.browser
-def test_rankings_and_dashboard_on_a_phone(phone_page, live_server, demo_world):
+def test_rankings_and_dashboard_on_a_phone(phone_page, live_server, demo_world, settings):
+    settings.CHANGXIN_RANKING_MIN_DEMANDS = 1  # one rated demand ranks the street (the chart shows)
     users = demo_world
     street = OrgUnit.objects.get(code="110106017")
     now = timezone.now()
@@ -32,6 +33,15 @@ def test_rankings_and_dashboard_on_a_phone(phone_page, live_server, demo_world):
     transition(demand, "dispatch", users["dispatcher"], lead_unit=street, now=now - dt.timedelta(minutes=20))
     transition(demand, "acknowledge", users["lugouqiao"], now=now - dt.timedelta(minutes=15))
     transition(demand, "contact", users["lugouqiao"], note="电话联系", now=now - dt.timedelta(minutes=10))
+    transition(demand, "reply", users["lugouqiao"], note="已修复", now=now - dt.timedelta(minutes=8))
+    transition(
+        demand,
+        "return_visit",
+        users["dispatcher"],
+        resolution="resolved",
+        satisfaction="satisfied",
+        now=now - dt.timedelta(minutes=5),
+    )
 
     page = phone_page
     login(page, live_server, "leader", next_url="/insight/")

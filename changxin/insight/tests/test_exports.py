@@ -18,7 +18,8 @@ from changxin.insight.exports import demand_headers
 
 
 @pytest.fixture
-def march(world):
+def march(world, settings):
+    settings.CHANGXIN_RANKING_MIN_DEMANDS = 1  # rank the one- and two-demand units of this small month
     t = at(4, 10)
     return {
         "lug": world.handle(
@@ -95,7 +96,8 @@ def test_rankings_export(client, world, march):
     assert values[11:18] == [1, 0, 1, 0, 0, 0, 80.0]
     assert values[18] == pytest.approx(10 + 45 * 0.5 + 45 * 0.8)
     cxd = list(by_code[CHANGXINDIAN].values())
-    assert cxd[0] == 2 and cxd[3:6] == [1, 0, 0.0]
+    # contacted late and never rated: shown apart, no composite (never rescaled over one rate)
+    assert cxd[0] is None and cxd[3:6] == [1, 0, 0.0] and cxd[18] is None
     weights = rows_of(book.worksheets[-1])
     assert [r[1] for r in weights[1:]] == [0.1, 0.45, 0.45, 0.5, 0.8]
     assert AuditEntry.objects.filter(action=AuditAction.EXPORT, detail="rankings 2025-03").count() == 1
@@ -106,6 +108,6 @@ def test_rank_command(world, march, capsys):
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if LUGOUQIAO in line or CHANGXINDIAN in line]
     assert lines[0].split()[:2] == ["1", LUGOUQIAO] and lines[0].split()[-1] == "68.50"
-    assert lines[1].split()[:2] == ["2", CHANGXINDIAN] and lines[1].split()[-1] == "0.00"
+    assert lines[1].split()[:2] == ["-", CHANGXINDIAN] and lines[1].split()[-1] == "—"
     call_command("rank", "--month", "2025-01")  # an empty month prints unranked units, no error
     assert "110106D01" in capsys.readouterr().out

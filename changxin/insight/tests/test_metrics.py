@@ -91,25 +91,26 @@ def test_exact_rates_for_every_rule(world, scenarios):
     # on time: ontime dissatisfied excluded unrated rejected (late and silent not)
     assert r.responded == 5
     assert r.response_rate == Decimal(5) / 7
-    # resolution answers: ontime(resolved) late(partly) dissatisfied(unresolved) excluded(resolved)
-    assert (r.resolution_answers, r.resolved, r.partly, r.unresolved) == (4, 2, 1, 1)
-    assert r.resolution_numerator == Decimal("2.5")
-    assert r.resolution_rate == Decimal("0.625")
+    # resolution answers: ontime(resolved) late(partly) dissatisfied(unresolved); the excluded
+    # rating's demand is out of resolution too (RULES.md "Excluded rating")
+    assert (r.resolution_answers, r.resolved, r.partly, r.unresolved) == (3, 1, 1, 1)
+    assert r.resolution_numerator == Decimal("1.5")
+    assert r.resolution_rate == Decimal("0.5")
     # satisfaction answers: ontime(satisfied) late(basic) dissatisfied; excluded and unrated left out
     assert (r.satisfaction_answers, r.satisfied, r.basic, r.dissatisfied) == (3, 1, 1, 1)
     assert (r.unrated, r.excluded) == (1, 1)
     assert r.satisfaction_numerator == Decimal("1.8")
     assert r.satisfaction_rate == Decimal("0.6")
     expected = (
-        Decimal("0.10") * Decimal(5) / 7
-        + Decimal("0.45") * Decimal("0.625")
-        + Decimal("0.45") * Decimal("0.6")
+        Decimal("0.10") * Decimal(5) / 7 + Decimal("0.45") * Decimal("0.5") + Decimal("0.45") * Decimal("0.6")
     )
     assert r.composite == expected
+    assert r.demands == 7 and r.rankable
 
     other = march_rates(world, CHANGXINDIAN)
     assert (other.dispatched, other.responded, other.resolved, other.satisfied) == (1, 1, 1, 1)
     assert other.composite == 1
+    assert not other.rankable  # one demand: shown apart, not ranked
 
 
 def test_drill_lists_are_the_counted_demands(world, scenarios):
@@ -157,7 +158,7 @@ def test_reopen_keeps_response_and_waits_for_the_new_answer(world):
     r = march_rates(world, FENGTAI)
     assert (r.dispatched, r.responded) == (1, 1)  # the first contact was on time
     assert (r.resolution_answers, r.satisfaction_answers) == (0, 0)
-    assert r.composite == 1  # only the response rate is known yet
+    assert r.composite is None  # never rescaled over the response rate alone
     officer = world.officer(FENGTAI)
     transition(demand, "acknowledge", officer, now=at(6, 11))
     transition(demand, "contact", officer, note="再次联系", now=at(10, 11))  # late, but not the first
@@ -170,8 +171,11 @@ def test_reopen_keeps_response_and_waits_for_the_new_answer(world):
     assert r.satisfaction_rate == Decimal("0.8")
 
 
-def test_weights_are_frozen_per_month(world, scenarios):
-    before = weights_for_month(MARCH)
+def test_weights_are_fixed_by_the_job_and_reading_never_writes(world, scenarios):
+    assert weights_for_month(MARCH).pk is None  # the defaults, unsaved
+    monthly_ranking(dt.date(2999, 12, 1), RankingGroup.STREET)
+    assert not RankingWeights.objects.exists()  # reading a ranking wrote nothing
+    before = metrics.open_month(MARCH)
     with override_settings(
         CHANGXIN_RANKING_DEFAULTS={
             "response_weight": "0.30",
@@ -181,14 +185,38 @@ def test_weights_are_frozen_per_month(world, scenarios):
             "basic_satisfied_credit": "0.9",
         }
     ):
-        again = weights_for_month(MARCH)
-        april = weights_for_month(dt.date(2025, 4, 1))
+        again = metrics.open_month(MARCH)
+        april = metrics.open_month(dt.date(2025, 4, 1))
+        assert weights_for_month(MARCH).pk == before.pk
     assert again.pk == before.pk and again.response_weight == Decimal("0.10")
     assert april.response_weight == Decimal("0.30") and april.basic_satisfied_credit == Decimal("0.9")
     assert RankingWeights.objects.count() == 2
 
 
-def test_ranking_orders_by_composite_and_breaks_ties(world):
+def test_weights_must_sum_to_one_and_a_past_months_cannot_be_edited(world):
+    from django.core.exceptions import ValidationError
+
+    bad = metrics.default_weights(dt.date(2999, 12, 1))
+    bad.response_weight = Decimal("0.20")
+    with pytest.raises(ValidationError) as refused:
+        bad.full_clean()
+    assert "response_weight" in refused.value.message_dict
+    with (
+        override_settings(
+            CHANGXIN_RANKING_DEFAULTS={**metrics.settings.CHANGXIN_RANKING_DEFAULTS, "response_weight": "0.2"}
+        ),
+        pytest.raises(ValidationError),
+    ):
+        metrics.open_month(dt.date(2999, 12, 1))
+    past = metrics.open_month(MARCH)
+    past.response_weight, past.resolution_weight = Decimal("0.30"), Decimal("0.25")
+    with pytest.raises(ValidationError) as frozen:
+        past.full_clean()
+    assert "month" in frozen.value.message_dict
+
+
+def test_ranking_orders_by_composite_and_breaks_ties(world, settings):
+    settings.CHANGXIN_RANKING_MIN_DEMANDS = 1  # the tie rules on one or two demands each
     t = at(5, 10)
     # Fengtai and Changxindian: identical perfect records → same rank; more demands first
     for code, n in ((FENGTAI, 1), (CHANGXINDIAN, 2)):
@@ -204,7 +232,8 @@ def test_ranking_orders_by_composite_and_breaks_ties(world):
     assert departments.ranked == []
 
 
-def test_full_tie_shares_rank(world):
+def test_full_tie_shares_rank(world, settings):
+    settings.CHANGXIN_RANKING_MIN_DEMANDS = 1
     t = at(5, 10)
     for code in (FENGTAI, CHANGXINDIAN):
         world.handle(world.new(t), code, t, resolution="resolved", satisfaction="satisfied")
@@ -217,3 +246,104 @@ def test_empty_month(world):
     ranking = monthly_ranking(dt.date(2025, 1, 1), RankingGroup.STREET)
     assert ranking.ranked == [] and len(ranking.rows) > 20
     assert rates_for_unit(None, Period.month(dt.date(2025, 1, 1))).composite is None
+
+
+# --- RULES.md "三率 decisions" -----------------------------------------------------------------
+
+
+def test_a_unit_with_too_few_demands_is_shown_apart_and_never_scores_on_one_rate(world):
+    t = at(5, 10)
+    # Changxindian: two perfect demands (the bug: scored 100 and ranked first)
+    for _ in range(2):
+        world.handle(world.new(t), CHANGXINDIAN, t, resolution="resolved", satisfaction="satisfied")
+    # Fengtai: five demands contacted, none rated yet → no composite
+    for _ in range(5):
+        world.handle(world.new(t), FENGTAI, t)
+    # Lugouqiao: five demands, all answered, middling
+    for _ in range(5):
+        world.handle(world.new(t), LUGOUQIAO, t, resolution="partly", satisfaction="basic")
+    ranking = monthly_ranking(MARCH, RankingGroup.STREET)
+    assert [(row.unit.code, row.rank) for row in ranking.ranked] == [(LUGOUQIAO, 1)]
+    apart = {row.unit.code: row.rates for row in ranking.apart}
+    assert set(apart) == {CHANGXINDIAN, FENGTAI}
+    assert apart[CHANGXINDIAN].composite == 1 and not apart[CHANGXINDIAN].rankable
+    assert apart[FENGTAI].composite is None and apart[FENGTAI].response_rate == 1
+
+
+def test_a_redispatch_after_an_upheld_dispute_counts_in_the_new_units_month(world):
+    demand = world.new(at(28, 15, month=2))
+    world.dispatch(demand, LUGOUQIAO, at(28, 15, month=2))
+    transition(
+        demand,
+        "dispute",
+        world.officer(LUGOUQIAO),
+        note="不在辖区",
+        reason="wrong_place",
+        now=at(28, 16, month=2),
+    )
+    transition(
+        demand, "redispatch", world.operator, note="改派", lead_unit=world.unit(CHANGXINDIAN), now=at(3, 9)
+    )
+    feb = rates_for_unit(world.unit(CHANGXINDIAN), Period.month(dt.date(2025, 2, 1)))
+    march = march_rates(world, CHANGXINDIAN)
+    assert (feb.demands, march.demands) == (0, 1)
+    assert rates_for_unit(world.unit(LUGOUQIAO), Period.month(dt.date(2025, 2, 1))).demands == 0
+
+
+def test_an_uncontacted_demand_not_yet_due_is_out_of_the_response_denominator(world):
+    t = at(4, 10)  # contact due Wednesday 5 March 10:00
+    world.handle(world.new(t), FENGTAI, t, contact_after=None)
+    period, unit = Period.month(MARCH), world.unit(FENGTAI)
+    before = metrics.rates_by_unit(period, weights_for_month(MARCH), now=at(4, 12))[unit.pk]
+    assert (before.demands, before.not_yet_due, before.dispatched, before.response_rate) == (1, 1, 0, None)
+    after = metrics.rates_by_unit(period, weights_for_month(MARCH), now=at(5, 11))[unit.pk]
+    assert (after.not_yet_due, after.dispatched, after.responded) == (0, 1, 0)
+
+
+def test_a_closed_month_reads_its_snapshot_and_never_changes(world, settings):
+    from changxin.demands.models import RankingSnapshot
+    from changxin.insight import snapshots
+
+    settings.CHANGXIN_RANKING_MIN_DEMANDS = 1
+    t = at(4, 10)
+    demand = world.handle(world.new(t), LUGOUQIAO, t, resolution="resolved", satisfaction="satisfied")
+    # 31 March ends; 5 working days later (Tuesday 8 April, after 清明 on Friday 4 April) it closes
+    assert snapshots.close_date(MARCH) > at(7, 0, month=4)
+    assert snapshots.run(now=at(2, 9, month=4))["closed"] == 1  # February closes; March not yet
+    assert not RankingSnapshot.objects.filter(month=MARCH).exists()
+    assert snapshots.run(now=at(30, 9, month=4))["closed"] == 1
+    assert RankingWeights.objects.filter(month=dt.date(2025, 4, 1)).exists()  # the open month's weights
+    snapshot = RankingSnapshot.objects.get(month=MARCH)
+    stored = monthly_ranking(MARCH, RankingGroup.STREET)
+    assert stored.closed and [(r.unit.code, r.rank) for r in stored.ranked] == [(LUGOUQIAO, 1)]
+    # later events do not change the closed month
+    transition(demand, "reopen", world.operator, note="重办", now=at(30, 10, month=4))
+    again = monthly_ranking(MARCH, RankingGroup.STREET)
+    row = next(r for r in again.rows if r.unit.code == LUGOUQIAO)
+    assert (row.rank, row.rates.resolution_answers, row.rates.composite) == (1, 1, 1)
+    assert metrics.monthly_trend(world.unit(LUGOUQIAO), MARCH, 1)[0][1].resolution_answers == 1
+    assert snapshots.run(now=at(30, 11, month=4))["closed"] == 0
+    assert RankingSnapshot.objects.count() == 2 and snapshot.weights.is_closed
+
+
+def test_co_unit_tasks_are_not_scored_but_their_on_time_rate_is_shown(world, client):
+    from django.urls import reverse
+
+    t = at(4, 10)
+    demand = world.new(t)
+    transition(
+        demand,
+        "dispatch",
+        world.operator,
+        now=t,
+        lead_unit=world.unit(LUGOUQIAO),
+        co_units=[world.unit(CHENGGUAN)],
+    )
+    task = demand.tasks.get(unit=world.unit(CHENGGUAN))
+    transition(demand, "task_complete", world.officer(CHENGGUAN), task=task.pk, note="已协助", now=t + H)
+    assert metrics.task_on_time_by_unit(Period.month(MARCH)) == {world.unit(CHENGGUAN).pk: (1, 1)}
+    assert march_rates(world, CHENGGUAN).demands == 0  # not in 三率
+    client.force_login(world.leader)
+    html = client.get(reverse("insight:home"), {"month": "2025-03", "group": "department"}).content.decode()
+    row = html.split(f'data-unit="{CHENGGUAN}"', 1)[1].split("</tr>", 1)[0]
+    assert 'class="task-on-time"' in row and "1/1" in row

@@ -16,7 +16,8 @@ MARCH = "2025-03"
 
 
 @pytest.fixture
-def march(world):
+def march(world, settings):
+    settings.CHANGXIN_RANKING_MIN_DEMANDS = 1  # rank the one- and two-demand units of this small month
     t = at(4, 10)
     w = world
     made = {
@@ -67,6 +68,22 @@ def test_group_tabs(client, world, march):
     response = get(client, world.leader, reverse("insight:home"), month=MARCH, group="department")
     table = ranking_table(response.content.decode())
     assert table[CHENGGUAN]["rank"] == "1" and LUGOUQIAO not in table
+
+
+def test_too_few_are_shown_apart_tab_counts_match_and_the_footnote_is_one(client, world, march, settings):
+    settings.CHANGXIN_RANKING_MIN_DEMANDS = 2
+    footnotes = set()
+    for group, ranked, apart in (("street", {LUGOUQIAO}, {CHANGXINDIAN}), ("department", set(), {CHENGGUAN})):
+        html = get(client, world.leader, reverse("insight:home"), month=MARCH, group=group).content.decode()
+        ranking = html.split('id="ranking-table"', 1)[1].split("</table>", 1)[0]
+        assert set(re.findall(r'data-unit="([^"]+)"', ranking)) == ranked
+        shown_apart = html.split('id="apart-table"', 1)[1].split("</table>", 1)[0]
+        assert set(re.findall(r'data-unit="([^"]+)"', shown_apart)) == apart
+        current = re.search(r'aria-current="page"[^>]*>[^<(]*\((\d+)\)', html)
+        assert int(current.group(1)) == len(ranked)
+        footnotes.add(re.search(r'<aside class="ranking-footnote".*?</aside>', html, re.S).group(0))
+        assert "2" in footnotes.copy().pop()
+    assert len(footnotes) == 1  # the same rules, formatted the same, on every tab
 
 
 def test_empty_month_and_bad_params(client, world):
@@ -184,3 +201,34 @@ def test_dashboard_is_scoped(client, world):
     # not dispatched yet: the officer's scope (lead unit / tasks) holds none of them
     assert sum(n for _d, n in dashboard.daily_volume(officer)) == 0
     assert AuditEntry.objects.filter(action=AuditAction.EXPORT).count() == 0
+
+
+def test_the_drill_down_keeps_the_first_rounds_contact_after_a_reopen(client, world, march):
+    from changxin.demands.services import transition
+
+    demand = march["lug_ok"]  # contacted 4 March 13:00, on time
+    transition(demand, "reopen", world.operator, note="重办", now=at(6, 10))
+    response = get(
+        client,
+        world.leader,
+        reverse("insight:drill"),
+        unit=LUGOUQIAO,
+        month=MARCH,
+        metric="response",
+        part="numerator",
+    )
+    html = response.content.decode()
+    assert demand.pk in drill_pks(html)
+    row = html.split(f'data-pk="{demand.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert '<td data-col="first-contact">2025-03-04 13:00</td>' in row
+
+
+def test_reading_a_ranking_writes_nothing(client, world):
+    from changxin.demands.models import RankingSnapshot, RankingWeights
+
+    for month in ("2999-12", "2025-03", "2024-01"):
+        response = get(client, world.leader, reverse("insight:home"), month=month)
+        assert response.status_code == 200
+        get(client, world.leader, reverse("insight:export-rankings"), month=month)
+        get(client, world.leader, reverse("insight:unit", args=[LUGOUQIAO]), month=month)
+    assert not RankingWeights.objects.exists() and not RankingSnapshot.objects.exists()
