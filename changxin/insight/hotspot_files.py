@@ -11,6 +11,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from changxin.core import tabular
+from changxin.core.spreadsheets import csv_row
 from changxin.core.tabular import Column, RowError
 from changxin.insight.hotspots import Item, Problem
 
@@ -82,10 +83,11 @@ def write_problems(path: str | Path, problems: list[Problem]) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS)
-            writer.writeheader()
+            writer = csv.writer(out)
+            writer.writerow(OUTPUT_COLUMNS)
             for problem in problems:
-                writer.writerow(problem_row(problem))
+                row = problem_row(problem)
+                writer.writerow(csv_row(row[column] for column in OUTPUT_COLUMNS))  # labels stay text
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -3,8 +3,6 @@ queues work; the inbox notification and the requester's SMS are written by a wor
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.urls import reverse
 
@@ -12,6 +10,16 @@ from changxin.core import events
 from changxin.core.tests.builders import street_and_community
 from changxin.demands.models import Demand, State
 from changxin.notifications.models import MessageKind, MessageState, Notification, OutboundMessage
+
+
+def _portal_token(client) -> str:
+    """The hidden token the portal's form carries, issued for this browser session."""
+    from changxin.station import services
+
+    session = client.session
+    token = services.issue_form_token(session)
+    session.save()
+    return token
 
 
 @pytest.fixture
@@ -29,7 +37,7 @@ def test_a_dispatched_demand_reaches_the_unit_inbox_and_the_requester_sms_by_a_w
         response = client.post(
             reverse("station:submit"),
             {
-                "token": str(uuid.uuid4()),
+                "token": _portal_token(client),
                 "demand_type": "complaint",
                 "title": "小区路灯不亮",
                 "content": "北门的路灯坏了一个星期，晚上很黑。",
