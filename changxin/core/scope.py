@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -217,13 +218,32 @@ def scope_filter(model, user: User) -> Q | None:
     return q
 
 
+def _crosses_to_many(model, path: str) -> bool:
+    """Whether the lookup path passes a to-many relation (a reverse FK or a many-to-many, "members"
+    as well as "tasks__unit"), where a join would repeat rows. Unknown parts count as to-many."""
+    current = model
+    for part in path.split("__") if path else ():
+        if part == "pk":
+            return False
+        try:
+            field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            return True
+        if field.many_to_many or field.one_to_many:
+            return True
+        if not field.is_relation:
+            return False
+        current = field.related_model
+    return False
+
+
 def restrict(queryset: models.QuerySet, user: User) -> models.QuerySet:
     q = scope_filter(queryset.model, user)
     if q is None:
         return queryset
     scope = _scope_of(queryset.model)
     entries = [*getattr(scope, "unit_fields", ()), *getattr(scope, "owner_fields", ())]
-    multi_valued = any("__" in (e[0] if isinstance(e, tuple) else e) for e in entries)
+    multi_valued = any(_crosses_to_many(queryset.model, e[0] if isinstance(e, tuple) else e) for e in entries)
     if multi_valued or _extensions(queryset.model):
         # Joins through to-many relations would duplicate rows; filter by a subquery instead.
         return queryset.filter(pk__in=queryset.model._base_manager.filter(q).values("pk"))

@@ -122,9 +122,9 @@ class Enterprise(models.Model):
     class Scope:
         # the street it lies in, its service manager, its own enterprise accounts
         unit_fields = ("street",)
-        # "members__id", not "members": a path through a relation makes `restrict` filter by a
-        # subquery, so an enterprise with several accounts is not listed once per account
-        owner_fields = ("manager", "members__id")
+        # (restrict filters through a subquery for the to-many "members", so an enterprise with
+        # several accounts is listed once)
+        owner_fields = ("manager", "members")
 
     class Meta:
         verbose_name = _("enterprise")
@@ -305,7 +305,7 @@ class Project(models.Model):
 
     class Scope:
         unit_fields = ("street",)
-        owner_fields = ("manager", "enterprise__members__id")
+        owner_fields = ("manager", "enterprise__members")
 
     class Meta:
         verbose_name = _("investment project")

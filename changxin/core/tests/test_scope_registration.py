@@ -118,3 +118,15 @@ def test_a_field_extension_widens_for_the_units_it_names(world):
         extension.remove()
     assert not _sees(world.officer_lgq, demand)["demand"]
     extension.remove()  # removing twice is harmless
+
+
+def test_restrict_lists_a_row_once_through_a_plain_many_to_many_owner_path(db):
+    """A scope path straight through a many-to-many ("members") is to-many like "tasks__unit":
+    restrict filters by a subquery, so a row with several matching owners is listed once."""
+    from changxin.core.scope import _crosses_to_many
+    from changxin.demands.models import Demand, DemandEvent
+    from changxin.port.models import Enterprise
+
+    assert _crosses_to_many(Enterprise, "members") and _crosses_to_many(Demand, "tasks__unit")
+    assert not _crosses_to_many(DemandEvent, "demand__lead_unit")  # forward keys only: a plain join
+    assert not _crosses_to_many(Demand, "requester_user")
