@@ -36,8 +36,9 @@ class PartyMemberAdmin(ScopedAdmin):
     list_select_related = ("organisation", "user")
     raw_id_fields = ("organisation", "user")
     filter_horizontal = ("areas",)
-    exclude = ("id_number", "phone")
-    readonly_fields = ("id_masked", "phone_masked")
+    # never shown unmasked in the admin, and no lookup or search may touch them (PersonalDataAdmin);
+    # unmasking is the audited action on the member page
+    personal_fields = {"id_number": "id_masked", "phone": "phone_masked"}
 
     @admin.display(description=_("ID number"))
     def id_masked(self, obj):
@@ -67,7 +68,7 @@ class DevelopmentCaseAdmin(WrittenByServices, ScopedAdmin):
     )
     list_filter = ("stage",)
     list_select_related = ("organisation",)
-    exclude = ("id_number",)
+    personal_fields = {"id_number": None}  # a candidate's ID number: never shown, filtered or searched
 
 
 @admin.register(PipelineEvent)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from changxin.core import roles
 from changxin.core.admin_scope import ScopedAdmin, WrittenByServices
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.port.models import (
@@ -29,18 +30,12 @@ class EnterpriseAdmin(ScopedAdmin):
     def masked_contact(self, obj):
         return f"{mask_name(obj.contact_name)} {mask_phone(obj.contact_phone)}".strip()
 
-    def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        if obj is not None and not self.has_change_permission(request, obj):
-            # viewers who cannot change the record do not need the contact's full data
-            fields = [f for f in fields if f not in ("contact_name", "contact_phone")] + ["masked_contact"]
-        return fields
+    # the contact is shown, filtered and searched on only by those who may see it unmasked: the centre
+    # (core/admin_scope.py PersonalDataAdmin; port/services.may_see_contacts decides on the pages)
+    personal_fields = {"contact_name": "masked_contact", "contact_phone": "masked_contact"}
 
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not self.has_change_permission(request, obj):
-            readonly.append("masked_contact")
-        return readonly
+    def may_see_personal(self, request, field: str) -> bool:
+        return roles.is_centre(request.user)
 
 
 @admin.register(EnterpriseDemand)

@@ -396,3 +396,13 @@ def set_package_status(item, status: str, *, actor, note: str = ""):
     audit.record(actor, AuditAction.STATE, locked, detail=f"package: {previous} → {status}")
     item.refresh_from_db()
     return locked
+
+
+def may_see_contacts(user, enterprise: Enterprise) -> bool:
+    """Contacts unmasked for those who need them: the service manager, the enterprise's own
+    accounts and the centre. Leadership and others see them masked."""
+    return (
+        enterprise.manager_id == user.pk
+        or roles.is_centre(user)
+        or (user.role == roles.Role.ENTERPRISE and enterprise.members.filter(pk=user.pk).exists())
+    )

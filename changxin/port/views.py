@@ -50,18 +50,8 @@ def _add_errors(form, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
-def sees_contacts(user, enterprise: Enterprise) -> bool:
-    """Contacts unmasked for those who need them: the service manager, the enterprise's own
-    accounts and the centre. Leadership and others see them masked."""
-    return (
-        enterprise.manager_id == user.pk
-        or roles.is_centre(user)
-        or (user.role == roles.Role.ENTERPRISE and enterprise.members.filter(pk=user.pk).exists())
-    )
-
-
 def _contacts(request, enterprise: Enterprise) -> dict:
-    if sees_contacts(request.user, enterprise):
+    if services.may_see_contacts(request.user, enterprise):
         if roles.is_staff_side(request.user) and (enterprise.contact_name or enterprise.contact_phone):
             audit.record_personal_view(
                 request.user, enterprise, ["contact_name", "contact_phone"], request=request

@@ -285,3 +285,36 @@ def test_the_convention_scans_see_offenders():
     good = ast.parse("x = demand.state\nunscoped_demands().filter(pk=1)\nOther.objects.all()\n")
     assert _state_writes(bad) == [1, 2] and _demand_managers(bad) == [3]
     assert _state_writes(good) == [] and _demand_managers(good) == []
+
+
+# Field names that hold personal data wherever they appear (RULES.md "Personal data").
+PERSONAL_FIELD_NAMES = {
+    "phone",
+    "email",
+    "id_number",
+    "requester_name",
+    "requester_phone",
+    "contact_name",
+    "contact_phone",
+}
+
+
+def test_every_admin_declares_the_personal_fields_of_its_model():
+    """A model admin whose model holds a personal field declares it in `personal_fields`, so the
+    admin masks it and refuses lookups and search on it (a masked phone must not be rebuilt digit by
+    digit through `?phone__startswith=`). It found the enterprise, party-member and development-case
+    admins without it."""
+    from django.contrib import admin
+
+    from changxin.core.models import OrgUnit
+
+    public = {(OrgUnit, "phone")}  # a unit's office number, published on its page: not personal
+    missing = []
+    for model, model_admin in admin.site._registry.items():
+        declared = set(getattr(model_admin, "personal_fields", {}) or {})
+        for field in model._meta.concrete_fields:
+            if (model, field.name) in public:
+                continue
+            if field.name in PERSONAL_FIELD_NAMES and field.name not in declared:
+                missing.append(f"{type(model_admin).__name__}: {model.__name__}.{field.name}")
+    assert not missing, "declare these in the admin's personal_fields: " + ", ".join(missing)
