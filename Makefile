@@ -13,7 +13,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint format check-migrations system-deps messages serve clean
+.PHONY: bench setup demo test lint format check-migrations system-deps messages serve clean
 
 setup: system-deps $(VENV)/.installed node_modules/.installed messages .env.local
 
@@ -83,3 +83,8 @@ check-migrations: $(VENV)/.installed
 # Keeps .env.local (this checkout's key); remove it by hand for a new one.
 clean:
 	rm -rf $(VENV) node_modules var
+
+# Every benchmark in bench/run.py (PostgreSQL ones against the server in README, in throwaway
+# databases), each recording into bench/results.json; prints the figures against issue 12's targets.
+bench: setup
+	$(PY) bench/run.py $(BENCH_ARGS)
