@@ -7,7 +7,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,10 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from changxin.brands import figures, selectors, services
 from changxin.brands.forms import BrandForm, CaseForm
 from changxin.brands.models import BrandField
+from changxin.brands.workflow import BRAND_MACHINE, CASE_MACHINE
 from changxin.core import params, roles
-from changxin.core.errors import DomainError
+from changxin.core.errors import CONFLICT, FORBIDDEN, INVALID, DomainError
 from changxin.core.spreadsheets import csv_row
 from changxin.pioneers import selectors as pioneer_selectors
+
+STATUS = {FORBIDDEN: 403, CONFLICT: 409, INVALID: 400}
 
 
 def _draftable_organisations(user):
@@ -138,6 +141,8 @@ def brand(request, pk: int):
 @login_required
 def brand_step(request, pk: int):
     brand = selectors.get_brand_for(request.user, pk)
+    if request.POST.get("action") not in BRAND_MACHINE.table:
+        return HttpResponseBadRequest(_("Choose an action."))
     version = params.parse_int(request.POST.get("version"), min_value=0, field="version")
     try:
         services.brand_step(
@@ -146,7 +151,7 @@ def brand_step(request, pk: int):
         )  # fmt: skip
     except DomainError as exc:
         brand.refresh_from_db()
-        return _brand_page(request, brand, refusal=exc, status=403 if exc.kind == "forbidden" else 409)
+        return _brand_page(request, brand, refusal=exc, status=STATUS[exc.kind])
     messages.success(request, _("Done."))
     return redirect("brands:brand", brand.pk)
 
@@ -155,10 +160,10 @@ def brand_step(request, pk: int):
 @login_required
 def case_new(request, pk: int):
     brand = selectors.get_brand_for(request.user, pk)
-    if not services.relations_of(request.user, brand) or roles.is_read_only(request.user):
-        raise PermissionDenied(_("You may not keep the brands of this party organisation."))
     form = CaseForm(request.POST, brand=brand)
     if form.is_valid():
+        if not services.relations_of(request.user, brand) or roles.is_read_only(request.user):
+            raise PermissionDenied(_("You may not keep the brands of this party organisation."))
         try:
             services.add_case(brand, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
@@ -173,6 +178,8 @@ def case_new(request, pk: int):
 @login_required
 def case_step(request, pk: int):
     case = selectors.get_case_for(request.user, pk)
+    if request.POST.get("action") not in CASE_MACHINE.table:
+        return HttpResponseBadRequest(_("Choose an action."))
     version = params.parse_int(request.POST.get("version"), min_value=0, field="version")
     try:
         services.case_step(
@@ -181,6 +188,6 @@ def case_step(request, pk: int):
         )  # fmt: skip
     except DomainError as exc:
         brand = selectors.get_brand_for(request.user, case.brand_id)
-        return _brand_page(request, brand, refusal=exc, status=403 if exc.kind == "forbidden" else 409)
+        return _brand_page(request, brand, refusal=exc, status=STATUS[exc.kind])
     messages.success(request, _("Done."))
     return redirect("brands:brand", case.brand_id)

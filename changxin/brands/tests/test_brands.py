@@ -249,7 +249,10 @@ def test_pages_respect_scope_and_read_only(world, client):
     assert response.status_code == 403
     draft.refresh_from_db()
     assert draft.state == BrandState.DRAFT
-    assert client.post(reverse("brands:case-new", args=[draft.pk]), {"title": "x"}).status_code == 403
+    complete = {"title": "案例", "summary": "做法", "area": unit(LUGOUQIAO).pk, "starts_on": "2026-01-01",
+                "ends_on": "2026-01-31"}  # fmt: skip
+    assert client.post(reverse("brands:case-new", args=[draft.pk]), {"title": "x"}).status_code == 400
+    assert client.post(reverse("brands:case-new", args=[draft.pk]), complete).status_code == 403
     assert PracticeCase.objects.count() == 0
 
 
