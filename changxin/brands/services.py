@@ -165,6 +165,16 @@ def available_brand_actions(user, brand: Brand):
     return BRAND_MACHINE.available(brand, relations_of(user, brand)) if not roles.is_read_only(user) else []
 
 
+def blocked_brand_actions(user, brand: Brand) -> list[tuple[object, object]]:
+    """(transition, failed guard) of the actions the user's role may take but the rules refuse now:
+    the screen says what is still missing instead of hiding the action silently."""
+    if roles.is_read_only(user):
+        return []
+    brand.acting_user = user
+    offered = BRAND_MACHINE.offered_by_table(brand.state, relations_of(user, brand))
+    return [(t, guard) for t in offered if (guard := t.failed_guard(brand)) is not None]
+
+
 def available_case_actions(user, case: PracticeCase):
     case.acting_user = user
     return (

@@ -123,6 +123,7 @@ def _brand_page(request, brand, *, case_form=None, refusal=None, status=200):
             "brand": brand,
             "cases": cases,
             "actions": services.available_brand_actions(request.user, brand),
+            "blocked": services.blocked_brand_actions(request.user, brand),
             "timeline": selectors.timeline(request.user, brand)[:50],
             "case_form": case_form if may_edit else None,
             "refusal": refusal,

@@ -297,3 +297,18 @@ def test_the_matrix_csv_is_a_download(world, client):
     text = response.content.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("领域,") or text.splitlines()[0].startswith("Field,")
     assert "卢沟桥街道" in text.splitlines()[0]
+
+
+def test_a_refused_action_is_named_on_the_page(world, client):
+    brand = _brand(world)
+    brand = services.brand_step(brand, "submit", world["lugouqiao"])
+    blocked = services.blocked_brand_actions(world["party"], brand)
+    assert [(t.name, g.code) for t, g in blocked] == [("publish", "brand_case_required")]
+    assert services.blocked_brand_actions(world["leader"], brand) == []  # read-only: nothing to offer
+    client.force_login(world["party"])
+    response = client.post(reverse("brands:step", args=[brand.pk]), {"action": "publish", "version": "1"})
+    assert response.status_code == 409
+    assert response.context["refusal"].code == "brand_case_required"
+    assert "brand_case_required" in response.content.decode()
+    response = client.post(reverse("brands:step", args=[brand.pk]), {"action": "return", "version": "0"})
+    assert response.status_code == 409 and response.context["refusal"].code == "stale"
