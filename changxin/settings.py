@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "changxin.open311",
     "changxin.notifications",
     "changxin.pioneers",
+    "changxin.brands",
     "changxin.api",
 ]
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("triage/", include("changxin.triage.urls")),
     path("notifications/", include("changxin.notifications.urls")),
     path("pioneers/", include("changxin.pioneers.urls")),
+    path("brands/", include("changxin.brands.urls")),
     path("", include("changxin.core.urls")),
 ]
 

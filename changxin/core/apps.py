@@ -38,16 +38,6 @@ class CoreConfig(AppConfig):
                 "points for the demands members help to handle, and volunteer services."
             ),
         ),
-        wing(
-            "brands",
-            _("Brand matrix"),
-            _("Pioneer brands"),
-            40,
-            _(
-                "The pioneer brand matrix: the service brands of each street and community, "
-                "what they offer and what they have done."
-            ),
-        ),
     ]
 
     def ready(self):

@@ -477,3 +477,14 @@ def task_on_time_by_unit(period: Period, now: dt.datetime | None = None) -> dict
         .values_list("unit_id", "on_time", "due")
     )
     return {unit_id: (ok, total) for unit_id, ok, total in rows if total}
+
+
+def rates_of_demands(
+    queryset: QuerySet[Demand], period: Period, weights: RankingWeights | None = None
+) -> UnitRates:
+    """The 三率 of the demands in `queryset` (e.g. one area's, or one category's) assessed in `period`,
+    by the same rules as a unit's (a brand's practice case shows these for its area)."""
+    weights = weights or weights_for_month(period.start.date())
+    with _aggregate_session():
+        row = assessed_demands(period, queryset).order_by().aggregate(**_aggregates())
+    return UnitRates(unit_id=None, weights=weights, **row)

@@ -53,7 +53,7 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
             "/insight/units/110106017/",
         ],
         "admin": ["/admin/", "/admin/demands/demand/"],
-        "party": ["/pioneers/"],
+        "party": ["/pioneers/", "/brands/", "/brands/new/"],
         "manager": ["/port/", "/port/projects/", "/port/ranking/"],
     }
     for username, urls in pages.items():

@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
+from changxin.core.apps import wing
 from changxin.core.navigation import NavEntry, entries
 from changxin.core.tests.builders import build_world
 
@@ -19,7 +20,7 @@ def _nav(client, user=None) -> list[dict]:
     return client.get(reverse("home")).context["nav_sections"]
 
 
-def test_sections_in_order_with_placeholders_for_the_wings_to_come():
+def test_sections_in_order():
     assert [e.key for e in entries()] == ["station", "port", "pioneers", "brands", "insight", "notifications"]
 
 
@@ -27,10 +28,10 @@ def test_the_public_sees_no_data_section(client, world):
     for user in (None, world.citizen):
         nav = _nav(client, user)
         # 先丰港 is for enterprise accounts and staff, 先锋者 for party staff, the district and linked
-        # members: the public sees only the portal and the coming 多点
+        # members: the public sees only the portal and the published brand matrix (多点)
         assert [s["key"] for s in nav] == ["station", "brands"]
         assert nav[0]["url"] == reverse("station:home")
-        assert [s["url"] for s in nav[1:]] == [None]  # not yet available
+        assert [s["url"] for s in nav[1:]] == [reverse("brands:home")]
 
 
 def test_staff_see_data_and_reach_the_station_through_their_demand_screens(client, world):
@@ -47,14 +48,18 @@ def test_the_current_section_is_marked(client, world):
 
 
 def test_a_badge_and_an_app_entry_replacing_a_placeholder(client, world, monkeypatch):
-    config = apps.get_app_config("insight")
-    own = NavEntry("brands", "Brands", "", ("insight:home",), order=40, badge=lambda user: 7)
-    monkeypatch.setattr(config, "navigation", [*config.navigation, own])
+    core, insight = apps.get_app_config("core"), apps.get_app_config("insight")
+    placeholder = wing("later", "Later", "", 45, "coming later")
+    monkeypatch.setattr(core, "navigation", [*core.navigation, placeholder])
     client.force_login(world.dispatcher)
+    later = [s for s in client.get(reverse("home")).context["nav_sections"] if s["key"] == "later"]
+    assert later[0]["url"] is None and later[0]["coming"] == "coming later"
+    own = NavEntry("later", "Later", "", ("insight:home",), order=45, badge=lambda user: 7)
+    monkeypatch.setattr(insight, "navigation", [*insight.navigation, own])
     response = client.get(reverse("home"))
-    brands = [s for s in response.context["nav_sections"] if s["key"] == "brands"]
-    assert brands == [{**brands[0], "url": reverse("insight:home"), "badge": 7}]
-    assert b'id="nav-brands-badge"' in response.content and b">7</span>" in response.content
+    later = [s for s in response.context["nav_sections"] if s["key"] == "later"]
+    assert later == [{**later[0], "url": reverse("insight:home"), "badge": 7, "coming": ""}]
+    assert b'id="nav-later-badge"' in response.content and b">7</span>" in response.content
 
 
 def test_two_apps_may_not_declare_the_same_entry(monkeypatch):

@@ -157,6 +157,30 @@ def projects(users, n):
         )
 
 
+def brands(users, n):
+    """Published brands (the matrix and the cards), each with one published case."""
+    from changxin.brands import services as brand_services
+    from changxin.core.tests.builders import party_organisation
+
+    owner = party_organisation(LUGOUQIAO, f"{MARKER}党支部{n}")
+    today = timezone.localdate()
+    for i in range(n):
+        brand = brand_services.create_brand(
+            owner=owner,
+            name=f"{MARKER}{n}-{i}",
+            field="governance",
+            description="品牌简介" * 6,
+            actor=users["party"],
+        )
+        case = brand_services.add_case(
+            brand, title="案例", summary="做法", area=unit(LUGOUQIAO), starts_on=today, ends_on=today,
+            actor=users["party"],
+        )  # fmt: skip
+        brand_services.case_step(case, "submit", users["party"])
+        brand_services.brand_step(brand, "submit", users["party"])
+        brand_services.brand_step(brand, "publish", users["admin"])
+
+
 @dataclass(frozen=True)
 class Page:
     url: str
@@ -180,6 +204,7 @@ PAGES = {
     "port: enterprise portal": Page("port:home", "enterprise", enterprise_demands, 12),
     "port: my enterprises": Page("port:home", "manager", managed_enterprises, 12),
     "port: project board": Page("port:projects", "leader", projects, 12),
+    "brands: matrix and cards": Page("brands:home", "citizen", brands, 8),
     "admin: demand changelist": Page("admin:demands_demand_changelist", "admin", dispatched, 14),
 }
 

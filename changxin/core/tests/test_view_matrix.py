@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from changxin.brands.models import Brand, PracticeCase
 from changxin.core.models import OrgUnit, User
 from changxin.core.tests.builders import (
     CHANGXINDIAN,
@@ -92,7 +93,9 @@ PORT = {"enterprise", "service_manager", "operator", "admin", "leadership"}
 SEES_ALL = DISTRICT | {"party_staff"}
 # who opens the party wing's pages (pioneers): party staff and the district-wide roles
 PARTY = DISTRICT | {"party_staff"}
-PARTY_TARGETS = {"party_org", "party_member", "party_case"}
+PARTY_TARGETS = {"party_org", "party_member", "party_case", "brand", "brand_case"}
+# who may draft a brand: party staff over the owner organisation and district administrators
+BRAND_KEEPERS = {"party_staff", "admin"}
 
 VIEWS: dict[str, View] = {
     "home": view(EVERYONE, anonymous=200),  # the landing page, with the portal's links
@@ -193,6 +196,15 @@ VIEWS: dict[str, View] = {
     "pioneers:case": view(PARTY, target="party_case"),
     "pioneers:step": view(PARTY, own=400, target="party_case", method="post"),
     "pioneers:record": view(PARTY, own=400, target="party_case", method="post"),
+    # 多点: published brands are public figures (every signed-in user); drafts are seen by whoever
+    # sees the owner organisation; a POST without a known action or a valid form is a bad request
+    "brands:home": view(SIGNED_IN),
+    "brands:matrix-csv": view(SIGNED_IN),
+    "brands:new": view(BRAND_KEEPERS, refused=403),
+    "brands:brand": view(PARTY, target="brand"),
+    "brands:step": view(PARTY, own=400, target="brand", method="post"),
+    "brands:case-new": view(PARTY, own=400, target="brand", method="post"),
+    "brands:case-step": view(PARTY, own=400, target="brand_case", method="post"),
 }
 
 
@@ -309,7 +321,20 @@ def _party_objects(unit_code: str) -> dict:
     case = record_application(
         org, name="申请人", birth_date=dt.date(1990, 1, 1), applied_on=dt.date(2025, 1, 6)
     )
-    return {"party_org": org, "party_member": party_member(org, "党员"), "party_case": case}
+    from changxin.brands.services import add_case, create_brand
+
+    brand = create_brand(owner=org, name=f"{org.name}品牌", field="governance", description="品牌简介" * 6)
+    today = dt.date.today()
+    brand_case = add_case(
+        brand, title="案例", summary="做法", area=org.unit.street(), starts_on=today, ends_on=today
+    )
+    return {
+        "party_org": org,
+        "party_member": party_member(org, "党员"),
+        "party_case": case,
+        "brand": brand,
+        "brand_case": brand_case,
+    }
 
 
 def _target(targets, spec: View, demand: Demand, other: bool = False):
@@ -411,6 +436,8 @@ def _snapshot():
         EnterpriseDemand.objects.count(),
         Visit.objects.count(),
         list(Project.objects.order_by("pk").values_list("pk", "stage", "version")),
+        list(Brand.objects.order_by("pk").values_list("pk", "state", "version")),
+        PracticeCase.objects.count(),
     )
 
 
