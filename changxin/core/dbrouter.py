@@ -86,7 +86,8 @@ class ReplicaReadsMiddleware:
         self.prefixes = tuple(getattr(settings, "CHANGXIN_REPLICA_PATHS", ()))
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD") and self.prefixes and request.path.startswith(self.prefixes):
+        url_path = request.path
+        if request.method in ("GET", "HEAD") and self.prefixes and url_path.startswith(self.prefixes):
             with replica_reads():
                 return self.get_response(request)
         return self.get_response(request)
