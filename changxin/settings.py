@@ -1,6 +1,7 @@
 """Settings, driven by environment variables.
 
 DATABASE_URL  default: SQLite file under ./var/ (PostgreSQL in production: postgres://user@host/db)
+DATABASE_REPLICA_URL  optional; a read replica of it, read by the insight dashboards and rankings
 SECRET_KEY    required when DEBUG is off
 DEBUG         default False
 ALLOWED_HOSTS comma-separated; default localhost names
@@ -117,6 +118,7 @@ MIDDLEWARE = [
     "changxin.core.middleware.SessionIdleTimeoutMiddleware",
     "changxin.core.middleware.NoStoreMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "changxin.core.dbrouter.ReplicaReadsMiddleware",  # dashboards' GETs read the replica, if any
     # Last, as django-axes asks: it turns a lockout raised by the backend into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -159,6 +161,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("SQLITE_TEST_NAME") or None
+
+# A PostgreSQL read replica (streaming replication) for the insight dashboards and rankings:
+# GET requests under CHANGXIN_REPLICA_PATHS read from it (core/dbrouter.py; docs/DEPLOY.md).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests read the primary's test database
+DATABASE_ROUTERS = ["changxin.core.dbrouter.ReplicaRouter"]
+CHANGXIN_REPLICA_PATHS = env_list("CHANGXIN_REPLICA_PATHS", "/insight/,/api/v1/rankings")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
@@ -287,6 +300,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE_COOKIES)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer probes app servers over plain HTTP
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if SECURE_COOKIES else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_COOKIES)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_COOKIES)

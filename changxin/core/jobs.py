@@ -176,6 +176,11 @@ def enqueue_on_commit(job: Job, *args, using: str | None = None, **kwargs) -> No
     transaction.on_commit(queue, using=using, robust=True)
 
 
+def queue_length() -> int:
+    """Jobs waiting in the queue's store (raises if the store is unreachable): the health probe's."""
+    return HUEY.pending_count()
+
+
 def discover() -> None:
     """Import every installed app's `tasks` module, so every job is declared."""
     autodiscover_modules("tasks")

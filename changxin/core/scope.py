@@ -189,32 +189,44 @@ def _sees_district(user, model) -> bool:
     return user.role in (roles.DISTRICT_ROLES if district is None else district)
 
 
-def scope_filter(model, user: User) -> Q | None:
-    """The Q that keeps `model` rows visible to `user`; None means everything is visible."""
+def _terms(model, user: User) -> list[tuple[Q, bool]] | None:
+    """The alternatives that make a row visible, each with whether it crosses a to-many relation
+    (its join would repeat rows). None: everything is visible; []: nothing is."""
     scope = _scope_of(model)
     if not roles.is_active(user):
-        return Q(pk__in=[])
+        return []
     if _sees_district(user, model):
         return None
     extensions = _extensions(model)
     unit_fields = [*getattr(scope, "unit_fields", ()), *(e for x in extensions for e in x.unit_fields)]
     owner_fields = [*getattr(scope, "owner_fields", ()), *(f for x in extensions for f in x.owner_fields)]
-    q = Q(pk__in=[])
+    terms: list[tuple[Q, bool]] = []
     if roles.works_in_unit(user):
         prefix = user.unit.path
         for entry in unit_fields:
             field, conditions = entry if isinstance(entry, tuple) else (entry, {})
             lookup = f"{field}__path__startswith" if field else "path__startswith"
             # extra conditions sit in the same Q, so they hold for the same related row
-            q |= Q(**{lookup: prefix, **conditions})
+            terms.append((Q(**{lookup: prefix, **conditions}), _crosses_to_many(model, field)))
     if user.role in roles.PUBLIC_ROLES or user.role in roles.UNIT_ROLES:
         for entry in owner_fields:
             field, conditions = entry if isinstance(entry, tuple) else (entry, {})
-            q |= Q(**{field: user.pk, **conditions})
+            terms.append((Q(**{field: user.pk, **conditions}), _crosses_to_many(model, field)))
     for extension in extensions:
         extra = extension.rule(user) if extension.rule else None
         if extra is not None:
-            q |= extra
+            terms.append((extra, True))  # a rule's Q may join anything: always its own subquery
+    return terms
+
+
+def scope_filter(model, user: User) -> Q | None:
+    """The Q that keeps `model` rows visible to `user`; None means everything is visible."""
+    terms = _terms(model, user)
+    if terms is None:
+        return None
+    q = Q(pk__in=[])
+    for term, _many in terms:
+        q |= term
     return q
 
 
@@ -238,15 +250,21 @@ def _crosses_to_many(model, path: str) -> bool:
 
 
 def restrict(queryset: models.QuerySet, user: User) -> models.QuerySet:
-    q = scope_filter(queryset.model, user)
-    if q is None:
+    """`queryset` cut to the rows `user` may see.
+
+    A term that crosses a to-many relation (a demand's tasks, an enterprise's members) becomes its
+    own `pk IN (subquery)`, so rows are never repeated; the direct terms stay plain conditions on
+    the row. PostgreSQL computes each such subquery once (a hashed SubPlan) and keeps the list's
+    index order — `ORDER BY received_at DESC LIMIT 50` stops after 50 visible rows — where one
+    subquery joining every alternative was re-run for every row (docs/PERFORMANCE.md, "scope").
+    """
+    terms = _terms(queryset.model, user)
+    if terms is None:
         return queryset
-    scope = _scope_of(queryset.model)
-    entries = [*getattr(scope, "unit_fields", ()), *getattr(scope, "owner_fields", ())]
-    multi_valued = any(_crosses_to_many(queryset.model, e[0] if isinstance(e, tuple) else e) for e in entries)
-    if multi_valued or _extensions(queryset.model):
-        # Joins through to-many relations would duplicate rows; filter by a subquery instead.
-        return queryset.filter(pk__in=queryset.model._base_manager.filter(q).values("pk"))
+    base = queryset.model._base_manager
+    q = Q(pk__in=[])
+    for term, many in terms:
+        q |= Q(pk__in=base.filter(term).values("pk")) if many else term
     return queryset.filter(q)
 
 

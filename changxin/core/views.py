@@ -1,8 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connections
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
-from changxin.core import params, selectors
+from changxin.core import jobs, params, selectors
 from changxin.core.models import OrgUnit, UnitKind
 from changxin.core.scope import get_visible_or_404
 
@@ -60,3 +64,31 @@ def ratelimited(request, exception=None):
 def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: Django's own page is in English and outside the site's layout."""
     return render(request, "403_csrf.html", status=403)
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """The load balancer's and monitoring's probe (docs/DEPLOY.md): 200 when the database (and its
+    replica, if configured) answers and the job queue's store is reachable, else 503. Anonymous;
+    says nothing about anyone: check names, "ok" or an error class, and the queue's length."""
+    checks: dict[str, str] = {}
+    for alias in connections:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+            checks[f"database:{alias}"] = "ok"
+        except Exception as error:  # noqa: BLE001 — any failure is the answer
+            checks[f"database:{alias}"] = type(error).__name__
+    queue_length = None
+    try:
+        queue_length = jobs.queue_length()
+        checks["queue"] = "ok"
+    except Exception as error:  # noqa: BLE001
+        checks["queue"] = type(error).__name__
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "failing", "checks": checks, "queue_length": queue_length},
+        status=200 if healthy else 503,
+    )

@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import roles, scope
@@ -361,6 +362,20 @@ class Demand(PermanentRecord):
             models.Index(fields=["lead_unit", "received_at"], name="demand_unit_received_idx"),
             models.Index(fields=["state", "finish_due"], name="demand_state_due_idx"),
             models.Index(fields=["street", "received_at"], name="demand_street_received_idx"),
+            # docs/PERFORMANCE.md: the queue's views (a state, by time received); the overdue page
+            # and the 督办 job read only open demands past a deadline (partial: a year of closed
+            # demands is not in them). Built concurrently on PostgreSQL (migration 0014).
+            models.Index(fields=["state", "received_at"], name="demand_state_received_idx"),
+            models.Index(
+                fields=["finish_due"],
+                condition=Q(state__in=sorted(OPEN_STATES)),
+                name="demand_open_finish_idx",
+            ),
+            models.Index(
+                fields=["contact_due"],
+                condition=Q(state__in=sorted(OPEN_STATES), contacted_at__isnull=True),
+                name="demand_open_contact_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -434,6 +449,9 @@ class DemandTask(PermanentRecord):
         verbose_name = _("demand task")
         verbose_name_plural = _("demand tasks")
         ordering = ["assigned_at", "id"]
+        # the workbench (a unit subtree's open tasks by deadline) and the demand scope's "a live task
+        # of my unit" (docs/PERFORMANCE.md)
+        indexes = [models.Index(fields=["unit", "state", "due_at"], name="demandtask_unit_state_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.demand.number} · {self.unit} · {self.get_role_display()}"
@@ -478,7 +496,11 @@ class DemandEvent(PermanentRecord):
         verbose_name = _("demand event")
         verbose_name_plural = _("demand events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["action", "at"], name="demandevent_action_at_idx")]
+        indexes = [
+            models.Index(fields=["action", "at"], name="demandevent_action_at_idx"),
+            # one demand's timeline in order; the 三率's per-demand "last assignment / first contact"
+            models.Index(fields=["demand", "at"], name="demandevent_demand_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.demand_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

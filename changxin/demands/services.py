@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -859,8 +860,16 @@ def escalate_overdue(now: dt.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     count = 0
-    candidates = Demand.objects.filter(deadlines.overdue_q(now)).values_list(
-        "pk", "contacted_at", "contact_due", "finish_due", "supervised_at"
+    # only the misses not yet supervised (the checks below, in SQL), so the every-minute job reads
+    # what it will act on, through the open-deadline indexes, not every overdue demand again
+    not_supervised = (
+        Q(finish_due__lt=now) & (Q(supervised_at__isnull=True) | Q(supervised_at__lt=F("finish_due")))
+    ) | Q(contacted_at__isnull=True, contact_due__lt=now, supervised_at__isnull=True)
+    candidates = (
+        Demand.objects.filter(deadlines.overdue_q(now))
+        .filter(not_supervised)
+        .order_by()
+        .values_list("pk", "contacted_at", "contact_due", "finish_due", "supervised_at")
     )
     for pk, contacted_at, contact_due, finish_due, supervised_at in candidates.iterator():
         if finish_due and finish_due < now and (supervised_at is None or supervised_at < finish_due):

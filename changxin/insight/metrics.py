@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -66,6 +66,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import params
+from changxin.core.dbrouter import read_alias
 from changxin.core.models import OrgUnit
 from changxin.demands.models import (
     Demand,
@@ -304,10 +305,11 @@ COUNTED = {
 def _aggregate_session():
     """PostgreSQL's JIT compiles this query for seconds (the never-run event subqueries inflate its
     cost estimate) to save milliseconds; switch it off for the transaction that aggregates."""
-    if connection.vendor != "postgresql":
+    alias = read_alias()  # the replica inside replica_reads() (core/dbrouter.py): the same session
+    if connections[alias].vendor != "postgresql":
         yield
         return
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
         yield
 

@@ -8,6 +8,7 @@ issue exactly the same number of queries, at most `budget`. A page that starts t
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 import pytest
@@ -229,3 +230,65 @@ def test_list_page_queries_do_not_grow_with_rows(client, demo_world, name):
     sql = "\n".join(q["sql"][:160] for q in captured.captured_queries)
     assert many == few, f"{name}: {few} queries with 5 rows, {many} with 25\n{sql}"
     assert many <= page.budget, f"{name}: {many} queries, budget {page.budget}\n{sql}"
+
+
+def inbox_notifications(users, n):
+    from changxin.notifications.services import notify
+
+    start = users["lugouqiao"].notifications.count()
+    for i in range(start, start + n):
+        notify([users["lugouqiao"]], "dispatched", f"{MARKER}{i}")
+
+
+PAGES["notifications: inbox"] = Page("notifications:inbox", "lugouqiao", inbox_notifications, 8)
+
+
+@dataclass(frozen=True)
+class ApiList:
+    path: str
+    viewer: str
+    rows: object
+    budget: int
+    query: dict = field(default_factory=dict)
+    shows_rows: bool = True  # the marker is in the response (a ranking lists units, not demands)
+
+
+API_LISTS = {
+    "api: demands, centre": ApiList("/demands", "dispatcher", dispatched, 8),
+    "api: demands, unit officer (scoped)": ApiList("/demands", "lugouqiao", dispatched, 8),
+    "api: demands, filtered": ApiList("/demands", "dispatcher", dispatched, 8, {"state": "dispatched"}),
+    "api: rankings": ApiList(
+        "/rankings",
+        "leader",
+        contacted,
+        12,
+        {"group": "street", "month": f"{timezone.localdate():%Y-%m}"},
+        shows_rows=False,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(API_LISTS))
+def test_api_list_queries_do_not_grow_with_rows(demo_world, name):
+    from changxin.api.tests.client import Api, key_for
+
+    item = API_LISTS[name]
+    api = Api(key_for(demo_world[item.viewer]))
+
+    def fetch():
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get(item.path, item.query)
+        assert response.status_code == 200, response.content
+        text = json.dumps(response.json(), ensure_ascii=False)
+        return len(queries), text.count(MARKER), queries
+
+    item.rows(demo_world, 5)
+    fetch()  # warm per-process caches
+    few, shown_few, _ = fetch()
+    item.rows(demo_world, 20)
+    many, shown_many, captured = fetch()
+    if item.shows_rows:
+        assert shown_many > shown_few > 0, "the rows built must be in the response"
+    sql = "\n".join(q["sql"][:160] for q in captured.captured_queries)
+    assert many == few, f"{name}: {few} queries with 5 rows, {many} with 25\n{sql}"
+    assert many <= item.budget, f"{name}: {many} queries, budget {item.budget}\n{sql}"
