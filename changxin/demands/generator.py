@@ -59,6 +59,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from changxin.core.models import OrgUnit, UnitKind
+from changxin.core.roles import COMMUNITY_KINDS, STREET_LEVEL_KINDS
 from changxin.core.workcalendar import WorkCalendar
 from changxin.demands import deadlines
 from changxin.demands.models import (
@@ -80,6 +81,7 @@ from changxin.demands.models import (
     TimeUnit,
     Urgency,
 )
+from changxin.demands.selectors import unscoped_demands
 
 MAX_DEMANDS = 50_000_000
 MAX_MONTHS = 120
@@ -308,12 +310,12 @@ class _Reference:
         from changxin.core.divisions import load_divisions
         from changxin.demands.taxonomy import load_taxonomy
 
-        if not OrgUnit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN]).exists():
+        if not OrgUnit.objects.filter(kind__in=STREET_LEVEL_KINDS).exists():
             load_divisions()
         if not Category.objects.filter(level=3).exists():
             load_taxonomy()
         units = list(OrgUnit.objects.filter(is_active=True).only("id", "code", "name", "kind", "parent_id"))
-        self.streets = [u for u in units if u.kind in (UnitKind.STREET, UnitKind.TOWN)]
+        self.streets = [u for u in units if u.kind in STREET_LEVEL_KINDS]
         self.departments = [u for u in units if u.kind == UnitKind.DEPARTMENT]
         self.companies = [u for u in units if u.kind == UnitKind.COMPANY]
         self.centre = next((u for u in units if u.kind == UnitKind.CENTRE), None)
@@ -323,7 +325,7 @@ class _Reference:
             )
         communities: dict[int, list[OrgUnit]] = {}
         for u in units:
-            if u.kind in (UnitKind.COMMUNITY, UnitKind.VILLAGE):
+            if u.kind in COMMUNITY_KINDS:
                 communities.setdefault(u.parent_id, []).append(u)
         self.communities = {
             s.pk: sorted(communities.get(s.pk, []), key=lambda u: u.code) for s in self.streets
@@ -658,7 +660,7 @@ class Generator:
         self.policies: dict[tuple[str, str], object] = {}
         self.max_extension: dict[tuple[str, str], int] = {}
         self.number_prefix = f"G{self.options.seed}-"
-        if Demand.objects.filter(number__startswith=self.number_prefix).exists():
+        if unscoped_demands().filter(number__startswith=self.number_prefix).exists():
             raise GeneratorError(
                 f"demands generated with seed {self.options.seed} are already in this database "
                 f"(numbers {self.number_prefix}…); use another --seed"
