@@ -52,13 +52,14 @@ def may_create_for(user: User | None, street: OrgUnit | None) -> bool:
     return roles.is_centre(user) or (roles.is_unit_leader(user) and roles.covers(user, street))
 
 
-def units_for(user: User | None) -> QuerySet[OrgUnit]:
+def units_for(user: User | None, *, lead: bool = False) -> QuerySet[OrgUnit]:
     """The units `user` may give a proactive task to: the centre any dispatchable unit, a leader
-    the dispatchable units of their own subtree (their street; departments are called in later)."""
+    the dispatchable units of their own subtree (their street; departments are called in later).
+    `lead`: the user's unit leads the problem of the month the task is for — its officers too."""
     units = OrgUnit.objects.filter(kind__in=roles.DISPATCHABLE_KINDS, is_active=True).order_by("path")
     if roles.is_centre(user):
         return units
-    if roles.is_unit_leader(user):
+    if roles.is_unit_leader(user) or (lead and roles.is_unit_staff(user)):
         return units.filter(path__startswith=user.unit.path)
     return units.none()
 
@@ -130,7 +131,7 @@ def create_task(
             )
         label = spot.label
     pk = getattr(unit, "pk", unit)
-    lead = units_for(actor).filter(pk=pk).first() if pk not in (None, "") else None
+    lead = units_for(actor, lead=problem is not None).filter(pk=pk).first() if pk not in (None, "") else None
     if lead is None:
         raise DomainError("unit_outside_scope", _("Choose a unit you may give the task to."), "unit")
     place = (

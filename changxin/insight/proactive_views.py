@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from changxin.core import params, roles
 from changxin.core.errors import FORBIDDEN, DomainError
+from changxin.core.privacy import scrub_contacts
 from changxin.demands.models import OPEN_STATES
 from changxin.insight import monthly as monthly_mod
 from changxin.insight import proactive, selectors
@@ -201,7 +202,7 @@ def _problem_page(request, problem, *, status=200, error=None):
             "actions": actions,
             "refusals": refusals,
             "tasks": [_task_row(task, task.counts or {}) for task in tasks],
-            "task_units": list(proactive.units_for(user)) if "add_task" in actions else [],
+            "task_units": list(proactive.units_for(user, lead=True)) if "add_task" in actions else [],
             "chart": {"months": [f"{m:%Y-%m}" for m in months], "counts": counts},
             "table": list(zip([f"{m:%Y-%m}" for m in months], counts, strict=False)),
             "open_milestones": [m for m in problem.milestones.all() if m.done_on is None],
@@ -298,7 +299,9 @@ def public_month(request):
             ],
             "chart": {
                 "months": labels,
-                "series": [{"name": p.title, "counts": counts.get(p.pk, [])} for p in problems],
+                "series": [
+                    {"name": scrub_contacts(p.title), "counts": counts.get(p.pk, [])} for p in problems
+                ],
             },
         },
     )
