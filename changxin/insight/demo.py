@@ -135,11 +135,12 @@ def load_demo(stdout=None) -> None:
 
     spots = _spots(today, street) or _spots(today)
     opened = None
-    if spots:
+    if spots:  # 卢沟桥's leader for a 卢沟桥 problem; else the centre
+        mine = spots[0].street_id == street.pk
         opened = proactive.create_task(
-            leader,
+            leader if mine else centre,
             spots[0],
-            unit=spots[0].street,
+            unit=street if mine or spots[0].street is None else spots[0].street,
             community=_community(spots[0]),
             note=texts["task_notes"][1],
         )
