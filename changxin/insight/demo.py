@@ -16,7 +16,8 @@ import datetime as dt
 from django.utils import timezone
 
 from changxin.core.demodata import demo_data
-from changxin.core.models import OrgUnit, User
+from changxin.core.models import OrgUnit, Role, User
+from changxin.core.workflow import WorkflowError
 from changxin.demands.services import transition
 from changxin.insight import monthly, proactive, services
 from changxin.insight.metrics import add_months
@@ -56,9 +57,18 @@ def _finished_task(spot, street_leader, officer, texts, now) -> ProactiveTask:
         ("start", {}, 1.1),
         ("reply", {"note": "已完成整治：清理占道，施划停车位，安排每日巡查。"}, 10),
     ]
-    for name, data, days in steps:
-        transition(demand, name, officer, now=created + dt.timedelta(days=days), **data)
+    try:
+        for name, data, days in steps:
+            transition(demand, name, officer, now=created + dt.timedelta(days=days), **data)
+    except WorkflowError:  # e.g. the unit's leader approves replies (审核): the task stays open
+        pass
     return task
+
+
+def _officer_of(unit: OrgUnit | None) -> User | None:
+    if unit is None:
+        return None
+    return User.objects.filter(role=Role.OFFICER, unit=unit, is_active=True).order_by("pk").first()
 
 
 def _problem(centre, lead, spot, month, text, *, now, done=0, solve=False, officer=None):
@@ -117,8 +127,14 @@ def load_demo(stdout=None) -> None:
 
     earlier = today - dt.timedelta(days=25)
     services.refresh_hot_spots(as_of=earlier)
-    old_spots = _spots(earlier, street)
-    finished = _finished_task(old_spots[0], leader, officer, texts, now) if old_spots else None
+    old_spots = _spots(earlier, street) or _spots(earlier)  # 卢沟桥's, else any street's
+    finished = None
+    if old_spots:
+        spot = old_spots[0]
+        mine = spot.street_id == street.pk
+        handler = officer if mine else _officer_of(spot.street)
+        if handler is not None:
+            finished = _finished_task(spot, leader if mine else centre, handler, texts, now)
     last_month = add_months(today.replace(day=1), -1)
     solved = None
     if len(old_spots) > 1:
@@ -129,7 +145,7 @@ def load_demo(stdout=None) -> None:
             last_month,
             texts["solved"],
             solve=True,
-            officer=officer,
+            officer=officer if old_spots[1].street_id == street.pk else None,
             now=timezone.make_aware(dt.datetime.combine(last_month, dt.time(9))),
         )
 
