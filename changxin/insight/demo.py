@@ -1,7 +1,7 @@
 """Demo data of 未诉先办 and 每月一题, built through the services (insight/proactive.py,
 insight/monthly.py) from the hot spots the job finds in the demo demands.
 
-- a hot-spot run of 25 days ago: a proactive task made from its hottest problem in 卢沟桥 then,
+- a hot-spot run of about 25 days ago (the first of 25, 30, 20, 35, 40 days ago that finds problems): a proactive task made from its hottest problem in 卢沟桥 then,
   handled through the demand engine and finished 15 days ago (so its before/after counts show);
 - today's run: an open proactive task from 卢沟桥's hottest problem, in a community of the demo
   party member 李强's responsibility area when the problem names one (he is offered it);
@@ -125,8 +125,10 @@ def load_demo(stdout=None) -> None:
     now = timezone.now()
     today = timezone.localdate()
 
-    earlier = today - dt.timedelta(days=25)
-    services.refresh_hot_spots(as_of=earlier)
+    for days in (25, 30, 20, 35, 40):  # an earlier run that found problems (the demo's dates vary)
+        earlier = today - dt.timedelta(days=days)
+        if services.refresh_hot_spots(as_of=earlier)["hot_spots"]:
+            break
     old_spots = _spots(earlier, street) or _spots(earlier)  # 卢沟桥's, else any street's
     finished = None
     if old_spots:
@@ -137,15 +139,16 @@ def load_demo(stdout=None) -> None:
             finished = _finished_task(spot, leader if mine else centre, handler, texts, now)
     last_month = add_months(today.replace(day=1), -1)
     solved = None
-    if len(old_spots) > 1:
+    others = [s for s in _spots(earlier) if not old_spots or s.pk != old_spots[0].pk]
+    if others:
         solved = _problem(
             centre,
             street,
-            old_spots[1],
+            others[0],
             last_month,
             texts["solved"],
             solve=True,
-            officer=officer if old_spots[1].street_id == street.pk else None,
+            officer=officer if others[0].street_id == street.pk else None,
             now=timezone.make_aware(dt.datetime.combine(last_month, dt.time(9))),
         )
 
