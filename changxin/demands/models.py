@@ -83,6 +83,13 @@ class DemandType(models.TextChoices):
     REPORT = "report", _("Report")
     SUGGESTION = "suggestion", _("Suggestion")
     PRAISE = "praise", _("Praise")
+    # 主动治理 / 未诉先办: a task the platform sets itself from a hot spot (insight/proactive.py), not a
+    # citizen's demand: never filed through intake, not assessed in 三率, not shown to the public
+    PROACTIVE = "proactive", _("Proactive governance (主动治理)")
+
+
+# the types a demand is filed as (every intake form, Open311): all but the proactive task
+FILED_DEMAND_TYPES = tuple(t.value for t in DemandType if t != DemandType.PROACTIVE)
 
 
 class Urgency(models.TextChoices):
@@ -200,6 +207,10 @@ class PermanentRecord(models.Model):
 class DemandQuerySet(PermanentQuerySet):
     def open(self):
         return self.filter(state__in=OPEN_STATES)
+
+    def citizen(self):
+        """Demands of the public: everything but the platform's own proactive tasks (主动治理)."""
+        return self.exclude(demand_type=DemandType.PROACTIVE)
 
 
 class Demand(PermanentRecord):

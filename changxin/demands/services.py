@@ -33,6 +33,7 @@ from changxin.demands.models import (
     Demand,
     DemandEvent,
     DemandTask,
+    DemandType,
     DisputeReason,
     ExtensionState,
     Resolution,
@@ -212,13 +213,23 @@ def create_demand(
     received_at: dt.datetime | None = None,
     number: str | None = None,
     attachments: Iterable = (),
+    proactive: bool = False,
 ) -> tuple[Demand, bool]:
     """Store a new demand whole, or not at all. Returns (demand, created).
 
     With an idempotency key, a repeated submission returns the demand the first one created.
-    Raises django ValidationError with per-field messages on bad input.
+    Raises django ValidationError with per-field messages on bad input. `proactive`: only
+    insight's `proactive.create_task` sets it — a 主动治理 task is never filed through intake.
     """
     check_channel(actor, data.get("channel") or Channel.WEB)
+    if (data.get("demand_type") == DemandType.PROACTIVE) != proactive:
+        raise ValidationError(
+            {
+                "demand_type": _(
+                    "A proactive governance task is created from a hot spot, not filed as a demand."
+                )
+            }
+        )
     if idempotency_key:
         existing = Demand.objects.filter(idempotency_key=idempotency_key).first()
         if existing:

@@ -9,6 +9,8 @@ class InsightConfig(AppConfig):
     name = "changxin.insight"
     label = "insight"
     verbose_name = _("Insight: rankings, dashboards, reports")
+    # 未诉先办 tasks and 每月一题 problems (insight/proactive.py, insight/monthly.py)
+    event_streams = {"proactive": "insight.ProactiveEvent", "monthly": "insight.ProblemEvent"}
 
     navigation = [
         NavEntry(
@@ -29,6 +31,9 @@ class InsightConfig(AppConfig):
         summary = services.refresh_hot_spots()
         if stdout is not None:
             stdout.write(f"hot spots: {summary['hot_spots']} ({summary['rising']} rising)\n")
+        from changxin.insight import demo  # 未诉先办 and 每月一题, from those hot spots
+
+        demo.load_demo(stdout)
 
     def home_cards(self, user) -> list[dict]:
         """Home-page cards (scoped to the user): this month's demands and the overdue ones."""

@@ -7,7 +7,8 @@ Which demands a period holds (RULES.md "三率 decisions")
     A demand counts for a unit in the month that unit **received it as lead**: its dispatch, or the
     re-dispatch to it after an upheld dispute (Beijing time). Reopening (重办) does not move it.
     Not assessed at all: demands never dispatched (answered at intake), praise (表扬: recorded, not
-    assessed) and duplicates merged into a master demand (the master is counted, once).
+    assessed), proactive governance tasks (主动治理: the platform's own, not a citizen's) and
+    duplicates merged into a master demand (the master is counted, once).
 
 Which unit a demand counts for
     The unit that holds it as lead unit (主办) now. A dispute upheld (退单 → 改派) moves the demand to
@@ -237,7 +238,7 @@ def assessed_demands(
     )
     return (
         demands.filter(pk__in=assigned_in_period, lead_unit__isnull=False, master__isnull=True)
-        .exclude(demand_type=DemandType.PRAISE)
+        .exclude(demand_type__in=(DemandType.PRAISE, DemandType.PROACTIVE))
         .exclude(state=State.MERGED)
         .alias(m_assigned_at=Subquery(last_assignment))
         .filter(m_assigned_at__gte=period.start, m_assigned_at__lt=period.end)

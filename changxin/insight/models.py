@@ -54,3 +54,15 @@ class HotSpot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.as_of} #{self.number} {self.label}"
+
+
+# 未诉先办 and 每月一题 live in their own module (one import here, so Django finds them)
+from changxin.insight.proactive_models import (  # noqa: E402, F401
+    Milestone,
+    MonthlyProblem,
+    ProactiveEvent,
+    ProactiveTask,
+    ProblemEvent,
+    ProblemProgress,
+    ProblemState,
+)

@@ -34,6 +34,7 @@ def _cell_verdicts(as_of: dt.date, params: Params) -> dict[tuple[str, str], hots
     start = hotspots.history_start(as_of, params)
     rows = (
         unscoped_demands()
+        .citizen()  # a proactive task is no demand of its own problem
         .filter(received_at__gte=_aware(start), received_at__lt=_aware(as_of + dt.timedelta(days=1)))
         .annotate(day=TruncDate("received_at"))
         .values("street_id", "category_id", "day")
@@ -54,6 +55,7 @@ def _cell_verdicts(as_of: dt.date, params: Params) -> dict[tuple[str, str], hots
 def _window_items(start: dt.date, as_of: dt.date, params: Params) -> list[Item]:
     rows = (
         unscoped_demands()
+        .citizen()  # a proactive task is no demand of its own problem
         .filter(received_at__gte=_aware(start), received_at__lt=_aware(as_of + dt.timedelta(days=1)))
         .annotate(text=Substr("content", 1, params.content_chars))
         .values_list(

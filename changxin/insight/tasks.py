@@ -16,3 +16,11 @@ def refresh_hot_spots() -> dict:
     from changxin.insight import services
 
     return services.refresh_hot_spots()
+
+
+@jobs.periodic(hour="3", minute="20")
+def refresh_proactive_counts() -> dict:
+    """Every night: the before/after counts of the proactive tasks (未诉先办) on the list page."""
+    from changxin.insight import proactive
+
+    return proactive.refresh_counts()

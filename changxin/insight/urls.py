@@ -1,6 +1,6 @@
 from django.urls import path
 
-from changxin.insight import views
+from changxin.insight import proactive_views, views
 
 app_name = "insight"
 
@@ -14,4 +14,14 @@ urlpatterns = [
     path("appeals/<int:pk>/<slug:action>/", views.appeal_decide, name="appeal-decide"),
     path("export/rankings/", views.export_rankings, name="export-rankings"),
     path("export/demands/", views.export_demands, name="export-demands"),
+    # 未诉先办 and 每月一题 (insight/proactive_views.py)
+    path("hotspots/<int:pk>/task/", proactive_views.create_task, name="proactive-create"),
+    path("hotspots/<int:pk>/monthly/", proactive_views.propose, name="monthly-propose"),
+    path("proactive/", proactive_views.task_list, name="proactive"),
+    path("proactive/<int:pk>/take/", proactive_views.take, name="proactive-take"),
+    path("monthly/", proactive_views.monthly_page, name="monthly"),
+    path("monthly/<int:pk>/", proactive_views.problem, name="monthly-problem"),
+    path("monthly/<int:pk>/act/", proactive_views.problem_act, name="monthly-act"),
+    path("monthly/<int:pk>/task/", proactive_views.problem_task, name="monthly-task"),
+    path("public/monthly/", proactive_views.public_month, name="monthly-public"),
 ]

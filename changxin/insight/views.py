@@ -297,7 +297,13 @@ def hot_spots(request):
 
 @insight_view
 def hot_spot(request, pk):
-    spot = selectors.get_hot_spot(request.user, pk)
+    return hot_spot_page(request, selectors.get_hot_spot(request.user, pk))
+
+
+def hot_spot_page(request, spot, *, status=200, **extra):
+    """The hot spot's page; `extra` (a refused form's errors) from insight/proactive_views.py."""
+    from changxin.insight.proactive_views import spot_context
+
     days = []
     day = spot.period_start
     while day <= spot.as_of:
@@ -315,5 +321,8 @@ def hot_spot(request, pk):
             "demands": demands[:200],
             "hidden": spot.demand_count - demands.count(),
             "detail_prefix": _detail_prefix(),
+            **spot_context(request, spot),
+            **extra,
         },
+        status=status,
     )

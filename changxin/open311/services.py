@@ -29,6 +29,7 @@ from changxin.core.scope import restrict
 from changxin.demands import services as demand_services
 from changxin.demands.models import (
     CLOSED_STATES,
+    FILED_DEMAND_TYPES,
     OPEN_STATES,
     Category,
     Channel,
@@ -117,7 +118,11 @@ def attribute_definitions() -> list[dict]:
             "datatype_description": _("Choose one; complaint when not given."),
             "order": 1,
             "description": _("What kind of request this is"),
-            "values": [{"key": value, "name": str(label)} for value, label in DemandType.choices],
+            "values": [
+                {"key": value, "name": str(label)}
+                for value, label in DemandType.choices
+                if value in FILED_DEMAND_TYPES
+            ],
         },
         {
             "variable": True,
@@ -338,7 +343,7 @@ def create_request(user, category: Category, post) -> tuple[Demand, RequestToken
     name = " ".join(part for part in (values.get("first_name", ""), values.get("last_name", "")) if part)
     data = {
         "channel": Channel.OPEN311,
-        "demand_type": _single(attributes, "demand_type", list(DemandType.values), DEFAULT_DEMAND_TYPE),
+        "demand_type": _single(attributes, "demand_type", list(FILED_DEMAND_TYPES), DEFAULT_DEMAND_TYPE),
         "urgency": _single(attributes, "urgency", list(Urgency.values), Urgency.NORMAL),
         "title": title[:120],
         "content": description or category.full_name,

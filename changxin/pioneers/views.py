@@ -109,7 +109,23 @@ def _member_context(request, member, *, unmasked=None):
         "case": getattr(member, "development_case", None),
         "may_adjust": services.is_staff_for(request.user, member.organisation),
         "kinds": VanguardKind.choices,
+        "proactive_offers": _proactive_offers(request.user, member),
     }
+
+
+def _proactive_offers(viewer, member) -> list[dict]:
+    """未诉先办 tasks in the member's area (insight/proactive.py); the member takes one themselves."""
+    from changxin.insight import proactive
+
+    own = member.user_id is not None and member.user_id == viewer.pk
+    return [
+        {
+            "task": task,
+            "assignee": proactive.assignee_of(task),
+            "may_take": own and proactive.take_refusal(task, viewer) is None,
+        }
+        for task in proactive.offers_for_member(viewer, member)
+    ]
 
 
 @require_GET

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from changxin.core import texts
 from changxin.demands import emergency
 from changxin.demands.attachments import MAX_FILES, validate_uploads
-from changxin.demands.models import Demand, DemandType, Resolution, Satisfaction, Urgency
+from changxin.demands.models import FILED_DEMAND_TYPES, Demand, DemandType, Resolution, Satisfaction, Urgency
 from changxin.station import selectors, services
 
 
@@ -213,7 +213,7 @@ class CitizenDemandForm(DemandFormBase):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [c for c in self.fields["demand_type"].choices if c[0]]
+        choices = [c for c in self.fields["demand_type"].choices if c[0] in FILED_DEMAND_TYPES]
         self.fields["demand_type"].choices = choices
         self.fields["attachments"].widget.attrs["accept"] = ".jpg,.jpeg,.png,.webp,.pdf"
 
@@ -302,7 +302,9 @@ class IntakeForm(DemandFormBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["anonymous"].label = _("Caller wants to stay anonymous")
-        self.fields["demand_type"].choices = [c for c in self.fields["demand_type"].choices if c[0]]
+        self.fields["demand_type"].choices = [
+            c for c in self.fields["demand_type"].choices if c[0] in FILED_DEMAND_TYPES
+        ]
         self.fields["urgency"].choices = [c for c in self.fields["urgency"].choices if c[0]]
         if not self.is_bound:
             self.initial.setdefault("demand_type", DemandType.COMPLAINT)

@@ -46,6 +46,7 @@ def find_by_tracking_code(code: str | None) -> Demand | None:
         return None
     return (
         unscoped_demands()
+        .citizen()  # a proactive task (主动治理) has no requester and no public page
         .select_related("lead_unit", "street", "community", "master", "requester_user")
         .filter(tracking_code=code)
         .first()

@@ -448,3 +448,40 @@ def hot_spot_in(street_code: str, *, label: str = "晓月苑小区停车难", de
     spot = HotSpot.objects.create(as_of=as_of, street=unit(street_code), label=label, **values)
     spot.demands.set(demands)
     return spot
+
+
+# --- 未诉先办 and 每月一题 (insight/proactive.py, insight/monthly.py) ---------------------------------
+
+
+def _proactive_lead(unit_code: str) -> OrgUnit:
+    """The unit itself when a proactive task can be dispatched to it, else 卢沟桥街道."""
+    from changxin.core import roles
+
+    target = unit(unit_code)
+    return target if target.kind in roles.DISPATCHABLE_KINDS else unit(LUGOUQIAO)
+
+
+def proactive_task_in(unit_code: str, *, spot=None, actor=None, **kwargs):
+    """A proactive task made by the centre from a hot spot of `unit_code`, dispatched to that unit
+    (or to 卢沟桥 when the unit takes no demands), through insight.proactive.create_task."""
+    from changxin.insight import proactive
+
+    actor = actor or User.objects.get(username="dispatcher")
+    spot = spot or hot_spot_in(unit_code)
+    return proactive.create_task(actor, spot, unit=kwargs.pop("unit", _proactive_lead(unit_code)), **kwargs)
+
+
+def monthly_problem_in(unit_code: str, *, month=None, actor=None, **kwargs):
+    """A proposed problem of the month led by `unit_code` (or 卢沟桥), from a hot spot of that unit."""
+    from django.utils import timezone
+
+    from changxin.insight import monthly
+
+    actor = actor or User.objects.get(username="dispatcher")
+    return monthly.propose(
+        actor,
+        kwargs.pop("spot", None) or hot_spot_in(unit_code),
+        month=month or timezone.localdate().replace(day=1),
+        lead_unit=kwargs.pop("lead_unit", _proactive_lead(unit_code)),
+        **kwargs,
+    )

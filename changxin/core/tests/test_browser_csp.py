@@ -10,7 +10,12 @@ from __future__ import annotations
 import pytest
 
 from changxin.core.tests.browser import login
-from changxin.core.tests.builders import LUGOUQIAO, hot_spot_in, station_replied_demand
+from changxin.core.tests.builders import (
+    LUGOUQIAO,
+    hot_spot_in,
+    monthly_problem_in,
+    station_replied_demand,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +40,7 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
     users = demo_world
     demand = station_replied_demand(users)
     spot = hot_spot_in(LUGOUQIAO, demands=[demand])
+    problem = monthly_problem_in(LUGOUQIAO)
     base = live_server.url
     pages = {
         None: [
@@ -43,12 +49,17 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
             "/station/submit/",
             "/station/track/",
             f"/station/track/{demand.tracking_code}/",
+            "/insight/public/monthly/",
         ],
         "dispatcher": ["/", "/demands/queue/", f"/demands/{demand.pk}/", "/station/intake/"],
         "lugouqiao": ["/demands/workbench/", f"/demands/{demand.pk}/", "/notifications/"],
         "leader": [
             "/insight/hotspots/",
             f"/insight/hotspots/{spot.pk}/",
+            "/insight/proactive/",
+            "/insight/monthly/",
+            f"/insight/monthly/{problem.pk}/",
+            "/insight/public/monthly/",
             "/insight/",
             "/insight/units/110106017/",
         ],

@@ -21,7 +21,9 @@ from changxin.core.tests.builders import (
     LUGOUQIAO,
     demand_in_state,
     hot_spot_in,
+    monthly_problem_in,
     new_demand,
+    proactive_task_in,
     station_demand,
     unit,
 )
@@ -86,6 +88,30 @@ def overdue(users, n):
 def hot_spots(users, n):
     for i in range(n):
         hot_spot_in(LUGOUQIAO, label=f"{MARKER}{i}")
+
+
+def proactive_tasks(users, n):
+    for i in range(n):
+        proactive_task_in(LUGOUQIAO, spot=hot_spot_in(LUGOUQIAO, label=f"{MARKER}{i}"))
+
+
+def monthly_problems(users, n):
+    for i in range(n):
+        monthly_problem_in(LUGOUQIAO, title=f"{MARKER}{i}")
+
+
+def public_problems(users, n):
+    from django.test import override_settings
+
+    from changxin.insight import monthly
+
+    centre = users["dispatcher"]
+    for i in range(n):
+        problem = monthly_problem_in(LUGOUQIAO, title=f"{MARKER}{i}")
+        monthly.act(problem, "add_milestone", centre, title="排查", due_on=dt.date(2025, 3, 1))
+        with override_settings(CHANGXIN_MONTHLY_PROBLEMS=100):
+            monthly.act(problem, "choose", centre)
+        monthly.act(problem, "note_progress", centre, note="已协调")
 
 
 def own_portal_demands(users, n):
@@ -201,6 +227,9 @@ PAGES = {
         "insight:drill", "leader", contacted, 14, {"metric": "response", "part": "numerator"}
     ),
     "insight hot spots": Page("insight:hot-spots", "lugouqiao", hot_spots, 10),
+    "insight proactive tasks": Page("insight:proactive", "lugouqiao", proactive_tasks, 12),
+    "insight problems of the month": Page("insight:monthly", "lugouqiao", monthly_problems, 10),
+    "public problems of the month": Page("insight:monthly-public", "citizen", public_problems, 10),
     "station: my demands": Page("station:home", "citizen", own_portal_demands, 8),
     "port: enterprise portal": Page("port:home", "enterprise", enterprise_demands, 12),
     "port: my enterprises": Page("port:home", "manager", managed_enterprises, 12),

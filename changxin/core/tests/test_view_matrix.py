@@ -23,7 +23,9 @@ from changxin.core.tests.builders import (
     CHANGXINDIAN,
     LUGOUQIAO,
     hot_spot_in,
+    monthly_problem_in,
     png_upload,
+    proactive_task_in,
     station_demand,
     unit,
 )
@@ -148,6 +150,24 @@ VIEWS: dict[str, View] = {
         CENTRE, own=404, refused=403, method="post", args={"pk": 2**31 - 1, "action": "accept"}
     ),
     "insight:export-demands": view(STAFF, refused=403),
+    # 未诉先办: the centre and the hot spot's street leader create tasks (an empty form is a 400)
+    "insight:proactive-create": view(
+        CENTRE | {"leader"}, own=400, refused=403, target="hotspot", method="post"
+    ),
+    "insight:monthly-propose": view(CENTRE, own=400, refused=403, target="hotspot", method="post"),
+    "insight:proactive": view(STAFF, refused=403),
+    # only a party member of the area takes a task: staff who see it are refused, others get 404
+    "insight:proactive-take": view(STAFF, own=403, refused=404, target="proactive", method="post"),
+    "insight:monthly": view(STAFF, refused=403),
+    "insight:monthly-problem": view(STAFF, refused=403, target="problem"),
+    # the centre and the lead unit's officers and leaders act (an empty form is a 400)
+    "insight:monthly-act": view(
+        CENTRE | {"officer", "leader"}, own=400, refused=403, target="problem", method="post"
+    ),
+    "insight:monthly-task": view(
+        CENTRE | {"officer", "leader"}, own=400, refused=403, target="problem", method="post"
+    ),
+    "insight:monthly-public": view(EVERYONE, anonymous=200),  # 每月一题 is published
     # everyone signed in has an inbox (the navigation shows it to staff); reading needs a write
     "notifications:inbox": view(SIGNED_IN),
     "notifications:read-all": view(SIGNED_IN - {"leadership"}, own=302, refused=403, method="post"),
@@ -359,6 +379,10 @@ def _kwargs(spec: View, demand: Demand, unit_code: str) -> dict:
         kwargs["code"] = demand.tracking_code
     if spec.target == "hotspot":
         kwargs["pk"] = hot_spot_in(unit_code).pk
+    if spec.target == "proactive":
+        kwargs["pk"] = proactive_task_in(unit_code).pk
+    if spec.target == "problem":
+        kwargs["pk"] = monthly_problem_in(unit_code).pk
     if spec.target == "enterprise":
         kwargs[spec.pk_kwarg] = demand.port_enterprise.pk
     if spec.target == "project":
