@@ -29,6 +29,7 @@ PY = sys.executable
 BENCHES: list[tuple[str, list[str]]] = [
     ("triage", [PY, "bench/triage_bench.py", "--record"]),
     ("hotspots", [PY, "bench/hotspots_bench.py", "--record"]),
+    ("intake", [PY, "bench/intake_bench.py", "--record"]),
 ]
 
 
