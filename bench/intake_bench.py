@@ -389,9 +389,10 @@ def summarise(rounds: list[dict]) -> dict:
 
 
 def count_open(url: str) -> int:
-    return pg(url, "SELECT count(*) FROM demands_demand WHERE state NOT IN ('closed', 'merged')", fetch=True)[
-        0
-    ][0]
+    open_states = ("received", "dispatched", "disputed", "acknowledged", "contacted", "in_progress")
+    return pg(
+        url, "SELECT count(*) FROM demands_demand WHERE state = ANY(%s)", [list(open_states)], fetch=True
+    )[0][0]
 
 
 def seed_open(url: str, total: int) -> int:
