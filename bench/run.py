@@ -31,6 +31,7 @@ BENCHES: list[tuple[str, list[str]]] = [
     ("scale", [PY, "bench/scale_bench.py", "--keep", "--record"]),
     ("triage", [PY, "bench/triage_bench.py", "--record"]),
     ("hotspots", [PY, "bench/hotspots_bench.py", "--record"]),
+    ("intake", [PY, "bench/intake_bench.py", "--record"]),
     ("partitioning", [PY, "bench/partition_bench.py"]),
 ]
 

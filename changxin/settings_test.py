@@ -24,3 +24,6 @@ HUEY = {
     "results": False,
     "utc": False,
 }
+
+# Intake's per-process lookups (demands/lookups.py) off: ids are reused after each rolled-back test.
+CHANGXIN_LOOKUP_CACHE_SECONDS = 0

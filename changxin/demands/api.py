@@ -25,7 +25,7 @@ from changxin.core import audit, roles
 from changxin.core.models import OrgUnit
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.core.scope import get_visible_or_404, restrict
-from changxin.demands import selectors, services, workflow
+from changxin.demands import lookups, selectors, services, workflow
 from changxin.demands.models import (
     Category,
     Channel,
@@ -274,11 +274,22 @@ def _summary(demand: Demand, *, unmasked: bool) -> dict:
     }
 
 
-def demand_detail(request, demand: Demand) -> dict:
+def _rows(demand: Demand, name: str, *related: str):
+    """A demand's tasks or events: the rows already at hand (create_demand knows a new demand's),
+    else one query with their related rows."""
+    manager = getattr(demand, name)
+    if name in getattr(demand, "_prefetched_objects_cache", {}):
+        return manager.all()
+    return manager.select_related(*related)
+
+
+def demand_detail(request, demand: Demand, *, just_created: bool = False) -> dict:
+    """`just_created`: the caller is echoed the demand it sent in this very request — the CREATE
+    audit entry records that; showing a caller its own input is no view of stored personal data."""
     user = request.user
     relations = services.relations_of(user, demand)
     unmasked = bool(relations & NEEDS_PERSONAL_DATA)
-    if unmasked and (demand.requester_name or demand.requester_phone):
+    if unmasked and not just_created and (demand.requester_name or demand.requester_phone):
         audit.record_personal_view(user, demand, PERSONAL_FIELDS, request=request)
     data = _summary(demand, unmasked=unmasked)
     data.update(
@@ -310,7 +321,7 @@ def demand_detail(request, demand: Demand) -> dict:
                 "request_note": t.request_note,
                 "result_note": t.result_note,
             }
-            for t in demand.tasks.select_related("unit")
+            for t in _rows(demand, "tasks", "unit")
         ],
         events=[
             {
@@ -323,7 +334,7 @@ def demand_detail(request, demand: Demand) -> dict:
                 "note": e.note,
                 "automatic": e.automatic,
             }
-            for e in demand.events.select_related("actor_unit")
+            for e in _rows(demand, "events", "actor_unit")
         ],
         available_actions=[
             {"name": t.name, "label": str(t.label), "needs_note": t.needs_note}
@@ -339,7 +350,7 @@ def demand_detail(request, demand: Demand) -> dict:
 def _unit_ref(pk: int | None, field: str, kinds: tuple[str, ...]) -> OrgUnit | None:
     if pk is None:
         return None
-    unit = OrgUnit.objects.filter(pk=pk, kind__in=kinds, is_active=True).first()
+    unit = lookups.active_unit(pk, kinds)
     if unit is None:
         raise ValidationError({field: ValidationError(_("Choose a valid unit."), code="invalid_choice")})
     return unit
@@ -348,7 +359,7 @@ def _unit_ref(pk: int | None, field: str, kinds: tuple[str, ...]) -> OrgUnit | N
 def intake_data(payload: DemandIn) -> dict:
     data = payload.dict()
     if data["category"] is not None:
-        category = Category.objects.filter(pk=data["category"], is_active=True).first()
+        category = lookups.active_category(data["category"])
         if category is None:
             raise ValidationError(
                 {"category": ValidationError(_("Choose a valid category."), code="invalid_choice")}
@@ -400,7 +411,7 @@ def create_demand(
     )
     if demand.created_by_id != user.pk:  # pragma: no cover - keys are per user
         demand = selectors.get_demand_for(user, pk=demand.pk)
-    return (201 if created else 200), demand_detail(request, demand)
+    return (201 if created else 200), demand_detail(request, demand, just_created=created)
 
 
 @router.get("/demands", response={200: DemandPage, **READ_ERRORS}, summary="List demands in your scope")

@@ -247,7 +247,14 @@ def create_demand(
     if demand.requester_kind == "anonymous":
         demand.requester_name = demand.requester_phone = ""
     _locate(demand)
-    demand.full_clean(exclude=["number", "tracking_code", "idempotency_key"])
+    # A foreign key given as a saved row (every intake path fetches its own) needs no query to
+    # prove it exists; the database's constraint still guards it.
+    fetched = [
+        f.name
+        for f in Demand._meta.concrete_fields
+        if f.is_relation and f.is_cached(demand) and getattr(getattr(demand, f.name), "pk", None)
+    ]
+    demand.full_clean(exclude=["number", "tracking_code", "idempotency_key", *fetched])
     try:
         with transaction.atomic():
             demand.save()
@@ -257,7 +264,7 @@ def create_demand(
                 from changxin.demands.attachments import store_attachment
 
                 store_attachment(demand, upload)
-            _event(
+            received = _event(
                 demand,
                 actor,
                 "",
@@ -273,7 +280,19 @@ def create_demand(
             if existing:
                 return existing, False
         raise
+    # What a new demand has is known: no task yet, its one event. Whoever shows it next (the API's
+    # answer, the done page) reads these instead of querying.
+    demand._prefetched_objects_cache = {
+        "tasks": _known(demand.tasks, []),
+        "events": _known(demand.events, [received]),
+    }
     return demand, True
+
+
+def _known(manager, rows: list):
+    queryset = manager.get_queryset()
+    queryset._result_cache, queryset._prefetch_done = list(rows), True
+    return queryset
 
 
 # --- the one transition service ------------------------------------------------------------

@@ -164,12 +164,16 @@ def find_duplicates(
     community_id: int | None = None,
     limit: int = 5,
     candidates=None,
+    indexed: bool = True,
+    stats: dict | None = None,
 ) -> list[tuple[Demand, float]]:
     """Open demands that this one probably repeats, best first: [(demand, score)].
 
     `street_id`/`community_id`: the place when the caller located it (intake triage); otherwise
     the demand's own fields or its stored triage suggestion. `candidates`: a queryset to search
-    instead of all demands (tests, benchmarks).
+    instead of all demands (tests, benchmarks). `indexed=False`: read every open demand of the
+    place and window instead of asking the index (the reference the index is tested against).
+    `stats`: filled with how many candidate rows were read and scored.
     """
     street_id, community_id = _place(demand, street_id, community_id)
     window = dt.timedelta(days=window_days())
@@ -191,9 +195,17 @@ def find_duplicates(
     limit_candidates = int(getattr(settings, "CHANGXIN_DUPLICATE_MAX_CANDIDATES", 3000))
     if not street_id:
         limit_candidates //= 3  # the slow path (no place): only the most recent ones
-    rows = pool.order_by("-received_at").values_list(
-        "pk", "title", "content", "address", "community_id", "triage"
-    )[:limit_candidates]
+    if indexed and candidates is None:
+        # The index names the demands whose text is like this one; the filters above then apply
+        # to those few rows only, however many demands are open.
+        pool = pool.filter(pk__in=indexed_candidates(demand, window))
+    rows = list(
+        pool.order_by("-received_at").values_list(
+            "pk", "title", "content", "address", "community_id", "triage"
+        )[:limit_candidates]
+    )
+    if stats is not None:
+        stats["candidates"] = len(rows)
     mine = shingles(demand_text(demand.title, demand.content))
     my_address = shingles(demand.address) if not street_id and demand.address else None
     kept: list[tuple[int, str]] = []
@@ -250,3 +262,129 @@ def similar_closed_cases(demand: Demand, user, limit: int = 5) -> list[SimilarCa
     picked = [(rows[i][0], float(scores[i])) for i in order if scores[i] > 0.1]
     found = pool.select_related("lead_unit", "category").in_bulk([pk for pk, _ in picked])
     return [SimilarCase(found[pk], round(score, 3)) for pk, score in picked if pk in found]
+
+
+# --- the index: pg_trgm on PostgreSQL, MinHash LSH bands elsewhere ----------------------------------
+#
+# Both hold only recent open demands (`index_demand` when triage runs; `maintain_index`, a
+# periodic job, adds missed ones and drops closed or old ones), so a lookup reads the few rows
+# whose text resembles the new one — its cost follows the number of similar texts, not the number
+# of open demands. Candidates are then scored exactly as without the index.
+
+TRGM_CANDIDATE_SIMILARITY = 0.3  # pg_trgm similarity for a candidate; the exact score decides
+INDEX_CANDIDATES = 500
+BANDS, ROWS = 16, 2  # 32 MinHash values in 16 bands of 2: P(candidate) = 1 − (1 − J²)¹⁶
+_MERSENNE = (1 << 61) - 1
+
+
+def _postgres() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+@functools.cache
+def _minhash_params() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(20260112)
+    a = rng.integers(1, 1 << 30, size=BANDS * ROWS, dtype=np.int64)  # a·h < 2^62: no overflow
+    b = rng.integers(0, 1 << 31, size=BANDS * ROWS, dtype=np.int64)
+    return a, b
+
+
+def band_keys(text: str) -> list[int]:
+    """The text's 16 LSH band keys (signed 63-bit): MinHash over its 32-bit shingle hashes."""
+    hashes = np.unique(_hash32(shingles(text)))
+    if not len(hashes):
+        return []
+    a, b = _minhash_params()
+    values = ((a[:, None] * hashes[None, :] + b[:, None]) % ((1 << 31) - 1)).min(axis=1)
+    keys = []
+    for band in range(BANDS):
+        v1, v2 = (int(x) for x in values[band * ROWS : (band + 1) * ROWS])
+        keys.append((((v1 << 31) | v2) ^ (band * 0x9E3779B97F4A7C15)) & ((1 << 63) - 1))
+    return keys
+
+
+def index_demand(demand: Demand) -> None:
+    """Enter a demand's text in the duplicate index (idempotent)."""
+    from changxin.triage.models import DuplicateBand, DuplicateText
+
+    text = normalise(demand_text(demand.title, demand.content))
+    if _postgres():
+        DuplicateText.objects.update_or_create(demand_id=demand.pk, defaults={"text": text})
+        return
+    DuplicateBand.objects.filter(demand_id=demand.pk).delete()
+    DuplicateBand.objects.bulk_create(
+        DuplicateBand(demand_id=demand.pk, band=key)
+        for key in band_keys(demand_text(demand.title, demand.content))
+    )
+
+
+def indexed_candidates(demand: Demand, window: dt.timedelta) -> list[int]:
+    """Ids of indexed open demands whose text resembles this one's (a superset of its duplicates
+    for any realistic threshold; the exact score is computed by the caller)."""
+    from django.db import connection, transaction
+
+    from changxin.triage.models import DuplicateBand
+
+    if _postgres():
+        text = normalise(demand_text(demand.title, demand.content))
+        if not text:
+            return []
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRGM_CANDIDATE_SIMILARITY])
+            cursor.execute(
+                CANDIDATE_SQL,
+                [text, demand.received_at - window, demand.received_at + window, text, INDEX_CANDIDATES],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    keys = band_keys(demand_text(demand.title, demand.content))
+    if not keys:
+        return []
+    return list(
+        DuplicateBand.objects.filter(band__in=keys)
+        .values_list("demand_id", flat=True)
+        .distinct()[:INDEX_CANDIDATES]
+    )
+
+
+# The index finds similar texts (GIN, `%`), the join keeps those received in the window.
+CANDIDATE_SQL = """
+SELECT t.demand_id
+  FROM triage_duplicatetext t
+  JOIN demands_demand d ON d.id = t.demand_id
+ WHERE t.text %% %s
+   AND d.received_at BETWEEN %s AND %s
+ ORDER BY similarity(t.text, %s) DESC
+ LIMIT %s
+"""
+
+
+def maintain_index(now: dt.datetime | None = None) -> dict:
+    """Drop closed, merged and out-of-window demands from the index; add open ones it lacks
+    (imported, generated, or received while triage was down). Returns the counts."""
+    from django.utils import timezone
+
+    from changxin.triage.models import DuplicateBand, DuplicateText
+
+    now = now or timezone.now()
+    oldest = now - 2 * dt.timedelta(days=window_days())
+    model = DuplicateText if _postgres() else DuplicateBand
+    stale = model.objects.filter(
+        Q(demand__received_at__lt=oldest)
+        | ~Q(demand__state__in=OPEN_STATES)
+        | Q(demand__master__isnull=False)
+    )
+    gone = list(stale.values_list("demand_id", flat=True).distinct())
+    model.objects.filter(demand_id__in=gone).delete()
+    dropped = len(gone)
+    missing = (
+        unscoped_demands()
+        .filter(state__in=OPEN_STATES, master__isnull=True, received_at__gte=oldest)
+        .exclude(pk__in=model.objects.values("demand_id"))
+    )
+    added = 0
+    for demand in missing.only("pk", "title", "content").iterator(chunk_size=1000):
+        index_demand(demand)
+        added += 1
+    return {"dropped": dropped, "added": added}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -125,3 +126,41 @@ class RoutingRule(models.Model):
             errors["unit"] = _("Choose an active street/town, department or public-service company.")
         if errors:
             raise ValidationError(errors)
+
+
+# --- the duplicate check's index (triage/duplicates.py) --------------------------------------------
+
+
+class DuplicateText(models.Model):
+    """The normalised text of a recent open demand, under a pg_trgm GIN index on PostgreSQL: the
+    duplicate check asks the index for similar texts instead of reading every open demand. Rows
+    are written when triage runs and pruned (closed, merged, out of the window) by a periodic job."""
+
+    demand = models.OneToOneField(
+        "demands.Demand", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"{self.demand_id}: {self.text[:30]}"
+
+    class Meta:
+        verbose_name = _("duplicate-check text")
+        verbose_name_plural = _("duplicate-check texts")
+        # Created CONCURRENTLY by migration 0002 on PostgreSQL only (SQLite uses DuplicateBand).
+        indexes = [GinIndex(fields=["text"], name="triage_dup_text_trgm", opclasses=["gin_trgm_ops"])]
+
+
+class DuplicateBand(models.Model):
+    """One MinHash LSH band key of a recent open demand's text (SQLite's duplicate index): two
+    texts share a band key with probability 1 − (1 − J²)¹⁶ for shingle Jaccard J."""
+
+    demand = models.ForeignKey("demands.Demand", on_delete=models.CASCADE, related_name="+")
+    band = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.demand_id}: {self.band}"
+
+    class Meta:
+        verbose_name = _("duplicate-check band")
+        verbose_name_plural = _("duplicate-check bands")

@@ -213,10 +213,11 @@ def triage_demand(demand_id: int) -> dict:
     """Compute and store the triage suggestion of a new demand; dispatch it when allowed and sure."""
     from changxin.demands.services import transition
     from changxin.demands.workflow import WorkflowError
-    from changxin.triage.duplicates import find_duplicates
+    from changxin.triage.duplicates import find_duplicates, index_demand
 
     started = time.perf_counter()
     demand = unscoped_demands().select_related("category", "street", "community").get(pk=demand_id)
+    index_demand(demand)  # first: a demand triaged after this one finds it
     with translation.override(settings.LANGUAGE_CODE):
         suggestion = suggest_dispatch(demand)
         location = suggestion.location

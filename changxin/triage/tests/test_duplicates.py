@@ -9,7 +9,13 @@ from django.utils import timezone
 from changxin.core.models import OrgUnit
 from changxin.demands.models import Demand
 from changxin.demands.services import create_demand, transition
-from changxin.triage.duplicates import find_duplicates, shingles, similar_closed_cases, similarity
+from changxin.triage.duplicates import (
+    find_duplicates,
+    maintain_index,
+    shingles,
+    similar_closed_cases,
+    similarity,
+)
 from changxin.triage.gazetteer import seed_aliases
 
 TEXT = "莲玉嘉园社区5号楼楼道长期堆放杂物，电动车在楼道充电，存在严重消防隐患，请物业尽快清理。"
@@ -93,6 +99,7 @@ def test_different_communities_in_one_street_are_different_places(world):
         },
         actor=world["dispatcher"],
     )
+    maintain_index()  # triage did not run (no commit): the periodic job indexes the demand
     new = Demand(title="楼道堆放杂物", content=TEXT, street=lugouqiao, community=b, received_at=now)
     assert find_duplicates(new) == []
     new.community = a
@@ -105,6 +112,7 @@ def test_window_setting(world, settings):
         actor=world["dispatcher"],
         received_at=timezone.now() - dt.timedelta(days=3),
     )
+    maintain_index()  # triage did not run (no commit): the periodic job indexes the demand
     new = Demand(title="楼道堆放杂物", content=TEXT, address="莲玉嘉园社区", received_at=timezone.now())
     assert len(find_duplicates(new)) == 1
     settings.CHANGXIN_DUPLICATE_WINDOW_DAYS = 2

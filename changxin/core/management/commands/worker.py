@@ -33,6 +33,9 @@ class Command(BaseCommand):
                 "Jobs run immediately (CHANGXIN_JOBS_IMMEDIATE), so a worker has nothing to do."
             )
         jobs.discover()
+        from changxin.triage.warmup import warm_up
+
+        warm_up(database=True)  # the models load now, not on the first demand
         config = ConsumerConfig(
             workers=opts["workers"],
             worker_type="thread",
