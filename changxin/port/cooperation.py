@@ -209,7 +209,7 @@ def post_item(
             _("Only the enterprise's own accounts, its service manager and the centre post for it.")
         )
     item = CooperationItem(enterprise=enterprise, posted_by=actor, **data)
-    item.full_clean()
+    item.full_clean(exclude=["posted_by"])
     item.save()
     record_event(enterprise, actor, "cooperation", item=item.pk, kind=item.kind, title=item.title)
     audit.record(actor, AuditAction.CREATE, item, detail="port.cooperation")
@@ -239,7 +239,7 @@ def publish_scenario(data: dict[str, Any], *, actor) -> Scenario:
     if actor is not None and not may_publish_scenarios(actor):
         raise PermissionDenied(_("Only the district centre publishes city application scenarios."))
     scenario = Scenario(published_by=actor, **data)
-    scenario.full_clean()
+    scenario.full_clean(exclude=["published_by"])
     scenario.save()
     audit.record(actor, AuditAction.CREATE, scenario, detail="port.scenario")
     refresh_matches()

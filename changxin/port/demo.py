@@ -165,7 +165,7 @@ def load_cooperation_demo(enterprises, users) -> None:
     """Offers and needs, city scenarios and their matches (one sent, one connected); suggestions in
     every state; policies matched to the registry with grants granted and paid — all through the
     services in port/cooperation.py, port/suggestions.py and port/policies.py."""
-    from changxin.port import cooperation, policies, suggestions
+    from changxin.port import cooperation
     from changxin.port.models import Match, MatchState, Scenario
 
     if Scenario.objects.exists():
@@ -216,7 +216,9 @@ def _suggestions(enterprise, member, centre, items) -> None:
     start = timezone.now() - dt.timedelta(days=20)
     for n, item in enumerate(items):
         at = start + dt.timedelta(days=n)
-        suggestion = suggestions.submit(enterprise, {"title": item["title"], "content": item["content"]}, actor=member, now=at)
+        suggestion = suggestions.submit(
+            enterprise, {"title": item["title"], "content": item["content"]}, actor=member, now=at
+        )
         for i, (name, unit, note) in enumerate(item["steps"], start=1):
             actor = {"close": member}.get(name, centre)
             suggestions.move(

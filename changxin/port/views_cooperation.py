@@ -260,8 +260,8 @@ def suggestion_new(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def suggestion_detail(request, pk):
+    """No role gate: the scope decides (a citizen or another unit sees a 404, never a 403)."""
     user = request.user
-    _suggestion_gate(user)
     suggestion = get_visible_or_404(suggestions.suggestions_visible_to(user), user, pk=pk)
     actions = suggestions.actions(user, suggestion)
     if request.method == "POST" and not actions:

@@ -94,7 +94,9 @@ def test_offers_match_city_scenarios_and_expired_scenarios_are_left_out(port_wor
     assert Match.objects.filter(offer=posted["offer"], scenario=live).exists()
     assert not Match.objects.filter(scenario=old).exists()
     with pytest.raises(PermissionDenied):
-        cooperation.publish_scenario({"title": "x", "description": "y", "owner_unit": unit("110106D11")}, actor=port_world["manager"])
+        cooperation.publish_scenario(
+            {"title": "x", "description": "y", "owner_unit": unit("110106D11")}, actor=port_world["manager"]
+        )
 
 
 def test_refresh_is_idempotent(port_world, posted):
@@ -129,7 +131,13 @@ def test_lifecycle_send_accept_by_both_sides_connects_and_notifies(port_world, p
     assert match.state == MatchState.CONNECTED
     assert cooperation.may_see_contacts(ours, match) and cooperation.may_see_contacts(theirs, match)
     assert Notification.objects.filter(recipient=ours, kind="port.match_connect").exists()
-    assert list(match.events.values_list("action", flat=True)) == ["propose", "send", "accept", "accept", "connect"]
+    assert list(match.events.values_list("action", flat=True)) == [
+        "propose",
+        "send",
+        "accept",
+        "accept",
+        "connect",
+    ]
 
 
 def test_a_decline_ends_it_and_others_may_not_act(port_world, posted):
@@ -162,8 +170,14 @@ def test_views_post_a_need_and_see_the_match_with_its_reason(client, port_world,
     detail = client.get(reverse("port:match", args=[match.pk]))
     assert detail.status_code == 200 and "13910001001" not in detail.content.decode()
     # another enterprise's item ids are not reachable
-    other = Match.objects.create(offer=posted["flowers"], scenario=None, need=CooperationItem.objects.create(
-        enterprise=port_world["theirs"], kind="need", title="x", description="y"), score=0.5)
+    other = Match.objects.create(
+        offer=posted["flowers"],
+        scenario=None,
+        need=CooperationItem.objects.create(
+            enterprise=port_world["theirs"], kind="need", title="x", description="y"
+        ),
+        score=0.5,
+    )
     assert client.get(reverse("port:match", args=[other.pk])).status_code == 404
     assert client.post(reverse("port:match", args=[other.pk]), {"action": "send"}).status_code == 404
 
