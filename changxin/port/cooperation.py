@@ -123,6 +123,25 @@ def may_publish_scenarios(user) -> bool:
     return roles.is_active(user) and roles.is_centre(user)
 
 
+def _answers_for(user, enterprise: Enterprise | None) -> bool:
+    """Who answers a match for an enterprise: its own accounts; for an enterprise without accounts,
+    its service manager (who relays the match to it)."""
+    if enterprise is None:
+        return False
+    if _member(user, enterprise):
+        return True
+    return enterprise.manager_id == user.pk and not enterprise.members.exists()
+
+
+def _side_for(rels: set[str], match: Match) -> str:
+    """The side the user answers for: the first of theirs still unanswered."""
+    sides = [s for s in (OFFER_SIDE, OTHER_SIDE) if s in rels]
+    for side in sides:
+        if not (match.offer_answer if side == OFFER_SIDE else match.other_answer):
+            return side
+    return sides[0] if sides else OTHER_SIDE
+
+
 def match_relations(user, match: Match) -> set[str]:
     if not roles.is_active(user) or roles.is_read_only(user):
         return set()
@@ -131,9 +150,9 @@ def match_relations(user, match: Match) -> set[str]:
     other_ent = match.need.enterprise if match.need_id else None
     if roles.is_centre(user) or user.pk in (offer_ent.manager_id, getattr(other_ent, "manager_id", None)):
         rels.add(STAFF)
-    if _member(user, offer_ent):
+    if _answers_for(user, offer_ent):
         rels.add(OFFER_SIDE)
-    if other_ent is not None and _member(user, other_ent):
+    if _answers_for(user, other_ent):
         rels.add(OTHER_SIDE)
     if match.scenario_id and (
         roles.is_centre(user) or (roles.is_unit_staff(user) and roles.covers(user, match.scenario.owner_unit))
@@ -147,7 +166,7 @@ def match_actions(user, match: Match):
     out = []
     for step in MATCH.offered_by_table(match.state, rels):
         if step.name in (ACCEPT, DECLINE):
-            match.pending_side = OFFER_SIDE if OFFER_SIDE in rels else OTHER_SIDE
+            match.pending_side = _side_for(rels, match)
         if step.failed_guard(match) is None:
             out.append(step)
     match.pending_side = ""
@@ -386,7 +405,7 @@ def apply_match(match: Match, name: str, actor, *, note: str = "", now=None, exp
                 "stale", _("Someone else changed this match a moment ago. Reload it and try again.")
             )
         rels = match_relations(actor, locked)
-        side = OFFER_SIDE if OFFER_SIDE in rels else OTHER_SIDE
+        side = _side_for(rels, locked)
         if name in (ACCEPT, DECLINE):
             locked.pending_side = side
         step = MATCH.check(name, locked, rels, now)

@@ -192,15 +192,19 @@ def load_cooperation_demo(enterprises, users) -> None:
         cooperation.post_item(enterprise, fields, actor=actor, refresh=False)
     cooperation.refresh_matches()
     # the best enterprise-to-enterprise match: sent and accepted by both (connected); the next: sent
-    pairs = list(Match.objects.filter(need__isnull=False).order_by("-score"))
+    def answerer(enterprise):
+        return enterprise.members.first() or enterprise.manager
+
+    pairs = [
+        m
+        for m in Match.objects.filter(need__isnull=False).order_by("-score")
+        if answerer(m.offer.enterprise) and answerer(m.need.enterprise)
+    ]
     for i, match in enumerate(pairs[:2]):
         cooperation.apply_match(match, "send", centre)
         if i == 0:
             for side in (match.offer.enterprise, match.need.enterprise):
-                person = side.members.first() or centre
-                if person == centre:
-                    continue
-                cooperation.apply_match(match, "accept", person)
+                cooperation.apply_match(match, "accept", answerer(side))
     match = Match.objects.filter(state=MatchState.PROPOSED, scenario__isnull=False).order_by("-score").first()
     if match is not None:
         cooperation.apply_match(match, "send", centre)
