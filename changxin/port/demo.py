@@ -191,6 +191,7 @@ def load_cooperation_demo(enterprises, users) -> None:
         fields = {k: item[k] for k in ("kind", "title", "field", "description")}
         cooperation.post_item(enterprise, fields, actor=actor, refresh=False)
     cooperation.refresh_matches()
+
     # the best enterprise-to-enterprise match: sent and accepted by both (connected); the next: sent
     def answerer(enterprise):
         return enterprise.members.first() or enterprise.manager

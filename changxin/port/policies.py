@@ -181,8 +181,11 @@ def grant_relations(user, grant: PolicyGrant) -> set[str]:
     return rels
 
 
-def grant_actions(user, grant: PolicyGrant):
-    return GRANT.offered_by_table(grant.state, grant_relations(user, grant))
+def grant_actions(user, grant: PolicyGrant, relations: set[str] | None = None):
+    """The moves to offer; `relations` when the caller already knows them (a list of one's own)."""
+    return GRANT.offered_by_table(
+        grant.state, grant_relations(user, grant) if relations is None else relations
+    )
 
 
 DATES = {

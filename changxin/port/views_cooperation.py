@@ -16,6 +16,7 @@ from changxin.core.privacy import mask_name, mask_phone
 from changxin.core.scope import get_visible_or_404
 from changxin.core.workflow import WorkflowError
 from changxin.port import cooperation, policies, selectors, suggestions
+from changxin.port import services as port_services
 from changxin.port.forms_cooperation import (
     CooperationItemForm,
     GrantActionForm,
@@ -25,6 +26,7 @@ from changxin.port.forms_cooperation import (
     SuggestionActionForm,
     SuggestionForm,
 )
+from changxin.port.machines import ENTERPRISE
 from changxin.port.models import Enterprise, MatchState, Policy, SuggestionState
 
 
@@ -36,6 +38,15 @@ def _gate(user) -> None:
 def _add_errors(form, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+def _labelled(events, machine, extra: dict) -> list:
+    """Timeline rows with a readable label for their action (the machine's, else `extra`)."""
+    rows = list(events)
+    for event in rows:
+        step = machine.table.get(event.action)
+        event.label = extra.get(event.action) or (step.label if step else event.action)
+    return rows
 
 
 def _postable(user):
@@ -127,11 +138,12 @@ def match_detail(request, pk):
                 return redirect("port:match", pk=match.pk)
         status = 400
     show = cooperation.may_see_contacts(user, match)
+    answers = {"accept": _("Accept"), "decline": _("Decline")}
 
     def contact(enterprise):
         if enterprise is None:
             return None
-        if show:
+        if show or port_services.may_see_contacts(user, enterprise):  # connected, or one's own
             return {"name": enterprise.contact_name, "phone": enterprise.contact_phone, "masked": False}
         return {
             "name": mask_name(enterprise.contact_name),
@@ -146,7 +158,11 @@ def match_detail(request, pk):
             "match": match,
             "actions": actions,
             "form": form,
-            "events": match.events.order_by("at", "id"),
+            "events": _labelled(
+                match.events.order_by("at", "id"), cooperation.MATCH, {"propose": _("Proposed")}
+            ),
+            "offer_answer": answers.get(match.offer_answer, ""),
+            "other_answer": answers.get(match.other_answer, ""),
             "offer_contact": contact(match.offer.enterprise),
             "other_contact": contact(match.need.enterprise if match.need_id else None),
         },
@@ -293,7 +309,11 @@ def suggestion_detail(request, pk):
         {
             "suggestion": suggestion,
             "form": form if actions else None,
-            "events": suggestion.events.order_by("at", "id"),
+            "events": _labelled(
+                suggestion.events.order_by("at", "id"),
+                suggestions.SUGGESTION,
+                {"submit": _("Submitted"), "overdue": _("Overdue")},
+            ),
         },
         status=status,
     )
@@ -321,7 +341,8 @@ def policy_list(request):
                         "policy": policy,
                         "why": why,
                         "grant": grant,
-                        "actions": policies.grant_actions(user, grant) if grant else [],
+                        # own enterprises: the account is a member, so its relation is known
+                        "actions": policies.grant_actions(user, grant, {ENTERPRISE}) if grant else [],
                     }
                 )
         return render(request, "port/policies/mine.html", {"rows": rows})

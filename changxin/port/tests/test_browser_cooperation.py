@@ -53,6 +53,9 @@ def test_manager_moves_a_project_skipping_needs_a_reason(page, live_server, port
 
 def test_enterprise_posts_a_need_and_sees_the_match_with_its_reason(phone_page, live_server, port_world):
     page = phone_page
+    page.set_default_timeout(60_000)  # posting runs the matching at once (jieba, TF-IDF)
+    port_world["theirs"].contact_phone = "13910002002"
+    port_world["theirs"].save()
     cooperation.post_item(
         port_world["theirs"],
         {
@@ -82,7 +85,7 @@ def test_enterprise_posts_a_need_and_sees_the_match_with_its_reason(phone_page, 
     row.locator("a").click()
     page.wait_for_url(f"{live_server.url}/port/cooperation/matches/{match.pk}/")
     assert "巡检" in page.locator("#reason").inner_text()
-    assert "13910001001" not in page.content()
+    assert "13910002002" not in page.content()  # the other side's contact: only once both accept
     assert_accessible(page)
     assert_fits(page)
     shot(page, "port-coop-match-phone")

@@ -166,9 +166,15 @@ def test_views_post_a_need_and_see_the_match_with_its_reason(client, port_world,
     client.force_login(port_world["enterprise"])
     page = client.get(reverse("port:cooperation")).content.decode()
     assert "无人机巡检与航拍测绘" in page and "巡检" in page
+    port_world["theirs"].contact_phone = "13910002002"
+    port_world["theirs"].save()
     match = Match.objects.get(offer=posted["offer"], need=posted["need"])
-    detail = client.get(reverse("port:match", args=[match.pk]))
-    assert detail.status_code == 200 and "13910001001" not in detail.content.decode()
+    detail = client.get(reverse("port:match", args=[match.pk])).content.decode()
+    assert "13910002002" not in detail and "13910001001" in detail  # the other side's, masked; its own
+    cooperation.apply_match(match, "send", port_world["manager"])
+    cooperation.apply_match(match, "accept", port_world["enterprise"])
+    cooperation.apply_match(match, "accept", port_world["enterprise3"])
+    assert "13910002002" in client.get(reverse("port:match", args=[match.pk])).content.decode()
     # another enterprise's item ids are not reachable
     other = Match.objects.create(
         offer=posted["flowers"],

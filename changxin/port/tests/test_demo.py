@@ -44,7 +44,12 @@ def test_demo_cooperation_suggestions_policies(demo_world):
     states = set(Match.objects.values_list("state", flat=True))
     assert {MatchState.PROPOSED, MatchState.SENT, MatchState.CONNECTED} <= states
     assert Match.objects.filter(scenario__isnull=False).exists()
-    assert set(Suggestion.objects.values_list("state", flat=True)) == {"submitted", "assigned", "responded", "closed"}
+    assert set(Suggestion.objects.values_list("state", flat=True)) == {
+        "submitted",
+        "assigned",
+        "responded",
+        "closed",
+    }
     assert Policy.objects.count() == len(data["policies"])
     grant_states = set(PolicyGrant.objects.values_list("state", flat=True))
     assert {GrantState.NOTIFIED, GrantState.GRANTED, GrantState.PAID} <= grant_states
