@@ -211,6 +211,9 @@ def api_urls(targets):  # noqa: F811
         "demand_id": demand.pk,
         "unit_id": OrgUnit.objects.get(code=LUGOUQIAO).pk,
         "category_id": Category.objects.order_by("pk").first().pk,
+        "enterprise_id": demand.port_enterprise.pk,
+        "project_id": demand.port_project.pk,
+        "suggestion_id": demand.port_coop["suggestion"].pk,
     }
     return [(path.format(**ids), names or ["q"]) for path, names in api_get_routes().items()]
 
