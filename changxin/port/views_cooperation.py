@@ -309,6 +309,7 @@ def suggestion_detail(request, pk):
         {
             "suggestion": suggestion,
             "form": form if actions else None,
+            "may_assign": any(a.name == "assign" for a in actions),
             "events": _labelled(
                 suggestion.events.order_by("at", "id"),
                 suggestions.SUGGESTION,
