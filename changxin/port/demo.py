@@ -60,6 +60,7 @@ def load_demo(stdout=None) -> list[Enterprise]:
         _visits(enterprises, users.get("manager"))
         _projects(enterprises, users.get("manager"))
         _packages(enterprises)
+        load_cooperation_demo(enterprises, users)
     _say(stdout, f"port: {len(enterprises)} enterprises")
     return enterprises
 
@@ -155,3 +156,94 @@ def _packages(enterprises) -> None:
             fields = {k: item[k] for k in ("title", "amount", "conditions") if k in item}
             added = services.add_package_item(enterprise, {"kind": kind, **fields}, actor=enterprise.manager)
             services.set_package_status(added, item["status"], actor=enterprise.manager)
+
+
+# --- 合作方向清单, 意见建议清单, policies (loaded by load_demo's last step) -----------------------
+
+
+def load_cooperation_demo(enterprises, users) -> None:
+    """Offers and needs, city scenarios and their matches (one sent, one connected); suggestions in
+    every state; policies matched to the registry with grants granted and paid — all through the
+    services in port/cooperation.py, port/suggestions.py and port/policies.py."""
+    from changxin.port import cooperation
+    from changxin.port.models import Match, MatchState, Scenario
+
+    if Scenario.objects.exists():
+        return
+    data = demo_data("port", "cooperation.json")
+    centre = users.get("dispatcher")
+    member = users.get("enterprise")
+    today = timezone.localdate()
+    for item in data["scenarios"]:
+        cooperation.publish_scenario(
+            {
+                "title": item["title"],
+                "field": item["field"],
+                "description": item["description"],
+                "owner_unit": OrgUnit.objects.get(code=item["owner_unit"]),
+                "deadline": today + dt.timedelta(days=item["deadline_days"]),
+            },
+            actor=centre,
+        )
+    for item in data["items"]:
+        enterprise = enterprises[item["enterprise"]]
+        actor = member if enterprise.members.filter(pk=getattr(member, "pk", None)).exists() else centre
+        fields = {k: item[k] for k in ("kind", "title", "field", "description")}
+        cooperation.post_item(enterprise, fields, actor=actor, refresh=False)
+    cooperation.refresh_matches()
+
+    # the best enterprise-to-enterprise match: sent and accepted by both (connected); the next: sent
+    def answerer(enterprise):
+        return enterprise.members.first() or enterprise.manager
+
+    pairs = [
+        m
+        for m in Match.objects.filter(need__isnull=False).order_by("-score")
+        if answerer(m.offer.enterprise) and answerer(m.need.enterprise)
+    ]
+    for i, match in enumerate(pairs[:2]):
+        cooperation.apply_match(match, "send", centre)
+        if i == 0:
+            for side in (match.offer.enterprise, match.need.enterprise):
+                cooperation.apply_match(match, "accept", answerer(side))
+    match = Match.objects.filter(state=MatchState.PROPOSED, scenario__isnull=False).order_by("-score").first()
+    if match is not None:
+        cooperation.apply_match(match, "send", centre)
+    _suggestions(enterprises[0], member, centre, data["suggestions"])
+    _policies(centre, data["policies"])
+
+
+def _suggestions(enterprise, member, centre, items) -> None:
+    from changxin.port import suggestions
+
+    if member is None or not enterprise.members.filter(pk=member.pk).exists():
+        return
+    start = timezone.now() - dt.timedelta(days=20)
+    for n, item in enumerate(items):
+        at = start + dt.timedelta(days=n)
+        suggestion = suggestions.submit(
+            enterprise, {"title": item["title"], "content": item["content"]}, actor=member, now=at
+        )
+        for i, (name, unit, note) in enumerate(item["steps"], start=1):
+            actor = {"close": member}.get(name, centre)
+            suggestions.move(
+                suggestion,
+                name,
+                actor,
+                unit=OrgUnit.objects.get(code=unit) if unit else None,
+                note=note,
+                now=at + dt.timedelta(days=2 * i),
+            )
+    suggestions.flag_overdue()
+
+
+def _policies(centre, items) -> None:
+    from changxin.port import policies
+
+    for item in items:
+        steps = item.pop("steps")
+        policy = policies.register_policy(item, actor=centre)
+        policies.sync_policy(policy, actor=centre)
+        for grant in policy.grants.all():
+            for name in steps:
+                policies.move_grant(grant, name, centre)

@@ -394,3 +394,320 @@ class PackageItem(models.Model):
             raise ValidationError({"amount": _("An incentive needs its amount.")})
         if self.kind != PackageKind.INCENTIVE and self.amount is not None:
             raise ValidationError({"amount": _("Only an incentive has an amount.")})
+
+
+# --- 合作方向清单: offers, needs, city application scenarios and their matches -------------------
+
+
+class CooperationKind(models.TextChoices):
+    OFFER = "offer", _("Offer (供给)")
+    NEED = "need", _("Need (需求)")
+
+
+class CooperationItem(models.Model):
+    """What an enterprise offers or seeks (合作方向), posted by its own accounts or its manager."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="cooperation_items"
+    )
+    kind = models.CharField(_("offer or need"), max_length=8, choices=CooperationKind.choices)
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), max_length=3000)
+    field = models.CharField(_("field"), max_length=60, blank=True)
+    is_open = models.BooleanField(_("open"), default=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("posted by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    Scope = scope.through("enterprise")
+
+    class Meta:
+        verbose_name = _("cooperation item")
+        verbose_name_plural = _("cooperation items")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.title}"
+
+    def text(self) -> str:
+        return " ".join([self.title, self.field, self.description])
+
+
+class Scenario(models.Model):
+    """A city application scenario (城市应用场景) published by the district: what the city would
+    let an enterprise build or try, with its owner unit and a deadline. Public to every port user."""
+
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), max_length=3000)
+    field = models.CharField(_("field"), max_length=60, blank=True)
+    owner_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("owner unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    is_open = models.BooleanField(_("open"), default=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("city application scenario")
+        verbose_name_plural = _("city application scenarios")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def text(self) -> str:
+        return " ".join([self.title, self.field, self.description])
+
+
+class MatchState(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    SENT = "sent", _("Sent to both sides")
+    CONNECTED = "connected", _("Connected")
+    DECLINED = "declined", _("Declined")
+
+
+class Match(models.Model):
+    """An offer matched with another enterprise's need, or with a city scenario, by text similarity
+    (`score`, the shared key `terms` are the reason). Lifecycle: `port.machines.MATCH`."""
+
+    offer = models.ForeignKey(
+        CooperationItem, verbose_name=_("offer"), on_delete=models.PROTECT, related_name="offer_matches"
+    )
+    need = models.ForeignKey(
+        CooperationItem,
+        verbose_name=_("need"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="need_matches",
+    )
+    scenario = models.ForeignKey(
+        Scenario,
+        verbose_name=_("scenario"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="matches",
+    )
+    score = models.FloatField(_("similarity"))
+    terms = models.JSONField(_("shared key terms"), default=list, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=MatchState.choices, default=MatchState.PROPOSED
+    )
+    offer_answer = models.CharField(_("offer side's answer"), max_length=8, blank=True)
+    other_answer = models.CharField(_("other side's answer"), max_length=8, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Scope:
+        unit_fields = ("offer__enterprise__street", "need__enterprise__street", "scenario__owner_unit")
+        owner_fields = (
+            "offer__enterprise__manager",
+            "offer__enterprise__members",
+            "need__enterprise__manager",
+            "need__enterprise__members",
+        )
+
+    class Meta:
+        verbose_name = _("cooperation match")
+        verbose_name_plural = _("cooperation matches")
+        ordering = ["-score", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "need"], name="match_offer_need_unique"),
+            models.UniqueConstraint(fields=["offer", "scenario"], name="match_offer_scenario_unique"),
+            models.CheckConstraint(
+                condition=(models.Q(need__isnull=True) & models.Q(scenario__isnull=False))
+                | (models.Q(need__isnull=False) & models.Q(scenario__isnull=True)),
+                name="match_need_or_scenario",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer.title} ↔ {self.other_title}"
+
+    @property
+    def other_title(self) -> str:
+        return self.need.title if self.need_id else self.scenario.title
+
+    # set by the service before the machine is asked (which side answers); read by the guards
+    pending_side = ""
+
+
+class MatchEvent(TimelineEvent):
+    match = models.ForeignKey(Match, verbose_name=_("match"), on_delete=models.PROTECT, related_name="events")
+
+    Scope = scope.through("match")
+
+    class Meta:
+        verbose_name = _("match event")
+        verbose_name_plural = _("match events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.match_id} {self.action}"
+
+
+# --- 意见建议清单: suggestions with a responsible unit, a response and a deadline ---------------
+
+
+class SuggestionState(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    ASSIGNED = "assigned", _("Assigned")
+    RESPONDED = "responded", _("Responded")
+    CLOSED = "closed", _("Closed")
+
+
+class Suggestion(models.Model):
+    """An enterprise's opinion or suggestion (意见建议); lifecycle `port.machines.SUGGESTION`."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="suggestions"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    content = models.TextField(_("content"), max_length=5000)
+    state = models.CharField(
+        _("state"), max_length=10, choices=SuggestionState.choices, default=SuggestionState.SUBMITTED
+    )
+    responsible_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("responsible unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    response = models.TextField(_("response"), max_length=5000, blank=True)
+    response_due = models.DateTimeField(_("response due"), null=True, blank=True)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    is_overdue = models.BooleanField(_("overdue"), default=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    version = models.PositiveIntegerField(_("version"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Scope:
+        unit_fields = ("responsible_unit", "enterprise__street")
+        owner_fields = ("enterprise__manager", "enterprise__members")
+
+    class Meta:
+        verbose_name = _("suggestion")
+        verbose_name_plural = _("suggestions")
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SuggestionEvent(TimelineEvent):
+    suggestion = models.ForeignKey(
+        Suggestion, verbose_name=_("suggestion"), on_delete=models.PROTECT, related_name="events"
+    )
+    from_state = models.CharField(_("from state"), max_length=10, blank=True)
+    to_state = models.CharField(_("to state"), max_length=10, blank=True)
+
+    Scope = scope.through("suggestion")
+
+    class Meta:
+        verbose_name = _("suggestion event")
+        verbose_name_plural = _("suggestion events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.suggestion_id} {self.action}"
+
+
+# --- 惠企政策 / 免申即享: policies with structured criteria and their fulfilment ----------------
+
+
+class Policy(models.Model):
+    """A policy with structured eligibility: an empty criterion admits every enterprise; flags
+    must all hold; `industries` match by substring of the enterprise's industry."""
+
+    title = models.CharField(_("title"), max_length=160)
+    issuer = models.CharField(_("issuer"), max_length=120)
+    summary = models.TextField(_("summary"), max_length=3000, blank=True)
+    industries = models.JSONField(_("industries"), default=list, blank=True)
+    sizes = models.JSONField(_("sizes"), default=list, blank=True)
+    zones = models.JSONField(_("functional zones"), default=list, blank=True)
+    flags = models.JSONField(_("required flags"), default=list, blank=True)
+    amount = models.DecimalField(
+        _("amount per enterprise (10,000 yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    without_application = models.BooleanField(_("granted without application (免申即享)"), default=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class GrantState(models.TextChoices):
+    MATCHED = "matched", _("Matched")
+    NOTIFIED = "notified", _("Notified")
+    APPLIED = "applied", _("Applied")
+    GRANTED = "granted", _("Granted")
+    PAID = "paid", _("Paid")
+
+
+class PolicyGrant(models.Model):
+    """One enterprise's fulfilment of one policy: matched → notified → applied (or granted without
+    application) → granted → paid, with amounts and dates (`port.machines.GRANT`)."""
+
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("policy"), on_delete=models.PROTECT, related_name="grants"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="policy_grants"
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=GrantState.choices, default=GrantState.MATCHED
+    )
+    reasons = models.JSONField(_("why eligible"), default=list, blank=True)
+    amount = models.DecimalField(
+        _("amount (10,000 yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    matched_on = models.DateField(_("matched on"))
+    notified_on = models.DateField(_("notified on"), null=True, blank=True)
+    applied_on = models.DateField(_("applied on"), null=True, blank=True)
+    granted_on = models.DateField(_("granted on"), null=True, blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+
+    Scope = scope.through("enterprise")
+
+    class Meta:
+        verbose_name = _("policy grant")
+        verbose_name_plural = _("policy grants")
+        ordering = ["policy", "enterprise__name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "enterprise"], name="policy_grant_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} · {self.enterprise}"

@@ -34,3 +34,28 @@ def notify_overdue_visits() -> dict:
             params={"name": enterprise.name, "due": item["due"].isoformat()},
         )
     return {"notified": sent}
+
+
+@jobs.periodic(minute="30", hour="2")
+def refresh_cooperation_matches() -> dict:
+    """Nightly: propose matches between open offers, needs and scenarios (idempotent; posting an item
+    also runs it at once)."""
+    from changxin.port.cooperation import refresh_matches
+
+    return refresh_matches()
+
+
+@jobs.periodic(minute="*/30")
+def flag_overdue_suggestions() -> dict:
+    """Mark suggestions past their response deadline and tell the unit and the manager (once)."""
+    from changxin.port.suggestions import flag_overdue
+
+    return {"overdue": flag_overdue()}
+
+
+@jobs.periodic(minute="0", hour="7")
+def sync_policies() -> dict:
+    """免申即享: match every active policy to the registry and notify newly eligible enterprises."""
+    from changxin.port.policies import sync_all
+
+    return sync_all()

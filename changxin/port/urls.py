@@ -1,6 +1,6 @@
 from django.urls import path
 
-from changxin.port import views
+from changxin.port import views, views_cooperation
 
 app_name = "port"
 
@@ -16,4 +16,20 @@ urlpatterns = [
     path("code/<str:code>/", views.public_code, name="code"),
     path("projects/", views.projects, name="projects"),
     path("projects/<int:pk>/", views.project_detail, name="project"),
+]
+
+# 合作方向清单, 意见建议清单, policies (免申即享) and the pipeline export: port/views_cooperation.py
+urlpatterns += [
+    path("projects/export.csv", views.projects_export, name="projects-export"),
+    path("cooperation/", views_cooperation.cooperation_home, name="cooperation"),
+    path("cooperation/new/", views_cooperation.cooperation_new, name="cooperation-new"),
+    path("cooperation/matches/<int:pk>/", views_cooperation.match_detail, name="match"),
+    path("scenarios/", views_cooperation.scenarios, name="scenarios"),
+    path("scenarios/new/", views_cooperation.scenario_new, name="scenario-new"),
+    path("suggestions/", views_cooperation.suggestion_list, name="suggestions"),
+    path("suggestions/new/", views_cooperation.suggestion_new, name="suggestion-new"),
+    path("suggestions/<int:pk>/", views_cooperation.suggestion_detail, name="suggestion"),
+    path("policies/", views_cooperation.policy_list, name="policies"),
+    path("policies/new/", views_cooperation.policy_new, name="policy-new"),
+    path("policies/<int:pk>/", views_cooperation.policy_detail, name="policy"),
 ]

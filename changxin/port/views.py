@@ -22,7 +22,7 @@ from changxin.core.scope import get_visible_or_404
 from changxin.demands import selectors as demand_selectors
 from changxin.demands import services as demand_services
 from changxin.demands.workflow import WorkflowError
-from changxin.port import selectors, services
+from changxin.port import pipeline, selectors, services
 from changxin.port.forms import (
     EnterpriseDemandForm,
     PackageItemForm,
@@ -31,7 +31,7 @@ from changxin.port.forms import (
     RatingForm,
     VisitForm,
 )
-from changxin.port.models import Enterprise, PackageStatus, Zone
+from changxin.port.models import Enterprise, PackageStatus, Stage, Zone
 
 
 def _gate(user) -> None:
@@ -295,10 +295,14 @@ def projects(request):
         request.GET.get("year"), min_value=2000, max_value=2100, default=timezone.localdate().year
     )
     counts = selectors.batch_counts(user, year)
+    rows = pipeline.pipeline(user, zone)
     return render(
         request,
         "port/projects.html",
         {
+            "pipeline": rows,
+            "pipeline_chart": pipeline.chart_data(rows),
+            "stages": Stage.choices,
             "columns": selectors.project_board(user, zone),
             "counts": counts,
             "counts_max": max([1, *(max(r["reserved"], r["started"], r["completed"]) for r in counts)]),
@@ -308,6 +312,47 @@ def projects(request):
             "years": range(timezone.localdate().year - 3, timezone.localdate().year + 1),
         },
     )
+
+
+@login_required
+@require_GET
+def projects_export(request):
+    """The pipeline table as CSV: per zone, the projects and amounts (10,000 yuan) per stage."""
+    import csv
+
+    from django.http import HttpResponse
+
+    from changxin.core.models import AuditAction
+    from changxin.core.spreadsheets import csv_row
+
+    user = request.user
+    _gate(user)
+    zone = request.GET.get("zone", "")
+    zone = zone if zone in Zone.values else ""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="project-pipeline.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 with a BOM
+    writer = csv.writer(response)
+    stages = Stage.choices
+    writer.writerow(
+        csv_row(
+            [_("Functional zone")]
+            + [str(label) for _v, label in stages]
+            + [_("%(stage)s amount") % {"stage": label} for _v, label in stages]
+            + [_("Total")]
+        )
+    )
+    for row in pipeline.pipeline(user, zone):
+        writer.writerow(
+            csv_row(
+                [row["label"]]
+                + [row["counts"][v] for v, _l in stages]
+                + [row["amounts"][v] for v, _l in stages]
+                + [row["total"]]
+            )
+        )
+    audit.record(user, AuditAction.EXPORT, None, detail="port.pipeline.csv", request=request)
+    return response
 
 
 @login_required

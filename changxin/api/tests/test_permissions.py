@@ -38,12 +38,43 @@ def test_matrix_covers_every_route():
 def targets(world):
     """Path parameter values: a demand of 长辛店 (outside 卢沟桥), a unit, a category."""
     demand = new_demand(world["dispatcher"], street_code=CHANGXINDIAN)
+    enterprise, project, suggestion = port_objects(CHANGXINDIAN)
     return {
+        "enterprise_id": enterprise.pk,
+        "project_id": project.pk,
+        "suggestion_id": suggestion.pk,
         "demand_id": demand.pk,
         "name": "acknowledge",
         "unit_id": unit(CHANGXINDIAN).pk,
         "category_id": ensure_taxonomy().pk,
     }
+
+
+def port_objects(street_code: str):
+    """An enterprise of the street (with its own account), an investment project and a suggestion."""
+    from changxin.core.models import Role
+    from changxin.core.tests.builders import make_user
+    from changxin.port import services, suggestions
+    from changxin.port.uscc import complete
+
+    member = make_user(f"ent{street_code}", Role.ENTERPRISE)
+    enterprise = services.register_enterprise(
+        {"name": "接口测试企业", "credit_code": complete("91110106MA0000077"), "street": unit(street_code)},
+        actor=None,
+        members=[member],
+    )
+    project = services.register_project(
+        {
+            "name": "接口测试项目",
+            "zone": "lize",
+            "street": unit(street_code),
+            "amount": 10,
+            "enterprise": enterprise,
+        },
+        actor=None,
+    )
+    suggestion = suggestions.submit(enterprise, {"title": "接口建议", "content": "内容"}, actor=member)
+    return enterprise, project, suggestion
 
 
 def _url(path: str, targets: dict) -> str:

@@ -65,7 +65,15 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
         ],
         "admin": ["/admin/", "/admin/demands/demand/"],
         "party": ["/pioneers/", "/brands/", "/brands/new/"],
-        "manager": ["/port/", "/port/projects/", "/port/ranking/"],
+        "manager": [
+            "/port/",
+            "/port/projects/",
+            "/port/ranking/",
+            "/port/cooperation/",
+            "/port/scenarios/",
+            "/port/suggestions/",
+            "/port/policies/",
+        ],
     }
     for username, urls in pages.items():
         context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")

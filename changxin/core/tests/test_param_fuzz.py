@@ -76,7 +76,7 @@ def _example_path(name: str) -> str | None:
         kwargs["attachment_pk"] = 1
     if spec.target in ("unit", "tracking", "enterprise_code"):
         kwargs["code"] = "X"
-    if spec.target in ("hotspot", "enterprise", "project", *PARTY_TARGETS):
+    if spec.target in ("hotspot", "enterprise", "project", "match", "suggestion", "policy", *PARTY_TARGETS):
         kwargs["pk" if spec.target == "hotspot" else spec.pk_kwarg] = 1
     return reverse(name, kwargs=kwargs)
 
@@ -211,6 +211,9 @@ def api_urls(targets):  # noqa: F811
         "demand_id": demand.pk,
         "unit_id": OrgUnit.objects.get(code=LUGOUQIAO).pk,
         "category_id": Category.objects.order_by("pk").first().pk,
+        "enterprise_id": demand.port_enterprise.pk,
+        "project_id": demand.port_project.pk,
+        "suggestion_id": demand.port_coop["suggestion"].pk,
     }
     return [(path.format(**ids), names or ["q"]) for path, names in api_get_routes().items()]
 

@@ -208,6 +208,35 @@ def brands(users, n):
         brand_services.brand_step(brand, "publish", users["admin"])
 
 
+def cooperation_items(users, n):
+    from changxin.port.cooperation import post_item
+
+    enterprise = _port_enterprise(users)
+    for i in range(n):
+        post_item(
+            enterprise,
+            {"kind": "need", "title": f"{MARKER}{i}", "description": f"需求{i}"},
+            actor=users["enterprise"],
+            refresh=False,
+        )
+
+
+def port_suggestions(users, n):
+    from changxin.port.suggestions import submit
+
+    enterprise = _port_enterprise(users)
+    for i in range(n):
+        submit(enterprise, {"title": f"{MARKER}{i}", "content": "建议"}, actor=users["enterprise"])
+
+
+def port_policies(users, n):
+    from changxin.port.policies import register_policy, sync_policy
+
+    _port_enterprise(users)
+    for i in range(n):
+        sync_policy(register_policy({"title": f"{MARKER}{i}", "issuer": "区商务局"}, actor=None))
+
+
 @dataclass(frozen=True)
 class Page:
     url: str
@@ -235,6 +264,10 @@ PAGES = {
     "port: my enterprises": Page("port:home", "manager", managed_enterprises, 12),
     "port: project board": Page("port:projects", "leader", projects, 12),
     "brands: matrix and cards": Page("brands:home", "citizen", brands, 8),
+    "port: cooperation": Page("port:cooperation", "enterprise", cooperation_items, 10),
+    "port: suggestions": Page("port:suggestions", "manager", port_suggestions, 8),
+    "port: my policies": Page("port:policies", "enterprise", port_policies, 12),
+    "port: policies": Page("port:policies", "dispatcher", port_policies, 8),
     "admin: demand changelist": Page("admin:demands_demand_changelist", "admin", dispatched, 14),
 }
 

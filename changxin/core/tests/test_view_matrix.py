@@ -190,6 +190,20 @@ VIEWS: dict[str, View] = {
     "port:projects": view(PORT, refused=403),
     # its page shows the moves the machine offers (none for leadership; a POST by them is a 403)
     "port:project": view(PORT, refused=403, target="project"),
+    # 合作方向 / 意见建议 / policies (port/views_cooperation.py) and the pipeline CSV
+    "port:projects-export": view(PORT, refused=403),
+    "port:cooperation": view(PORT, refused=403),
+    "port:cooperation-new": view(PORT - {"leadership"}, refused=403),  # read-only: nothing to post for
+    "port:match": view(PORT, refused=403, target="match"),
+    "port:scenarios": view(PORT, refused=403),
+    "port:scenario-new": view(CENTRE, refused=403),
+    "port:suggestions": view(SIGNED_IN - {"citizen"}, refused=403),
+    "port:suggestion-new": view({"enterprise"}, refused=403),
+    # scope alone: the enterprise's street, its manager and accounts, the responsible unit
+    "port:suggestion": view(SIGNED_IN - {"citizen", "inspector"}, target="suggestion"),
+    "port:policies": view(PORT, refused=403),
+    "port:policy-new": view(CENTRE, refused=403),
+    "port:policy": view(PORT, refused=403, target="policy", other=200),  # policies are public to the wing
     "triage:similar": view(STAFF, target="demand", pk_kwarg="demand_pk"),
     "triage:reply-check": view(
         STAFF,
@@ -284,9 +298,12 @@ def targets(demo_world):
     # enterprises (先丰港): one of 卢沟桥 with the demo manager and the demo enterprise account, one of 长辛店
     ours, theirs = port_enterprises(demo_world)
     ours_project, theirs_project = port_projects(ours, theirs)
+    ours_coop = port_coop(ours, demo_world)
     for demand in own_of.values():
         demand.port_enterprise, demand.port_project = ours, ours_project
+        demand.port_coop = ours_coop
     other.port_enterprise, other.port_project = theirs, theirs_project
+    other.port_coop = port_coop(theirs, demo_world)
     return {
         "party_own": _party_objects(LUGOUQIAO),
         "party_other": _party_objects(CHANGXINDIAN),
@@ -329,6 +346,31 @@ def port_projects(ours, theirs):
         return register_project({**data, "enterprise": enterprise, "manager": enterprise.manager}, actor=None)
 
     return project(ours, "矩阵测试项目"), project(theirs, "长辛店测试项目")
+
+
+def port_coop(enterprise, demo_world) -> dict:
+    """A suggestion of `enterprise`, a match of its offer with a city scenario, a policy."""
+    from changxin.core.models import Role
+    from changxin.core.tests.builders import make_user
+    from changxin.port import cooperation, policies, suggestions
+    from changxin.port.models import Match
+
+    member = enterprise.members.first() or make_user(f"coop{enterprise.pk}", Role.ENTERPRISE)
+    enterprise.members.add(member)
+    suggestion = suggestions.submit(enterprise, {"title": "矩阵建议", "content": "内容"}, actor=member)
+    offer = cooperation.post_item(
+        enterprise,
+        {"kind": "offer", "title": f"无人机巡检{enterprise.pk}", "description": "无人机巡检服务"},
+        actor=demo_world["dispatcher"],
+        refresh=False,
+    )
+    scenario = cooperation.publish_scenario(
+        {"title": "无人机巡检场景", "description": "无人机巡检", "owner_unit": unit("110106D11")},
+        actor=demo_world["dispatcher"],
+    )
+    match = Match.objects.filter(offer=offer, scenario=scenario).first()
+    policy = policies.register_policy({"title": f"矩阵政策{enterprise.pk}", "issuer": "区商务局"}, actor=None)
+    return {"suggestion": suggestion, "match": match, "policy": policy}
 
 
 def _party_objects(unit_code: str) -> dict:
@@ -387,6 +429,8 @@ def _kwargs(spec: View, demand: Demand, unit_code: str) -> dict:
         kwargs[spec.pk_kwarg] = demand.port_enterprise.pk
     if spec.target == "project":
         kwargs[spec.pk_kwarg] = demand.port_project.pk
+    if spec.target in ("match", "suggestion", "policy"):
+        kwargs[spec.pk_kwarg] = demand.port_coop[spec.target].pk
     if spec.target == "enterprise_code":
         kwargs["code"] = demand.port_enterprise.public_code
     return kwargs
@@ -463,6 +507,19 @@ def _snapshot():
         list(Project.objects.order_by("pk").values_list("pk", "stage", "version")),
         list(Brand.objects.order_by("pk").values_list("pk", "state", "version")),
         PracticeCase.objects.count(),
+        _port_coop_snapshot(),
+    )
+
+
+def _port_coop_snapshot():
+    from changxin.port.models import CooperationItem, Match, PolicyGrant, Scenario, Suggestion
+
+    return (
+        CooperationItem.objects.count(),
+        Scenario.objects.count(),
+        list(Match.objects.order_by("pk").values_list("pk", "state", "version")),
+        list(Suggestion.objects.order_by("pk").values_list("pk", "state", "version")),
+        list(PolicyGrant.objects.order_by("pk").values_list("pk", "state", "version")),
     )
 
 

@@ -32,3 +32,26 @@ def test_demo_builds_through_the_services(demo_world):
     assert Enterprise.objects.count() == len(demo_data("port", "enterprises.csv"))
     assert EnterpriseDemand.objects.filter(enterprise=first, visit__isnull=True).count() == 4
     assert Project.objects.count() == len(demo_data("port", "projects.json"))
+
+
+def test_demo_cooperation_suggestions_policies(demo_world):
+    from changxin.port.models import GrantState, Match, MatchState, Policy, PolicyGrant, Scenario, Suggestion
+
+    data = demo_data("port", "cooperation.json")
+    assert all(OrgUnit.objects.filter(code=s["owner_unit"]).exists() for s in data["scenarios"])
+    demo.load_demo()
+    assert Scenario.objects.count() == len(data["scenarios"])
+    states = set(Match.objects.values_list("state", flat=True))
+    assert {MatchState.PROPOSED, MatchState.SENT, MatchState.CONNECTED} <= states
+    assert Match.objects.filter(scenario__isnull=False).exists()
+    assert set(Suggestion.objects.values_list("state", flat=True)) == {
+        "submitted",
+        "assigned",
+        "responded",
+        "closed",
+    }
+    assert Policy.objects.count() == len(data["policies"])
+    grant_states = set(PolicyGrant.objects.values_list("state", flat=True))
+    assert {GrantState.NOTIFIED, GrantState.GRANTED, GrantState.PAID} <= grant_states
+    demo.load_demo()
+    assert Scenario.objects.count() == len(data["scenarios"])

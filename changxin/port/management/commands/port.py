@@ -29,10 +29,26 @@ class Command(BaseCommand):
         )
         imp.add_argument("file")
         add_import_arguments(imp)
+        from changxin.port.coop_import import POLICY_COLUMNS, SCENARIO_COLUMNS
+
+        for name, columns, what in (
+            ("import-scenarios", SCENARIO_COLUMNS, "city application scenarios"),
+            ("import-policies", POLICY_COLUMNS, "policies"),
+        ):
+            more = sub.add_parser(
+                name,
+                help=f"import {what} from CSV/Excel (all or nothing unless --keep-good)",
+                epilog=format_columns(columns),
+                called_from_command_line=getattr(parser, "called_from_command_line", None),
+            )
+            more.add_argument("file")
+            add_import_arguments(more)
 
     def handle(self, *args, subcommand, **options):
         if subcommand == "check-uscc":
             return self.check_uscc(options["codes"])
+        if subcommand in ("import-scenarios", "import-policies"):
+            return self.import_more(subcommand, options)
         return self.import_enterprises(options)
 
     def check_uscc(self, codes):
@@ -67,3 +83,20 @@ class Command(BaseCommand):
             report,
             summary=_("%(rows)s rows checked: %(good)s good, %(bad)s bad; %(written)s enterprises written."),
         )
+
+    def import_more(self, subcommand, options):
+        from changxin.port.coop_import import import_policies, import_scenarios
+
+        run = import_scenarios if subcommand == "import-scenarios" else import_policies
+        try:
+            report = run(
+                options["file"],
+                keep_good=options["keep_good"],
+                dry_run=options["dry_run"],
+                encoding=options["encoding"],
+                sheet=options["sheet"],
+                max_errors=options["max_errors"],
+            )
+        except TableError as exc:
+            raise CommandError(str(exc)) from exc
+        print_report(self, report)
