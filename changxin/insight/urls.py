@@ -1,6 +1,6 @@
 from django.urls import path
 
-from changxin.insight import views
+from changxin.insight import board_views, views
 
 app_name = "insight"
 
@@ -14,4 +14,14 @@ urlpatterns = [
     path("appeals/<int:pk>/<slug:action>/", views.appeal_decide, name="appeal-decide"),
     path("export/rankings/", views.export_rankings, name="export-rankings"),
     path("export/demands/", views.export_demands, name="export-demands"),
+    # dashboards and the monthly report (board_views.py, docs/DASHBOARDS.md)
+    path("dashboards/", board_views.district, name="dashboard"),
+    path("dashboards/street/", board_views.streets, name="dashboard-streets"),
+    path("dashboards/street/<str:code>/", board_views.street, name="dashboard-street"),
+    path("dashboards/enterprise/", board_views.enterprise, name="dashboard-enterprise"),
+    path("dashboards/party/", board_views.party, name="dashboard-party"),
+    path("reports/", board_views.report_list, name="reports"),
+    path("reports/request/", board_views.report_request, name="report-request"),
+    path("reports/<int:pk>/", board_views.report_status, name="report"),
+    path("reports/<int:pk>/<slug:kind>/", board_views.report_file, name="report-file"),
 ]
