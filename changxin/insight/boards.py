@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -404,14 +405,43 @@ def enterprise(user, month: dt.date | None = None, now: dt.datetime | None = Non
             ],
         )
     )
-    plan = port.visit_plan(port.own_enterprises(user).filter(is_active=True), timezone.localtime(now).date())
+    # port's visit rules (`visit_interval`) over plain rows, the last visits in one grouped query on a
+    # subquery (a district has thousands of enterprises: no model instances, no list of ids)
+    from changxin.port.models import Visit
+
+    visible = port.own_enterprises(user).filter(is_active=True).order_by()
+    last = dict(
+        Visit.objects.filter(enterprise__in=visible.values("pk"))
+        .order_by()
+        .values("enterprise")
+        .annotate(last=Max("visited_on"))
+        .values_list("enterprise", "last")
+    )
+    fields = (
+        "created_at",
+        "size",
+        "visit_interval_days",
+        "is_key",
+        "is_specialised",
+        "is_high_tech",
+        "is_listed",
+    )
+    today = timezone.localtime(now).date()
     overdue: dict[str, list[int]] = {}
-    for item in plan:
-        manager = item["enterprise"].manager
-        name = manager.full_name or manager.username if manager else _("No service manager")
+    for row in visible.values("pk", "manager__full_name", "manager__username", *fields):
+        interval = port.visit_interval(SimpleNamespace(**{f: row[f] for f in fields}))
+        if interval is None:
+            continue
+        previous = last.get(row["pk"])
+        due = (
+            previous + dt.timedelta(days=interval)
+            if previous
+            else timezone.localtime(row["created_at"]).date()
+        )
+        name = row["manager__full_name"] or row["manager__username"] or _("No service manager")
         counts = overdue.setdefault(name, [0, 0])
         counts[0] += 1
-        counts[1] += item["overdue"]
+        counts[1] += due < today
     board.cards.append((_("Visits overdue"), sum(c[1] for c in overdue.values())))
     board.charts.append(
         Chart(
@@ -432,13 +462,15 @@ def may_open_party(user) -> bool:
 
 
 def party(user, year: int | None = None, top: int = 10) -> Board:
-    from changxin.core.scope import restrict
     from changxin.pioneers import selectors as pioneers
-    from changxin.pioneers.models import DevelopmentCase, PointTotal, Stage
+    from changxin.pioneers.models import DevelopmentCase, PartyMember, PointTotal, Stage
 
     year = year or timezone.localdate().year
     board = Board("party", _("Party work (先锋者)"))
-    members = pioneers.members_visible_to(user).order_by()
+    # the members of the organisations the viewer sees (one scoped query on the small organisation
+    # table, not the member scope's subquery per member row)
+    organisations = list(pioneers.organisations_visible_to(user).values_list("pk", flat=True))
+    members = PartyMember.objects.filter(organisation__in=organisations).order_by()
     by_org = members.values("organisation__name").annotate(n=Count("pk")).order_by("-n", "organisation__name")
     board.cards = [(_("Party members"), members.count())]
     board.charts.append(
@@ -451,7 +483,7 @@ def party(user, year: int | None = None, top: int = 10) -> Board:
         )
     )
     totals = (
-        PointTotal.objects.filter(member__in=members.values("pk"), year=year)
+        PointTotal.objects.filter(member__organisation__in=organisations, year=year)
         .select_related("member__organisation")
         .order_by("-total", "member__name")[:top]
     )
@@ -465,7 +497,12 @@ def party(user, year: int | None = None, top: int = 10) -> Board:
             series=1,
         )
     )
-    cases = restrict(DevelopmentCase.objects.all(), user).order_by().values("stage").annotate(n=Count("pk"))
+    cases = (
+        DevelopmentCase.objects.filter(organisation__in=organisations)
+        .order_by()
+        .values("stage")
+        .annotate(n=Count("pk"))
+    )
     counts = {row["stage"]: row["n"] for row in cases}
     board.charts.append(
         Chart(
