@@ -144,7 +144,7 @@ def seed_demands(n: int, today: dt.date) -> None:
                 f"""
                 INSERT INTO demands_demand ({columns})
                 SELECT {values}
-                FROM generate_series({start}, {stop}) AS g
+                FROM generate_series({start}::bigint, {stop}::bigint) AS g
                 CROSS JOIN LATERAL (SELECT (timestamp '{first}' AT TIME ZONE 'Asia/Shanghai')
                     + (interval '1 second' * floor(((g * 7919) % {n}) * 365.0 * 86400 / {n}))) AS r(at)
                 JOIN b_streets s ON s.i = (g * 31 + (g / 1000)) % {n_streets}

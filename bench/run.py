@@ -29,6 +29,7 @@ PY = sys.executable
 BENCHES: list[tuple[str, list[str]]] = [
     ("triage", [PY, "bench/triage_bench.py", "--record"]),
     ("hotspots", [PY, "bench/hotspots_bench.py", "--record"]),
+    ("dashboards", [PY, "bench/dashboards_bench.py"]),  # its own PostgreSQL database, 1 M demands
 ]
 
 

@@ -62,6 +62,10 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
 def _rate(value) -> float | None:
     return None if value is None else round(float(value) * 100, 2)
 
@@ -199,7 +203,7 @@ def _cards(user, today, month, now, street=None) -> tuple[list, dict]:
         (_("Received today"), in_today["received"]),
         (_("Received in %(month)s") % {"month": f"{month:%Y-%m}"}, in_month["received"]),
         (_("Still open (of the month's)"), in_month["open"]),
-        (_("Satisfied (of the rated)"), f"{_pct(in_month['satisfied'], in_month['rated']) or 0}%"),
+        (_("Satisfied (of the rated)"), _percent(_pct(in_month["satisfied"], in_month["rated"]))),
     ]
     return cards, in_month
 

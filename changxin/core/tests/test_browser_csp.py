@@ -51,9 +51,13 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
             f"/insight/hotspots/{spot.pk}/",
             "/insight/",
             "/insight/units/110106017/",
+            "/insight/dashboards/",
+            "/insight/dashboards/street/110106017/",
+            "/insight/dashboards/enterprise/",
+            "/insight/reports/",
         ],
         "admin": ["/admin/", "/admin/demands/demand/"],
-        "party": ["/pioneers/"],
+        "party": ["/pioneers/", "/insight/dashboards/party/"],
         "manager": ["/port/", "/port/projects/", "/port/ranking/"],
     }
     for username, urls in pages.items():
