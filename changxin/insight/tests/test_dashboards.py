@@ -28,7 +28,7 @@ from changxin.insight import aggregates, tasks
 from changxin.insight.metrics import Period
 from changxin.insight.models import MonthlyReport, ReportState
 from changxin.insight.rankings import monthly_rankings
-from changxin.insight.tests.test_aggregates import FIRST, LAST, MARCH, data  # noqa: F401 — the fixture
+from changxin.insight.tests.test_aggregates import FIRST, LAST, MARCH, data  # noqa: F401, F811 — the fixture
 
 MONTH = "2025-03"
 
@@ -187,8 +187,13 @@ def test_report_command_refuses_a_bad_month(world, tmp_path):
 
 
 def test_a_leader_requests_the_report_in_the_ui(
-    client, world, data, django_capture_on_commit_callbacks, settings, tmp_path
-):  # noqa: F811
+    client,
+    world,
+    data,  # noqa: F811
+    django_capture_on_commit_callbacks,
+    settings,
+    tmp_path,
+):
     settings.CHANGXIN_REPORTS_DIR = tmp_path
     client.force_login(world.leader)
     with django_capture_on_commit_callbacks(execute=True):
