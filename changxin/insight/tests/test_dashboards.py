@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from changxin.core import events
@@ -37,8 +38,11 @@ def board_of(response):
     return response.context["board"]
 
 
-def card(board, prefix):
-    return next(value for label, value in board.cards if str(label).startswith(prefix))
+def card(board, label):
+    return next(value for text, value in board.cards if str(text) == str(label))
+
+
+RECEIVED_IN_MARCH = _("Received in %(month)s") % {"month": MONTH}
 
 
 def test_district_board_equals_the_raw_figures(client, world, data):  # noqa: F811
@@ -47,7 +51,7 @@ def test_district_board_equals_the_raw_figures(client, world, data):  # noqa: F8
     assert response.status_code == 200
     board = board_of(response)
     raw = aggregates.raw_counts(world.leader, FIRST, LAST)
-    assert card(board, "Received in") == raw["received"] == 6
+    assert card(board, RECEIVED_IN_MARCH) == raw["received"] == 6
     by_channel = board.chart("by_channel")
     assert sum(row[2] for row in by_channel.rows) == raw["received"]
     raw_by_type = aggregates.raw_counts(world.leader, FIRST, LAST, by="demand_type")
@@ -71,11 +75,11 @@ def test_a_street_officer_sees_only_their_street(client, world, data):  # noqa: 
     officer = world.officer(LUGOUQIAO)
     client.force_login(officer)
     board = board_of(client.get(reverse("insight:dashboard"), {"month": MONTH}))
-    assert card(board, "Received in") == 3  # what Lugouqiao leads
+    assert card(board, RECEIVED_IN_MARCH) == 3  # what Lugouqiao leads
     assert client.get(reverse("insight:dashboard-street", args=[CHANGXINDIAN])).status_code == 404
     own = client.get(reverse("insight:dashboard-street", args=[LUGOUQIAO]), {"month": MONTH})
     assert own.status_code == 200
-    assert card(board_of(own), "Received in") == 3
+    assert card(board_of(own), RECEIVED_IN_MARCH) == 3
     streets = client.get(reverse("insight:dashboard-streets"))
     assert list(streets.context["streets"]) == [world.unit(LUGOUQIAO)]
     # the district board's overdue and community figures stay in scope too
@@ -94,7 +98,7 @@ def test_the_street_board_counts_its_communities(client, world, data):  # noqa: 
         street=world.unit(LUGOUQIAO), received_at__gte=period.start, received_at__lt=period.end
     )
     assert sum(row[1] for row in board.chart("communities").rows) == located.count()
-    assert card(board, "Received in") == located.count()
+    assert card(board, RECEIVED_IN_MARCH) == located.count()
 
 
 def test_csv_downloads_are_formula_safe(client, world, data):  # noqa: F811
@@ -148,7 +152,7 @@ def test_the_enterprise_and_party_boards(client, world, data):  # noqa: F811
     client.force_login(staff)
     board = board_of(client.get(reverse("insight:dashboard-party")))
     assert board.chart("members_by_org").rows == [[organisation.name, 2]]
-    assert card(board, "Party members") == 2
+    assert card(board, _("Party members")) == 2
 
 
 # --- the monthly report ---------------------------------------------------------------------------
@@ -158,21 +162,21 @@ def test_report_command_writes_a_real_workbook(world, data, tmp_path):  # noqa: 
     call_command("report", "monthly", "--month", MONTH, "--output", str(tmp_path))
     book = load_workbook(tmp_path / "monthly-report-2025-03.xlsx")
     assert book.sheetnames[:5] == [
-        "Rankings of the four groups",
-        "Hot spots",
-        "Overdue",
-        "Category shares",
-        "Enterprise demands",
+        _("Rankings of the four groups"),
+        _("Hot spots"),
+        _("Overdue"),
+        _("Category shares"),
+        _("Enterprise demands"),
     ]
     ranking_rows = {
-        row[2]: row for row in book["Rankings of the four groups"].iter_rows(min_row=5, values_only=True)
+        row[2]: row for row in book[_("Rankings of the four groups")].iter_rows(min_row=5, values_only=True)
     }
     live = monthly_rankings(MARCH)["street"]
     for row in live.rows:
         if row.rates.demands:
             assert ranking_rows[row.unit.name][3] == row.rates.demands
             assert ranking_rows[row.unit.name][1] == row.rank
-    shares = list(book["Category shares"].iter_rows(min_row=4, values_only=True))
+    shares = list(book[_("Category shares")].iter_rows(min_row=4, values_only=True))
     period = Period.month(MARCH)
     received = unscoped_demands().filter(received_at__gte=period.start, received_at__lt=period.end).count()
     assert sum(r[1] for r in shares) == received == 6
@@ -205,7 +209,7 @@ def test_a_leader_requests_the_report_in_the_ui(
     assert b'id="report-xlsx"' in page.content
     xlsx = client.get(reverse("insight:report-file", args=[report.pk, "xlsx"]))
     book = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content)))
-    assert "Overdue" in book.sheetnames
+    assert _("Overdue") in book.sheetnames
     html = client.get(reverse("insight:report-file", args=[report.pk, "html"]))
     assert b"<style nonce=" in html.content
     # nobody else's, and not for unit staff
