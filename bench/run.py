@@ -33,6 +33,7 @@ BENCHES: list[tuple[str, list[str]]] = [
     ("hotspots", [PY, "bench/hotspots_bench.py", "--record"]),
     ("intake", [PY, "bench/intake_bench.py", "--record"]),
     ("partitioning", [PY, "bench/partition_bench.py"]),
+    ("dashboards", [PY, "bench/dashboards_bench.py"]),  # its own PostgreSQL database, 1 M demands
 ]
 
 

@@ -66,3 +66,113 @@ from changxin.insight.proactive_models import (  # noqa: E402, F401
     ProblemProgress,
     ProblemState,
 )
+
+# --- dashboards: pre-aggregates and the monthly report (docs/DASHBOARDS.md) -----------------------
+
+
+class DailyDemandCount(models.Model):
+    """Pre-aggregate of the demands *received* on `day` (Beijing time), one row per lead unit ×
+    street × top-level category × channel × type. Rebuilt a whole day at a time from the demand
+    table (`insight/aggregates.py`) whenever a published demand event touches a demand of that day."""
+
+    day = models.DateField(_("day"), db_index=True)
+    lead_unit = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("lead unit"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    street = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("street/town"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.ForeignKey(
+        "demands.Category", verbose_name=_("category"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=20)
+    demand_type = models.CharField(_("type"), max_length=12)
+    received = models.PositiveIntegerField(_("received"), default=0)
+    open = models.PositiveIntegerField(_("open"), default=0)
+    closed = models.PositiveIntegerField(_("closed"), default=0)
+    contacted = models.PositiveIntegerField(_("contacted"), default=0)
+    contacted_on_time = models.PositiveIntegerField(_("contacted on time"), default=0)
+    finished_on_time = models.PositiveIntegerField(_("replied on time"), default=0)
+    finished_late = models.PositiveIntegerField(_("replied late"), default=0)
+    rated = models.PositiveIntegerField(_("rated"), default=0)
+    satisfied = models.PositiveIntegerField(_("satisfied or basically satisfied"), default=0)
+    dissatisfied = models.PositiveIntegerField(_("dissatisfied"), default=0)
+
+    class Scope:
+        unit_fields = ("lead_unit",)  # a unit's staff count the demands their subtree leads
+
+    class Meta:
+        verbose_name = _("daily demand count")
+        verbose_name_plural = _("daily demand counts")
+        indexes = [models.Index(fields=["street", "day"], name="dailycount_street_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} {self.demand_type}: {self.received}"
+
+
+class AggregateDirtyDay(models.Model):
+    """A day whose `DailyDemandCount` rows must be rebuilt (marked by the events subscriber)."""
+
+    day = models.DateField(_("day"), unique=True)
+    marked_at = models.DateTimeField(_("marked at"))
+
+    class Meta:
+        verbose_name = _("day to re-aggregate")
+        verbose_name_plural = _("days to re-aggregate")
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class RankingCache(models.Model):
+    """The live (not yet closed) month's 三率 counts per unit, in the shape of a `RankingSnapshot`'s
+    rows, so dashboards do not recompute the ranking on every view. Marked stale by demand events
+    and recomputed by the job; a closed month is read from its snapshot instead."""
+
+    month = models.DateField(_("month"), unique=True)
+    computed_at = models.DateTimeField(_("computed at"))
+    stale = models.BooleanField(_("stale"), default=False)
+    rows = models.JSONField(_("rows"), default=list)
+
+    class Meta:
+        verbose_name = _("ranking cache")
+        verbose_name_plural = _("ranking caches")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class ReportState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Being built")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class MonthlyReport(models.Model):
+    """A monthly report requested in the UI and built by a background job (`insight/reports.py`)."""
+
+    month = models.DateField(_("month"))
+    requested_by = models.ForeignKey(
+        "core.User", verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    state = models.CharField(
+        _("state"), max_length=8, choices=ReportState.choices, default=ReportState.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    step = models.CharField(_("step"), max_length=120, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    directory = models.CharField(_("directory"), max_length=300, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Scope:
+        owner_fields = ("requested_by",)
+
+    class Meta:
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} ({self.get_state_display()})"

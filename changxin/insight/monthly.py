@@ -31,7 +31,7 @@ from changxin.core.models import AuditAction, OrgUnit, User
 from changxin.core.scope import get_visible_or_404, restrict
 from changxin.core.workflow import Guard, Machine, WorkflowError
 from changxin.core.workflow import transition as t
-from changxin.demands.models import OPEN_STATES
+from changxin.demands.models import CLOSED_STATES, OPEN_STATES
 from changxin.demands.selectors import unscoped_demands
 from changxin.insight.metrics import add_months
 from changxin.insight.models import (
@@ -396,3 +396,38 @@ def monthly_counts(problems: list[MonthlyProblem], months: list[dt.date]) -> dic
             ):
                 out[p.pk][i] += row["n"]
     return out
+
+
+def report_rows(month: dt.date) -> tuple[list[str], list[list]]:
+    """每月一题 in the monthly report (insight/reports.py): one row per problem of the month, chosen
+    or proposed, with its milestones, tasks and latest progress."""
+    problems = (
+        MonthlyProblem.objects.filter(month=month.replace(day=1))
+        .select_related("lead_unit")
+        .prefetch_related("milestones", "progress", "tasks__demand")
+        .order_by("created_at", "id")
+    )
+    columns = [
+        str(_("Problem")),
+        str(_("Lead unit")),
+        str(_("State")),
+        str(_("Milestones done")),
+        str(_("Tasks closed")),
+        str(_("Latest progress")),
+    ]
+    rows = []
+    for p in problems:
+        milestones = list(p.milestones.all())
+        tasks = list(p.tasks.all())
+        progress = sorted(p.progress.all(), key=lambda r: (r.on, r.pk))
+        rows.append(
+            [
+                p.title,
+                p.lead_unit.name,
+                p.get_state_display(),
+                f"{sum(1 for m in milestones if m.done_on)}/{len(milestones)}",
+                f"{sum(1 for t in tasks if t.demand.state in CLOSED_STATES)}/{len(tasks)}",
+                f"{progress[-1].on:%Y-%m-%d} {progress[-1].text}" if progress else "",
+            ]
+        )
+    return columns, rows

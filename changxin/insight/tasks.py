@@ -24,3 +24,22 @@ def refresh_proactive_counts() -> dict:
     from changxin.insight import proactive
 
     return proactive.refresh_counts()
+
+
+@jobs.periodic(minute="*")
+def refresh_aggregates() -> dict:
+    """Every minute (and queued after demand events): rebuild the dirty days of the dashboards'
+    daily counts and recompute the stale live rankings (docs/DASHBOARDS.md)."""
+    from changxin.insight import aggregates
+
+    result = aggregates.refresh()
+    result["rankings"] = aggregates.refresh_rankings()
+    return result
+
+
+@jobs.task(retries=0)
+def build_monthly_report(report_id: int) -> None:
+    """A monthly report requested in the UI (insight/reports.py)."""
+    from changxin.insight import reports
+
+    reports.build_requested(report_id)

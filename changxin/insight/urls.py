@@ -1,6 +1,6 @@
 from django.urls import path
 
-from changxin.insight import proactive_views, views
+from changxin.insight import board_views, proactive_views, views
 
 app_name = "insight"
 
@@ -24,4 +24,14 @@ urlpatterns = [
     path("monthly/<int:pk>/act/", proactive_views.problem_act, name="monthly-act"),
     path("monthly/<int:pk>/task/", proactive_views.problem_task, name="monthly-task"),
     path("public/monthly/", proactive_views.public_month, name="monthly-public"),
+    # dashboards and the monthly report (board_views.py, docs/DASHBOARDS.md)
+    path("dashboards/", board_views.district, name="dashboard"),
+    path("dashboards/street/", board_views.streets, name="dashboard-streets"),
+    path("dashboards/street/<str:code>/", board_views.street, name="dashboard-street"),
+    path("dashboards/enterprise/", board_views.enterprise, name="dashboard-enterprise"),
+    path("dashboards/party/", board_views.party, name="dashboard-party"),
+    path("reports/", board_views.report_list, name="reports"),
+    path("reports/request/", board_views.report_request, name="report-request"),
+    path("reports/<int:pk>/", board_views.report_status, name="report"),
+    path("reports/<int:pk>/<slug:kind>/", board_views.report_file, name="report-file"),
 ]

@@ -61,10 +61,14 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
             f"/insight/monthly/{problem.pk}/",
             "/insight/public/monthly/",
             "/insight/",
-            "/insight/units/110106017/",
+            "/insight/dashboards/",
+            "/insight/dashboards/street/110106017/",
+            "/insight/dashboards/enterprise/",
+            "/insight/reports/",
+            "/insight/units/110106017/",  # last: its trend chart is checked below
         ],
         "admin": ["/admin/", "/admin/demands/demand/"],
-        "party": ["/pioneers/", "/brands/", "/brands/new/"],
+        "party": ["/pioneers/", "/brands/", "/brands/new/", "/insight/dashboards/party/"],
         "manager": [
             "/port/",
             "/port/projects/",

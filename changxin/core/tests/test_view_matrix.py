@@ -168,6 +168,20 @@ VIEWS: dict[str, View] = {
         CENTRE | {"officer", "leader"}, own=400, refused=403, target="problem", method="post"
     ),
     "insight:monthly-public": view(EVERYONE, anonymous=200),  # 每月一题 is published
+    # dashboards (insight/board_views.py): the district board for all staff, scoped to each
+    "insight:dashboard": view(STAFF, refused=403),
+    # the street boards a role may open: none for a department's inspector
+    "insight:dashboard-streets": view(STAFF - {"inspector"}, refused=403),
+    # a street's board: its own staff and the district; any other street is a 404 (party staff's
+    # own unit is the district, not a street)
+    "insight:dashboard-street": view(STAFF - {"inspector", "party_staff"}, refused=404, target="unit"),
+    "insight:dashboard-enterprise": view(DISTRICT | {"service_manager"}, refused=403),
+    "insight:dashboard-party": view(PARTY, refused=403),
+    # the monthly report: the district-wide roles (an empty form is a bad request; no such report: 404)
+    "insight:reports": view(DISTRICT, refused=403),
+    "insight:report-request": view(DISTRICT, own=400, refused=403, method="post"),
+    "insight:report": view(DISTRICT, own=404, refused=403, args={"pk": 2**31 - 1}),
+    "insight:report-file": view(DISTRICT, own=404, refused=403, args={"pk": 2**31 - 1, "kind": "xlsx"}),
     # everyone signed in has an inbox (the navigation shows it to staff); reading needs a write
     "notifications:inbox": view(SIGNED_IN),
     "notifications:read-all": view(SIGNED_IN - {"leadership"}, own=302, refused=403, method="post"),

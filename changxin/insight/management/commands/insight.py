@@ -24,7 +24,9 @@ class Command(BaseCommand):
     help = "Data insight from the command line (subcommand: hotspots)."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{hotspots}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{hotspots,aggregates}")
+        agg = sub.add_parser("aggregates", help="rebuild the dashboards' daily counts (docs/DASHBOARDS.md)")
+        agg.add_argument("--rebuild", action="store_true", help="rebuild every day from the demand table")
         hot = sub.add_parser(
             "hotspots",
             help="group demands into problems and detect rising ones",
@@ -48,6 +50,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         getattr(self, f"do_{options['action']}")(options)
+
+    def do_aggregates(self, options):
+        from changxin.insight import aggregates
+
+        if options["rebuild"]:
+            rows = aggregates.rebuild_all()
+            self.stdout.write(f"daily counts: {rows} rows\n")
+        result = aggregates.refresh()
+        result["rankings"] = aggregates.refresh_rankings()
+        self.stdout.write(f"refreshed: {result}\n")
 
     def do_hotspots(self, options):
         started = time.perf_counter()

@@ -1,0 +1,332 @@
+"""Pre-aggregates behind the dashboards (docs/DASHBOARDS.md "Aggregates").
+
+`DailyDemandCount`: the demands *received* on a day (Beijing time) counted per lead unit × street ×
+top-level category × channel × type. The counts describe the demands as they are now (a demand
+received on 3 March and replied on 9 March counts as closed in 3 March's row), so a day's rows
+change whenever one of its demands changes; the events subscriber (`insight/subscribers.py`, every
+demand action, start="beginning" so imports and history count) marks the demand's day dirty and
+`refresh()` (a job queued on commit, and the periodic `insight.refresh_aggregates` every minute)
+rebuilds each dirty day with one GROUP BY over that day's demands. `rebuild()` rebuilds any range
+(`changxin insight aggregates --rebuild`).
+
+Definitions (`raw_counts()` is the same thing computed from the demand table, for the tests):
+    received            every demand received that day (merged duplicates included)
+    open                state is one of OPEN_STATES
+    closed              replied, visited or archived
+    contacted           has a first contact (contacted_at)
+    contacted_on_time   contacted_at ≤ contact_due (or no contact deadline)
+    finished_on_time    replied_at ≤ finish_due (or no finish deadline)
+    finished_late       replied_at > finish_due
+    rated               a satisfaction answer (satisfied, basic, dissatisfied), rating not excluded
+    satisfied           satisfied or basically satisfied, rating not excluded
+    dissatisfied        dissatisfied, rating not excluded
+
+What is *not* pre-aggregated, and why: overdue open demands depend on the clock, not on events, and
+are a small indexed set (state, finish_due) — counted live; 三率 use their own definition (the month
+of dispatch, the contact event's on_time) and are cached per month in `RankingCache`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from changxin.core import roles
+from changxin.core.scope import restrict
+from changxin.demands.models import CLOSED_STATES, OPEN_STATES, Category, Satisfaction, State
+from changxin.demands.selectors import unscoped_demands
+from changxin.insight.models import AggregateDirtyDay, DailyDemandCount, RankingCache
+
+COUNTS = (
+    "received",
+    "open",
+    "closed",
+    "contacted",
+    "contacted_on_time",
+    "finished_on_time",
+    "finished_late",
+    "rated",
+    "satisfied",
+    "dissatisfied",
+)
+KEYS = ("lead_unit_id", "street_id", "category_id", "channel", "demand_type")
+_DONE = [s for s in CLOSED_STATES if s != State.MERGED]
+_RATED = Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC, Satisfaction.DISSATISFIED])
+CONDITIONS: dict[str, Q] = {
+    "received": Q(pk__isnull=False),
+    "open": Q(state__in=OPEN_STATES),
+    "closed": Q(state__in=_DONE),
+    "contacted": Q(contacted_at__isnull=False),
+    "contacted_on_time": Q(contacted_at__isnull=False)
+    & (Q(contact_due__isnull=True) | Q(contacted_at__lte=F("contact_due"))),
+    "finished_on_time": Q(replied_at__isnull=False)
+    & (Q(finish_due__isnull=True) | Q(replied_at__lte=F("finish_due"))),
+    "finished_late": Q(replied_at__isnull=False, finish_due__isnull=False, replied_at__gt=F("finish_due")),
+    "rated": _RATED & Q(rating_excluded=False),
+    "satisfied": Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC], rating_excluded=False),
+    "dissatisfied": Q(satisfaction=Satisfaction.DISSATISFIED, rating_excluded=False),
+}
+
+
+def _tz():
+    return timezone.get_default_timezone()
+
+
+def day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[first 00:00, last+1 00:00) in Beijing time."""
+    tz = _tz()
+    return dt.datetime.combine(first, dt.time.min, tz), dt.datetime.combine(
+        last + dt.timedelta(days=1), dt.time.min, tz
+    )
+
+
+def top_categories() -> dict[int, int]:
+    """{category id: its top-level ancestor's id} for the whole (small) taxonomy."""
+    parents = dict(Category.objects.values_list("pk", "parent_id"))
+    tops = {}
+    for pk in parents:
+        node = pk
+        while parents.get(node) is not None:
+            node = parents[node]
+        tops[pk] = node
+    return tops
+
+
+def _grouped(first: dt.date, last: dt.date, demands=None) -> dict[tuple, dict[str, int]]:
+    """{(day, lead unit, street, top category, channel, type): counts} of the demands received
+    between `first` and `last` (inclusive), from the demand table."""
+    start, end = day_bounds(first, last)
+    demands = unscoped_demands() if demands is None else demands
+    rows = (
+        demands.filter(received_at__gte=start, received_at__lt=end)
+        .order_by()
+        .annotate(day=TruncDate("received_at", tzinfo=_tz()))
+        .values("day", *KEYS)
+        .annotate(**{name: Count("pk", filter=q) for name, q in CONDITIONS.items()})
+    )
+    tops = top_categories()
+    cells: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    for row in rows:
+        category = tops.get(row["category_id"]) if row["category_id"] else None
+        key = (
+            row["day"],
+            row["lead_unit_id"],
+            row["street_id"],
+            category,
+            row["channel"],
+            row["demand_type"],
+        )
+        cell = cells[key]
+        for name in COUNTS:
+            cell[name] += row[name]
+    return cells
+
+
+def rebuild(first: dt.date, last: dt.date, *, chunk_days: int = 31) -> int:
+    """Replace the rows of every day from `first` to `last` with counts from the demand table.
+    Returns the number of rows written. Idempotent."""
+    written = 0
+    day = first
+    while day <= last:
+        until = min(last, day + dt.timedelta(days=chunk_days - 1))
+        cells = _grouped(day, until)
+        rows = [
+            DailyDemandCount(
+                day=key[0],
+                lead_unit_id=key[1],
+                street_id=key[2],
+                category_id=key[3],
+                channel=key[4],
+                demand_type=key[5],
+                **counts,
+            )
+            for key, counts in cells.items()
+        ]
+        with transaction.atomic():
+            DailyDemandCount.objects.filter(day__gte=day, day__lte=until).delete()
+            DailyDemandCount.objects.bulk_create(rows, batch_size=2000)
+        written += len(rows)
+        day = until + dt.timedelta(days=1)
+    return written
+
+
+def rebuild_all() -> int:
+    """Every day that has demands (and drop rows of days that have none)."""
+    span = unscoped_demands().order_by().aggregate(first=Min("received_at"), last=Max("received_at"))
+    if span["first"] is None:
+        DailyDemandCount.objects.all().delete()
+        return 0
+    first = timezone.localtime(span["first"]).date()
+    last = timezone.localtime(span["last"]).date()
+    DailyDemandCount.objects.exclude(day__gte=first, day__lte=last).delete()
+    return rebuild(first, last)
+
+
+# --- refreshing from events ----------------------------------------------------------------------
+
+
+def mark_dirty(days: Iterable[dt.date], now: dt.datetime | None = None) -> bool:
+    """Mark days for rebuilding and the live ranking caches stale. True when anything was newly
+    marked (the caller then queues a refresh; otherwise one is pending already)."""
+    now = now or timezone.now()
+    newly = False
+    for day in set(days):
+        updated = AggregateDirtyDay.objects.filter(day=day).update(marked_at=now)
+        if not updated:
+            _row, created = AggregateDirtyDay.objects.get_or_create(day=day, defaults={"marked_at": now})
+            newly = newly or created
+    newly = bool(RankingCache.objects.filter(stale=False).update(stale=True)) or newly
+    return newly
+
+
+def refresh() -> dict:
+    """Rebuild every dirty day; a day marked again while it was rebuilt stays dirty for the next run."""
+    done = 0
+    for row in list(AggregateDirtyDay.objects.order_by("day")):
+        rebuild(row.day, row.day)
+        AggregateDirtyDay.objects.filter(pk=row.pk, marked_at=row.marked_at).delete()
+        done += 1
+    return {"days": done}
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def counts_for(user, first: dt.date, last: dt.date, *, street=None):
+    """The viewer's rows between two days (inclusive), optionally of one street."""
+    rows = restrict(DailyDemandCount.objects.all(), user).filter(day__gte=first, day__lte=last)
+    if street is not None:
+        rows = rows.filter(street=street)
+    return rows.order_by()
+
+
+def totals(rows) -> dict[str, int]:
+    result = rows.aggregate(**{name: Sum(name) for name in COUNTS})
+    return {name: result[name] or 0 for name in COUNTS}
+
+
+def totals_by(rows, field: str) -> dict:
+    """{value of `field`: counts} over `rows`."""
+    out = {}
+    for row in rows.values(field).annotate(**{name: Sum(name) for name in COUNTS}):
+        out[row[field]] = {name: row[name] or 0 for name in COUNTS}
+    return out
+
+
+def lead_scope(demands, user):
+    """Demands whose lead unit the viewer covers: the scope every aggregate-backed figure uses (a
+    co-unit's task or a service manager's enterprises do not move a demand into these counts)."""
+    if roles.is_district_wide(user):
+        return demands
+    if roles.works_in_unit(user):
+        return demands.filter(lead_unit__path__startswith=user.unit.path)
+    return demands.none()
+
+
+# --- the same from the demand table (for tests and the benchmark's check) -----------------------
+
+
+def raw_counts(user, first: dt.date, last: dt.date, *, by: str | None = None, street=None):
+    """What `totals`/`totals_by` over the aggregate must equal, computed from the demand table with
+    the same scope (lead unit in the viewer's subtree). `by`: a field of KEYS, "day" or None."""
+    demands = lead_scope(unscoped_demands(), user)
+    if street is not None:
+        demands = demands.filter(street=street)
+    if by is None:
+        return _sum_cells(_grouped(first, last, demands).values())
+    index = {"day": 0, "lead_unit_id": 1, "street_id": 2, "category_id": 3, "channel": 4, "demand_type": 5}[
+        by
+    ]
+    out: dict = defaultdict(list)
+    for key, counts in _grouped(first, last, demands).items():
+        out[key[index]].append(counts)
+    return {k: _sum_cells(v) for k, v in out.items()}
+
+
+def _sum_cells(cells) -> dict[str, int]:
+    total = dict.fromkeys(COUNTS, 0)
+    for cell in cells:
+        for name in COUNTS:
+            total[name] += cell[name]
+    return total
+
+
+# --- the live month's ranking, cached -------------------------------------------------------------
+
+RANKING_MAX_AGE = dt.timedelta(minutes=10)  # "not yet due" moves with the clock: recompute this often
+
+
+def _store_ranking(month: dt.date, now: dt.datetime | None = None) -> RankingCache:
+    from changxin.insight.rankings import live_rankings
+
+    now = now or timezone.now()
+    rankings = live_rankings(month, now=now)
+    rows = [
+        {
+            "unit": row.unit.pk,
+            "group": group,
+            "rank": row.rank,
+            "tasks": list(row.tasks) if row.tasks else None,
+            **row.rates.counts(),
+        }
+        for group, ranking in rankings.items()
+        for row in ranking.rows
+    ]
+    cache, _created = RankingCache.objects.update_or_create(
+        month=month, defaults={"computed_at": now, "stale": False, "rows": rows}
+    )
+    return cache
+
+
+def cached_rankings(month: dt.date, groups=None):
+    """Rankings for `month` as `rankings.monthly_rankings` returns them, without recomputing on
+    every view: a closed month from its snapshot, a live month from `RankingCache` (computed here
+    when missing; kept fresh by `refresh_rankings`)."""
+    from changxin.core.models import OrgUnit, RankingGroup
+    from changxin.demands.models import RankingSnapshot
+    from changxin.insight.metrics import COUNTED, UnitRates, weights_for_month
+    from changxin.insight.rankings import Ranking, RankingRow, stored_rankings
+
+    month = month.replace(day=1)
+    snapshot = RankingSnapshot.objects.select_related("weights").filter(month=month).first()
+    if snapshot is not None:
+        return stored_rankings(snapshot, groups)
+    cache = RankingCache.objects.filter(month=month).first() or _store_ranking(month)
+    weights = weights_for_month(month)
+    groups = list(groups or RankingGroup.values)
+    stored = [row for row in cache.rows if row["group"] in groups]
+    units = OrgUnit.objects.in_bulk([row["unit"] for row in stored])
+    by_group: dict[str, list] = {group: [] for group in groups}
+    for row in stored:
+        unit = units.get(row["unit"])
+        if unit is None:
+            continue
+        rates = UnitRates(unit_id=unit.pk, weights=weights, unit=unit, **{k: row.get(k, 0) for k in COUNTED})
+        by_group[row["group"]].append(
+            RankingRow(
+                unit=unit, rates=rates, rank=row["rank"], tasks=tuple(row["tasks"]) if row["tasks"] else None
+            )
+        )
+    for rows in by_group.values():
+        rows.sort(key=lambda r: (r.rank is None, r.rank or 0, not r.rates.demands, r.unit.code))
+    return {group: Ranking(month, group, weights, rows) for group, rows in by_group.items()}
+
+
+def refresh_rankings(now: dt.datetime | None = None) -> int:
+    """Recompute the cached live months that are stale or older than RANKING_MAX_AGE; drop the
+    caches of months that now have a snapshot. Returns how many were recomputed."""
+    from changxin.demands.models import RankingSnapshot
+
+    now = now or timezone.now()
+    RankingCache.objects.filter(month__in=RankingSnapshot.objects.values("month")).delete()
+    due = RankingCache.objects.filter(Q(stale=True) | Q(computed_at__lt=now - RANKING_MAX_AGE))
+    months = list(due.values_list("month", flat=True))
+    for month in months:
+        _store_ranking(month, now)
+    return len(months)

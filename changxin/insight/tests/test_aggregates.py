@@ -1,0 +1,195 @@
+"""The dashboards' pre-aggregates equal the raw queries on the same data, also after new events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from changxin.core import events
+from changxin.core.models import Role, User
+from changxin.core.tests.builders import CHANGXINDIAN, FENGTAI, LUGOUQIAO, at, ensure_taxonomy
+from changxin.demands.models import Category
+from changxin.demands.services import transition
+from changxin.insight import aggregates, tasks
+from changxin.insight.metrics import Period
+from changxin.insight.models import AggregateDirtyDay, DailyDemandCount, RankingCache
+from changxin.insight.rankings import live_rankings
+
+H = dt.timedelta(hours=1)
+MARCH = dt.date(2025, 3, 1)
+FIRST, LAST = dt.date(2025, 3, 1), dt.date(2025, 3, 31)
+KEYS = ("day", "lead_unit_id", "street_id", "category_id", "channel", "demand_type")
+
+
+@pytest.fixture
+def data(world):
+    """Three days, three streets, two categories and channels; on-time, late, closed, rated,
+    dissatisfied, unrated and open demands."""
+    w = world
+    leaf = ensure_taxonomy()
+    other = Category.objects.filter(level=3).exclude(parent__parent=leaf.parent.parent).first() or leaf
+    demands = {}
+    for day, street, kind, channel, category in [
+        (3, LUGOUQIAO, "complaint", "hotline", leaf),
+        (3, LUGOUQIAO, "help", "web", other),
+        (4, CHANGXINDIAN, "complaint", "hotline", leaf),
+        (4, LUGOUQIAO, "consult", "hotline", None),
+        (5, FENGTAI, "report", "mini_program", other),
+        (5, CHANGXINDIAN, "complaint", "web", leaf),
+    ]:
+        demands[(day, street, kind)] = w.new(
+            at(day, 9), street=street, demand_type=kind, channel=channel, category=category
+        )
+    w.handle(
+        demands[(3, LUGOUQIAO, "complaint")],
+        LUGOUQIAO,
+        at(3, 10),
+        resolution="resolved",
+        satisfaction="satisfied",
+    )
+    w.handle(
+        demands[(3, LUGOUQIAO, "help")],
+        LUGOUQIAO,
+        at(3, 10),
+        contact_after=72 * H,
+        resolution="partly",
+        satisfaction="dissatisfied",
+    )
+    w.handle(
+        demands[(4, CHANGXINDIAN, "complaint")],
+        CHANGXINDIAN,
+        at(4, 10),
+        resolution="resolved",
+        satisfaction="unrated",
+    )
+    w.handle(demands[(4, LUGOUQIAO, "consult")], LUGOUQIAO, at(4, 10), contact_after=None)  # open
+    w.handle(demands[(5, FENGTAI, "report")], FENGTAI, at(5, 10), resolution="resolved", satisfaction="basic")
+    # 5 March Changxindian: received only, never dispatched
+    events.catch_up()
+    tasks.refresh_aggregates()
+    return demands
+
+
+def viewers(world):
+    leader = world.leader
+    officer = world.officer(LUGOUQIAO)
+    citizen = world.citizen
+    return [leader, officer, world.officer(CHANGXINDIAN), citizen]
+
+
+def assert_equal_to_raw(world):
+    for user in viewers(world):
+        rows = aggregates.counts_for(user, FIRST, LAST)
+        assert aggregates.totals(rows) == aggregates.raw_counts(user, FIRST, LAST), user
+        for key in KEYS:
+            assert aggregates.totals_by(rows, key) == aggregates.raw_counts(user, FIRST, LAST, by=key), (
+                user,
+                key,
+            )
+        for street_code in (LUGOUQIAO, CHANGXINDIAN):
+            street = world.unit(street_code)
+            assert aggregates.totals(
+                aggregates.counts_for(user, FIRST, LAST, street=street)
+            ) == aggregates.raw_counts(user, FIRST, LAST, street=street)
+        # a single day, as the "today" figures read it
+        day = dt.date(2025, 3, 4)
+        assert aggregates.totals(aggregates.counts_for(user, day, day)) == aggregates.raw_counts(
+            user, day, day
+        )
+
+
+def test_events_build_the_aggregate_and_it_equals_the_raw_query(world, data):
+    assert DailyDemandCount.objects.exists()
+    assert not AggregateDirtyDay.objects.exists()
+    assert_equal_to_raw(world)
+    district = aggregates.totals(aggregates.counts_for(world.leader, FIRST, LAST))
+    assert district["received"] == 6
+    assert district["closed"] == 4
+    assert district["rated"] == 3 and district["satisfied"] == 2 and district["dissatisfied"] == 1
+    assert district["contacted"] == 4 and district["contacted_on_time"] == 3
+    # the scope: Lugouqiao's officer counts what Lugouqiao leads, the public nothing
+    assert aggregates.totals(aggregates.counts_for(world.officer(LUGOUQIAO), FIRST, LAST))["received"] == 3
+    assert aggregates.totals(aggregates.counts_for(world.citizen, FIRST, LAST))["received"] == 0
+
+
+def test_new_events_refresh_the_aggregate(world, data):
+    before = aggregates.totals(aggregates.counts_for(world.leader, FIRST, LAST))
+    open_one = data[(4, LUGOUQIAO, "consult")]
+    officer = world.officer(LUGOUQIAO)
+    transition(open_one, "contact", officer, note="电话联系", now=at(4, 12))
+    transition(open_one, "reply", officer, note="已答复", now=at(4, 14))
+    transition(
+        open_one,
+        "return_visit",
+        world.operator,
+        now=at(5, 9),
+        resolution="resolved",
+        satisfaction="satisfied",
+    )
+    fresh = world.new(at(6, 9), street=CHANGXINDIAN)  # a new day
+    world.dispatch(fresh, CHANGXINDIAN, at(6, 10))
+    events.catch_up()
+    assert AggregateDirtyDay.objects.filter(day=dt.date(2025, 3, 4)).exists()
+    tasks.refresh_aggregates()
+    after = aggregates.totals(aggregates.counts_for(world.leader, FIRST, LAST))
+    assert after["received"] == before["received"] + 1
+    assert after["closed"] == before["closed"] + 1
+    assert after["satisfied"] == before["satisfied"] + 1
+    assert_equal_to_raw(world)
+
+
+def test_rebuild_all_matches_the_event_built_rows(world, data):
+    def snapshot():
+        fields = (
+            "day",
+            "lead_unit_id",
+            "street_id",
+            "category_id",
+            "channel",
+            "demand_type",
+            *aggregates.COUNTS,
+        )
+        return sorted(tuple(str(r[k]) for k in fields) for r in DailyDemandCount.objects.values())
+
+    built = snapshot()
+    DailyDemandCount.objects.all().delete()
+    aggregates.rebuild_all()
+    assert snapshot() == built
+
+
+def test_a_day_marked_again_while_rebuilt_stays_dirty(world, data):
+    day = dt.date(2025, 3, 3)
+    aggregates.mark_dirty([day], now=at(10, 9))
+    row = AggregateDirtyDay.objects.get(day=day)
+    aggregates.rebuild(day, day)
+    aggregates.mark_dirty([day], now=at(10, 10))  # an event arrived meanwhile
+    AggregateDirtyDay.objects.filter(pk=row.pk, marked_at=row.marked_at).delete()
+    assert AggregateDirtyDay.objects.filter(day=day).exists()
+
+
+def test_cached_ranking_equals_the_live_ranking_and_follows_events(world, data):
+    def counts(rankings):
+        return {(g, r.unit.pk): (r.rank, r.rates.counts()) for g, rk in rankings.items() for r in rk.rows}
+
+    cached = aggregates.cached_rankings(MARCH)
+    assert counts(cached) == counts(live_rankings(MARCH))
+    assert RankingCache.objects.filter(month=MARCH, stale=False).exists()
+    late = world.new(at(7, 9), street=LUGOUQIAO)
+    world.handle(late, LUGOUQIAO, at(7, 10), resolution="unresolved", satisfaction="dissatisfied")
+    events.catch_up()
+    assert RankingCache.objects.get(month=MARCH).stale
+    tasks.refresh_aggregates()
+    assert counts(aggregates.cached_rankings(MARCH)) == counts(live_rankings(MARCH))
+    lugouqiao = next(r for r in aggregates.cached_rankings(MARCH)["street"].rows if r.unit.code == LUGOUQIAO)
+    assert lugouqiao.rates.dissatisfied == 2
+
+
+def test_the_period_helpers_agree_with_metrics(world):
+    start, end = aggregates.day_bounds(FIRST, LAST)
+    period = Period.month(MARCH)
+    assert (start, end) == (period.start, period.end)
+
+
+def test_an_unsaved_reader_is_not_a_user_row(world, data):
+    assert not User.objects.filter(role=Role.LEADERSHIP, username="monthly-report").exists()
