@@ -60,6 +60,9 @@ def load_demo(stdout=None) -> list[Enterprise]:
         _visits(enterprises, users.get("manager"))
         _projects(enterprises, users.get("manager"))
         _packages(enterprises)
+        from changxin.port.inspection_demo import load_demo as load_inspections
+
+        load_inspections(enterprises, stdout)
     _say(stdout, f"port: {len(enterprises)} enterprises")
     return enterprises
 

@@ -448,3 +448,23 @@ def hot_spot_in(street_code: str, *, label: str = "晓月苑小区停车难", de
     spot = HotSpot.objects.create(as_of=as_of, street=unit(street_code), label=label, **values)
     spot.demands.set(demands)
     return spot
+
+
+def certified_inspector(username="inspector", unit_code="110106D03", *, number=None, days=365):
+    """An inspector (the demo login of that name, or a new one in `unit_code`) holding a
+    law-enforcement certificate valid from a year ago for `days` days more (一码检查)."""
+    from django.utils import timezone
+
+    from changxin.port.inspections import issue_certificate
+
+    user = User.objects.filter(username=username).first() or make_user(
+        username, Role.INSPECTOR, unit(unit_code)
+    )
+    today = timezone.localdate()
+    issue_certificate(
+        user,
+        number=number or f"京执{unit_code}{user.pk:04d}",
+        valid_from=today - dt.timedelta(days=365),
+        valid_until=today + dt.timedelta(days=days),
+    )
+    return user
