@@ -157,6 +157,58 @@ def projects(users, n):
         )
 
 
+def _inspected_enterprises(users, n):
+    """n enterprises named with the marker (the inspection lists show the enterprise)."""
+    from changxin.port.models import Enterprise
+    from changxin.port.services import register_enterprise
+    from changxin.port.uscc import complete
+
+    start = Enterprise.objects.count() + 100
+    return [
+        register_enterprise(
+            {
+                "name": f"{MARKER}{i}",
+                "credit_code": complete(f"91110106MB{i:07d}"),
+                "street": unit(LUGOUQIAO),
+            },
+            actor=None,
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def inspection_rows(users, n):
+    from changxin.core.tests.builders import certified_inspector
+    from changxin.port.inspections import register_inspection
+
+    inspector = users["inspector"]
+    if not inspector.inspector_certificates.exists():
+        certified_inspector(inspector.username)
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    for enterprise in _inspected_enterprises(users, n):
+        register_inspection(
+            enterprise,
+            actor=inspector,
+            inspectors=[inspector],
+            legal_basis="《食品安全法》",
+            items="检查",
+            planned_from=tomorrow,
+            planned_until=tomorrow + dt.timedelta(hours=2),
+            trigger="risk",
+            trigger_ref="R-1",
+        )
+
+
+def plan_rows(users, n):
+    from changxin.port.models import InspectionPlan
+
+    year = timezone.localdate().year
+    for enterprise in _inspected_enterprises(users, n):
+        InspectionPlan.objects.create(
+            department=users["inspector"].unit, year=year, month=6, enterprise=enterprise, items="检查"
+        )
+
+
 @dataclass(frozen=True)
 class Page:
     url: str
@@ -180,6 +232,9 @@ PAGES = {
     "port: enterprise portal": Page("port:home", "enterprise", enterprise_demands, 12),
     "port: my enterprises": Page("port:home", "manager", managed_enterprises, 12),
     "port: project board": Page("port:projects", "leader", projects, 12),
+    "port: inspections (department)": Page("port:inspections", "inspector", inspection_rows, 10),
+    "port: inspections (district)": Page("port:inspections", "leader", inspection_rows, 10),
+    "port: inspection plans": Page("port:inspection-plans", "inspector", plan_rows, 10),
     "admin: demand changelist": Page("admin:demands_demand_changelist", "admin", dispatched, 14),
 }
 
