@@ -26,7 +26,9 @@ class RegisterForm(forms.Form):
     inspectors = InspectorChoiceField(
         label=_("Inspectors"), queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
     )
-    basis = forms.ChoiceField(label=_("Plan or trigger"), choices=BASIS_CHOICES, initial="plan")
+    basis = forms.ChoiceField(
+        label=_("Plan or trigger"), choices=BASIS_CHOICES, initial="plan", widget=forms.RadioSelect
+    )
     trigger_ref = forms.CharField(
         label=_("Trigger source"),
         max_length=60,

@@ -133,7 +133,10 @@ def detail(request, pk):
             "inspectors": inspections.public_inspectors(inspection),
             "events": inspection.events.order_by("at", "id"),
             "buttons": [t for t in offered if t.name in MANUAL],
-            "may_record": "record_result" in names,
+            # the result is the form's data (its guard is asked when it is sent)
+            "may_record": any(
+                t.name == "record_result" for t in INSPECTION.offered_by_table(inspection.state, relations)
+            ),
             "may_rate": "rate" in names,
             "result_form": ResultForm(),
             "rating_form": InspectionRatingForm(),
