@@ -144,3 +144,22 @@ def covers(user: User | None, unit: OrgUnit | None) -> bool:
 def may_see_insight(user: User | None) -> bool:
     """Rankings and dashboards are published to every staff role; the public has its own pages."""
     return is_staff_side(user)
+
+
+def works_at_community_level(user: User | None) -> bool:
+    """Staff of a community or village (社区/村): community workers and grid workers (网格员)."""
+    unit = getattr(user, "unit", None) if getattr(user, "unit_id", None) else None
+    return is_active(user) and unit is not None and unit.kind in COMMUNITY_KINDS
+
+
+def may_inspect(user: User | None) -> bool:
+    """May be named as an inspector (执法人员) of an enterprise inspection (一码检查): an active
+    inspector of a unit above community level. Grid workers, community workers and volunteers never
+    may (RULES.md, Enterprises): community-level staff are refused by their unit, volunteers hold no
+    staff role. The law-enforcement certificate valid on the day is checked by the port wing."""
+    return (
+        is_active(user)
+        and _role(user) == Role.INSPECTOR
+        and bool(user.unit_id)
+        and not works_at_community_level(user)
+    )

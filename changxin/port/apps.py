@@ -10,6 +10,12 @@ def may_use_port(user) -> bool:
     return check(user)
 
 
+def may_use_inspections(user) -> bool:
+    from changxin.port.inspections import may_use_inspections as check
+
+    return check(user)
+
+
 def _port_urls(user) -> tuple[str, ...]:
     return ("port:home",)
 
@@ -18,7 +24,10 @@ class PortConfig(AppConfig):
     name = "changxin.port"
     label = "port"
     verbose_name = _("先丰港: enterprise services")
-    event_streams = {"projects": "port.ProjectEvent"}  # the investment projects' stage history
+    event_streams = {
+        "projects": "port.ProjectEvent",  # the investment projects' stage history
+        "inspections": "port.InspectionEvent",  # 一码检查: every inspection's lifecycle
+    }
 
     navigation = [
         NavEntry(
@@ -29,6 +38,15 @@ class PortConfig(AppConfig):
             visible=may_use_port,
             order=20,
             active_paths=("/port/",),
+        ),
+        NavEntry(
+            "inspections",
+            _("Inspections"),
+            _("One-code inspection (一码检查)"),
+            ("port:inspections",),
+            visible=may_use_inspections,
+            order=21,
+            active_paths=("/port/inspections/",),
         ),
     ]
 

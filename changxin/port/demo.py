@@ -61,6 +61,9 @@ def load_demo(stdout=None) -> list[Enterprise]:
         _projects(enterprises, users.get("manager"))
         _packages(enterprises)
         load_cooperation_demo(enterprises, users)
+        from changxin.port.inspection_demo import load_demo as load_inspections
+
+        load_inspections(enterprises, stdout)
     _say(stdout, f"port: {len(enterprises)} enterprises")
     return enterprises
 

@@ -88,6 +88,13 @@ class Enterprise(models.Model):
     is_specialised = models.BooleanField(_("specialised and innovative (专精特新)"), default=False)
     is_high_tech = models.BooleanField(_("high-tech (高新)"), default=False)
     is_listed = models.BooleanField(_("listed (上市)"), default=False)
+    credit_grade = models.CharField(
+        _("credit-risk grade"),
+        max_length=1,
+        choices=[("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")],
+        default="B",
+        help_text=_("A (best) to D: the better the grade, the fewer planned inspections (无事不扰)."),
+    )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("service manager"),
@@ -711,3 +718,238 @@ class PolicyGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} · {self.enterprise}"
+
+
+# --- 一码检查 / 无事不扰: inspections registered against the enterprise code -----------------------
+
+
+class InspectorCertificate(models.Model):
+    """A law-enforcement certificate (执法证): only its holder, on a day it is valid, may inspect."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("holder"),
+        on_delete=models.PROTECT,
+        related_name="inspector_certificates",
+        limit_choices_to={"role": roles.Role.INSPECTOR},
+    )
+    number = models.CharField(_("certificate number"), max_length=40, unique=True)
+    issued_by = models.CharField(_("issued by"), max_length=80, blank=True)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    revoked = models.BooleanField(_("revoked"), default=False)
+
+    class Scope:
+        unit_fields = ("user__unit",)
+        owner_fields = ("user",)
+
+    class Meta:
+        verbose_name = _("law-enforcement certificate")
+        verbose_name_plural = _("law-enforcement certificates")
+        ordering = ["user", "-valid_until", "id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def clean(self):
+        super().clean()
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("A certificate ends after it starts.")})
+        if self.user_id and not roles.may_inspect(self.user):
+            raise ValidationError(
+                {"user": _("Only inspectors above community level hold a law-enforcement certificate.")}
+            )
+
+    def valid_on(self, day) -> bool:
+        return not self.revoked and self.valid_from <= day <= self.valid_until
+
+
+class InspectionPlan(models.Model):
+    """One row of a department's annual inspection plan: this enterprise, this month, these items."""
+
+    department = models.ForeignKey(
+        OrgUnit, verbose_name=_("department"), on_delete=models.PROTECT, related_name="inspection_plans"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="inspection_plans"
+    )
+    items = models.CharField(_("inspection items"), max_length=300)
+    legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Scope:
+        unit_fields = ("department",)
+
+    class Meta:
+        verbose_name = _("inspection plan item")
+        verbose_name_plural = _("inspection plan items")
+        ordering = ["year", "month", "department", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "year", "month", "enterprise"], name="inspection_plan_once_a_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} {self.enterprise_id} {self.items}"
+
+
+class JointVisit(models.Model):
+    """进一次门、查多项事: the inspections of one enterprise by several departments in one period,
+    made in one visit (the first one's window)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="joint_visits"
+    )
+    planned_from = models.DateTimeField(_("planned from"))
+    planned_until = models.DateTimeField(_("planned until"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    Scope = scope.through("enterprise")
+
+    class Meta:
+        verbose_name = _("joint visit")
+        verbose_name_plural = _("joint visits")
+        ordering = ["-planned_from", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.planned_from:%Y-%m-%d}"
+
+
+class InspectionState(models.TextChoices):
+    NEW = "new", _("Not registered")
+    REGISTERED = "registered", _("Registered")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RECORDED = "recorded", _("Result recorded")
+    RECTIFYING = "rectifying", _("Rectification (整改)")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUSED = "refused", _("Refused")
+
+
+class Trigger(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    REFERRAL = "referral", _("Referral")
+    RISK = "risk", _("Risk signal")
+
+
+class Result(models.TextChoices):
+    NO_FINDINGS = "no_findings", _("No findings")
+    FINDINGS = "findings", _("Findings")
+
+
+class Inspection(models.Model):
+    """An inspection (一码检查), registered against the enterprise code before it starts; its state
+    moves only through `port.inspections` (the `port.inspection_workflow.INSPECTION` machine)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="inspections"
+    )
+    department = models.ForeignKey(
+        OrgUnit, verbose_name=_("department"), on_delete=models.PROTECT, related_name="inspections"
+    )
+    certificates = models.ManyToManyField(
+        InspectorCertificate, verbose_name=_("inspectors' certificates"), related_name="inspections"
+    )
+    legal_basis = models.CharField(_("legal basis"), max_length=300)
+    items = models.CharField(_("inspection items"), max_length=300)
+    plan = models.ForeignKey(
+        InspectionPlan,
+        verbose_name=_("plan item"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inspections",
+    )
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, blank=True)
+    trigger_ref = models.CharField(_("trigger source"), max_length=60, blank=True)
+    trigger_demand = models.ForeignKey(
+        "demands.Demand",
+        verbose_name=_("triggering demand"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    planned_from = models.DateTimeField(_("planned from"))
+    planned_until = models.DateTimeField(_("planned until"))
+    joint = models.ForeignKey(
+        JointVisit,
+        verbose_name=_("joint visit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="inspections",
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=InspectionState.choices, default=InspectionState.NEW
+    )
+    refused_rule = models.CharField(_("refused by rule"), max_length=40, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=12, choices=Result.choices, blank=True)
+    findings = models.TextField(_("findings"), max_length=3000, blank=True)
+    needs_rectification = models.BooleanField(_("needs rectification (整改)"), default=False)
+    rectification_due = models.DateField(_("rectify by"), null=True, blank=True)
+    rechecked_at = models.DateTimeField(_("re-checked at"), null=True, blank=True)
+    rectified_on_time = models.BooleanField(_("rectified on time"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(_("rating (1–5)"), null=True, blank=True)
+    rating_comment = models.CharField(_("comment"), max_length=500, blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Scope:
+        # the department that inspects; the enterprise's own accounts and its service manager
+        unit_fields = ("department",)
+        owner_fields = ("enterprise__members", "enterprise__manager", "certificates__user")
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-planned_from", "-id"]
+        indexes = [models.Index(fields=["enterprise", "planned_from"], name="inspection_ent_from_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} · {self.department_id} · {self.planned_from:%Y-%m-%d}"
+
+    @property
+    def is_planned(self) -> bool:
+        return self.plan_id is not None and not self.trigger
+
+    # set by the service before the machine is asked; read by the guards
+    facts = None
+
+
+class InspectionEvent(TimelineEvent):
+    """An inspection's history (registered, refused, started, result, rectification, re-check,
+    closed, rated): published as the "inspections" stream."""
+
+    inspection = models.ForeignKey(
+        Inspection, verbose_name=_("inspection"), on_delete=models.PROTECT, related_name="events"
+    )
+    from_state = models.CharField(_("from state"), max_length=12, choices=InspectionState.choices, blank=True)
+    to_state = models.CharField(_("to state"), max_length=12, choices=InspectionState.choices, blank=True)
+
+    Scope = scope.through("inspection")
+
+    class Meta:
+        verbose_name = _("inspection event")
+        verbose_name_plural = _("inspection events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.inspection_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from changxin.port import views, views_cooperation
+from changxin.port import views, views_cooperation, views_inspections
 
 app_name = "port"
 
@@ -16,6 +16,12 @@ urlpatterns = [
     path("code/<str:code>/", views.public_code, name="code"),
     path("projects/", views.projects, name="projects"),
     path("projects/<int:pk>/", views.project_detail, name="project"),
+    # 一码检查 / 无事不扰 (views_inspections)
+    path("inspections/", views_inspections.inspection_list, name="inspections"),
+    path("inspections/register/", views_inspections.register, name="inspection-register"),
+    path("inspections/report/", views_inspections.report, name="inspection-report"),
+    path("inspections/plans/", views_inspections.plans, name="inspection-plans"),
+    path("inspections/<int:pk>/", views_inspections.detail, name="inspection"),
 ]
 
 # 合作方向清单, 意见建议清单, policies (免申即享) and the pipeline export: port/views_cooperation.py

@@ -261,7 +261,10 @@ def ranking(request):
 @require_GET
 def public_code(request, code):
     """What the enterprise code (the QR on its card) shows anyone: which enterprise, its service
-    manager (masked). Inspections registered against the code come with 一码检查 (not yet built)."""
+    manager (masked), and the inspections registered against the code for today (一码检查:
+    `views_inspections.code_context`)."""
+    from changxin.port.views_inspections import code_context
+
     enterprise = (
         Enterprise.objects.filter(public_code=code, is_active=True)
         .select_related("street", "manager")
@@ -276,6 +279,7 @@ def public_code(request, code):
         {
             "enterprise": enterprise,
             "manager_name": mask_name(manager.full_name or manager.username) if manager else "",
+            **code_context(request, enterprise),
         },
     )
 

@@ -485,3 +485,23 @@ def monthly_problem_in(unit_code: str, *, month=None, actor=None, **kwargs):
         lead_unit=kwargs.pop("lead_unit", _proactive_lead(unit_code)),
         **kwargs,
     )
+
+
+def certified_inspector(username="inspector", unit_code="110106D03", *, number=None, days=365):
+    """An inspector (the demo login of that name, or a new one in `unit_code`) holding a
+    law-enforcement certificate valid from a year ago for `days` days more (一码检查)."""
+    from django.utils import timezone
+
+    from changxin.port.inspections import issue_certificate
+
+    user = User.objects.filter(username=username).first() or make_user(
+        username, Role.INSPECTOR, unit(unit_code)
+    )
+    today = timezone.localdate()
+    issue_certificate(
+        user,
+        number=number or f"京执{unit_code}{user.pk:04d}",
+        valid_from=today - dt.timedelta(days=365),
+        valid_until=today + dt.timedelta(days=days),
+    )
+    return user

@@ -78,6 +78,12 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
             "/port/suggestions/",
             "/port/policies/",
         ],
+        "inspector": [
+            "/port/inspections/",
+            "/port/inspections/register/",
+            "/port/inspections/plans/",
+            "/port/inspections/report/",  # last: its chart is checked below
+        ],
     }
     for username, urls in pages.items():
         context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
@@ -94,5 +100,7 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
                 visit(page, base + url, messages)
             if username == "leader":
                 assert page.locator("#chart-trend canvas, #chart-trend svg").count() >= 1
+            if username == "inspector":  # the 无事不扰 report's chart, drawn under the policy
+                assert page.locator("#chart-report canvas, #chart-report svg").count() >= 1
         finally:
             context.close()

@@ -76,7 +76,16 @@ def _example_path(name: str) -> str | None:
         kwargs["attachment_pk"] = 1
     if spec.target in ("unit", "tracking", "enterprise_code"):
         kwargs["code"] = "X"
-    if spec.target in ("hotspot", "enterprise", "project", "match", "suggestion", "policy", *PARTY_TARGETS):
+    if spec.target in (
+        "hotspot",
+        "enterprise",
+        "project",
+        "match",
+        "suggestion",
+        "policy",
+        "inspection",
+        *PARTY_TARGETS,
+    ):
         kwargs["pk" if spec.target == "hotspot" else spec.pk_kwarg] = 1
     return reverse(name, kwargs=kwargs)
 

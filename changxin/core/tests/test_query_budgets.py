@@ -237,6 +237,58 @@ def port_policies(users, n):
         sync_policy(register_policy({"title": f"{MARKER}{i}", "issuer": "区商务局"}, actor=None))
 
 
+def _inspected_enterprises(users, n):
+    """n enterprises named with the marker (the inspection lists show the enterprise)."""
+    from changxin.port.models import Enterprise
+    from changxin.port.services import register_enterprise
+    from changxin.port.uscc import complete
+
+    start = Enterprise.objects.count() + 100
+    return [
+        register_enterprise(
+            {
+                "name": f"{MARKER}{i}",
+                "credit_code": complete(f"91110106MB{i:07d}"),
+                "street": unit(LUGOUQIAO),
+            },
+            actor=None,
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def inspection_rows(users, n):
+    from changxin.core.tests.builders import certified_inspector
+    from changxin.port.inspections import register_inspection
+
+    inspector = users["inspector"]
+    if not inspector.inspector_certificates.exists():
+        certified_inspector(inspector.username)
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    for enterprise in _inspected_enterprises(users, n):
+        register_inspection(
+            enterprise,
+            actor=inspector,
+            inspectors=[inspector],
+            legal_basis="《食品安全法》",
+            items="检查",
+            planned_from=tomorrow,
+            planned_until=tomorrow + dt.timedelta(hours=2),
+            trigger="risk",
+            trigger_ref="R-1",
+        )
+
+
+def plan_rows(users, n):
+    from changxin.port.models import InspectionPlan
+
+    year = timezone.localdate().year
+    for enterprise in _inspected_enterprises(users, n):
+        InspectionPlan.objects.create(
+            department=users["inspector"].unit, year=year, month=6, enterprise=enterprise, items="检查"
+        )
+
+
 @dataclass(frozen=True)
 class Page:
     url: str
@@ -268,6 +320,9 @@ PAGES = {
     "port: suggestions": Page("port:suggestions", "manager", port_suggestions, 8),
     "port: my policies": Page("port:policies", "enterprise", port_policies, 12),
     "port: policies": Page("port:policies", "dispatcher", port_policies, 8),
+    "port: inspections (department)": Page("port:inspections", "inspector", inspection_rows, 10),
+    "port: inspections (district)": Page("port:inspections", "leader", inspection_rows, 10),
+    "port: inspection plans": Page("port:inspection-plans", "inspector", plan_rows, 10),
     "admin: demand changelist": Page("admin:demands_demand_changelist", "admin", dispatched, 14),
 }
 

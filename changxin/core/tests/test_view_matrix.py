@@ -32,7 +32,7 @@ from changxin.core.tests.builders import (
 from changxin.demands.attachments import store_attachment
 from changxin.demands.models import Demand, DemandAttachment, DemandEvent, DemandTask
 from changxin.demands.services import transition
-from changxin.port.models import Enterprise, EnterpriseDemand, Project, Visit
+from changxin.port.models import Enterprise, EnterpriseDemand, Inspection, InspectionPlan, Project, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,9 @@ def view(ok, **kwargs) -> View:
 
 
 PORT = {"enterprise", "service_manager", "operator", "admin", "leadership"}
+# 一码检查: inspectors (their department's), enterprise accounts (their own), service managers
+# (their enterprises'), the district roles (all)
+INSPECT = PORT | {"inspector"}
 
 # The demo's party staff works at the district unit, so every demand is in their scope.
 SEES_ALL = DISTRICT | {"party_staff"}
@@ -218,6 +221,12 @@ VIEWS: dict[str, View] = {
     "port:policies": view(PORT, refused=403),
     "port:policy-new": view(CENTRE, refused=403),
     "port:policy": view(PORT, refused=403, target="policy", other=200),  # policies are public to the wing
+    "port:inspections": view(INSPECT, refused=403),
+    "port:inspection-register": view({"inspector"}, refused=403),
+    "port:inspection-report": view(INSPECT - {"enterprise"}, refused=403),
+    "port:inspection-plans": view({"inspector"} | DISTRICT, refused=403),
+    # its page offers what the machine allows (a POST by leadership, who has no relation: 403)
+    "port:inspection": view(INSPECT, refused=403, target="inspection"),
     "triage:similar": view(STAFF, target="demand", pk_kwarg="demand_pk"),
     "triage:reply-check": view(
         STAFF,
@@ -318,6 +327,12 @@ def targets(demo_world):
         demand.port_coop = ours_coop
     other.port_enterprise, other.port_project = theirs, theirs_project
     other.port_coop = port_coop(theirs, demo_world)
+    ours_inspection, theirs_inspection = port_inspections(demo_world, ours, theirs)
+    for demand in own_of.values():
+        demand.port_enterprise, demand.port_project = ours, ours_project
+        demand.port_inspection = ours_inspection
+    other.port_enterprise, other.port_project = theirs, theirs_project
+    other.port_inspection = theirs_inspection
     return {
         "party_own": _party_objects(LUGOUQIAO),
         "party_other": _party_objects(CHANGXINDIAN),
@@ -387,6 +402,36 @@ def port_coop(enterprise, demo_world) -> dict:
     return {"suggestion": suggestion, "match": match, "policy": policy}
 
 
+def port_inspections(demo_world, ours, theirs):
+    """An inspection of `ours` by the demo inspector's department (市场监管局), one of `theirs` by
+    another department (生态环境局), both registered for tomorrow on a risk signal."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from changxin.core.tests.builders import certified_inspector
+    from changxin.port.inspections import register_inspection
+
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+
+    def inspect(user, enterprise):
+        return register_inspection(
+            enterprise,
+            actor=user,
+            inspectors=[user],
+            legal_basis="《食品安全法》",
+            items="食品经营许可检查",
+            planned_from=tomorrow,
+            planned_until=tomorrow + dt.timedelta(hours=2),
+            trigger="risk",
+            trigger_ref="R-1",
+        )
+
+    market = certified_inspector(demo_world["inspector"].username)
+    env = certified_inspector("matrix_env", "110106D04")
+    return inspect(market, ours), inspect(env, theirs)
+
+
 def _party_objects(unit_code: str) -> dict:
     """A party branch of the unit, a member and a development case (pioneers)."""
     import datetime as dt
@@ -445,6 +490,8 @@ def _kwargs(spec: View, demand: Demand, unit_code: str) -> dict:
         kwargs[spec.pk_kwarg] = demand.port_project.pk
     if spec.target in ("match", "suggestion", "policy"):
         kwargs[spec.pk_kwarg] = demand.port_coop[spec.target].pk
+    if spec.target == "inspection":
+        kwargs[spec.pk_kwarg] = demand.port_inspection.pk
     if spec.target == "enterprise_code":
         kwargs["code"] = demand.port_enterprise.public_code
     return kwargs
@@ -534,6 +581,8 @@ def _port_coop_snapshot():
         list(Match.objects.order_by("pk").values_list("pk", "state", "version")),
         list(Suggestion.objects.order_by("pk").values_list("pk", "state", "version")),
         list(PolicyGrant.objects.order_by("pk").values_list("pk", "state", "version")),
+        list(Inspection.objects.order_by("pk").values_list("pk", "state", "version", "rating")),
+        InspectionPlan.objects.count(),
     )
 
 

@@ -55,3 +55,20 @@ def test_demo_cooperation_suggestions_policies(demo_world):
     assert {GrantState.NOTIFIED, GrantState.GRANTED, GrantState.PAID} <= grant_states
     demo.load_demo()
     assert Scenario.objects.count() == len(data["scenarios"])
+
+
+def test_demo_inspections_in_every_state_and_refused(demo_world):
+    from changxin.port.models import Inspection, InspectionState
+
+    demo.load_demo()
+    states = set(Inspection.objects.values_list("state", flat=True))
+    assert {
+        InspectionState.CLOSED,
+        InspectionState.RECTIFYING,
+        InspectionState.REGISTERED,
+        InspectionState.REFUSED,
+    } <= states
+    rules = set(Inspection.objects.exclude(refused_rule="").values_list("refused_rule", flat=True))
+    assert rules == {"frequency_cap", "plan_or_trigger"}
+    assert Inspection.objects.filter(joint__isnull=False).count() == 2
+    assert Inspection.objects.filter(rating__isnull=False).exists()
