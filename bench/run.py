@@ -31,6 +31,8 @@ BENCHES: list[tuple[str, list[str]]] = [
     ("scale", [PY, "bench/scale_bench.py", "--keep", "--record"]),
     ("triage", [PY, "bench/triage_bench.py", "--record"]),
     ("hotspots", [PY, "bench/hotspots_bench.py", "--record"]),
+    # 100 k synthetic rows through `import-demands` (COPY) into a throwaway PostgreSQL database
+    ("import", [PY, "bench/import_bench.py", "--backends", "postgresql", "--rows", "100000", "--record"]),
 ]
 
 
