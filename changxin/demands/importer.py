@@ -4,9 +4,11 @@ Reading the file, parsing cells, per-row errors and the all-or-nothing policy ar
 of `changxin.core.tabular` (the enterprise and party-member imports use the same): the rows are
 streamed, every row is validated here (types, divisions, units, categories, the order of the
 timestamps, duplicates in the file and in the database), and good rows are written in batches:
-`bulk_create` of Demand; the DemandEvents each row's history implies (receive, dispatch,
-acknowledge, contact, reply, return visit, archive — as the transition service writes them, marked
-`"imported": true`), inserted with executemany; and, when dispatched, the lead unit's DemandTask.
+the Demand; the DemandEvents each row's history implies (receive, dispatch, acknowledge, contact,
+reply, return visit, archive — as the transition service writes them, marked `"imported": true`);
+and, when dispatched, the lead unit's DemandTask. On PostgreSQL with one COPY per table per batch
+(`_CopyWriter`, on the generator's COPY helpers; ids reserved from the sequence); on SQLite (or
+`copy=False`) with `bulk_create` and executemany. Both write the same rows (test_import_copy.py).
 Memory stays bounded: only one batch of rows is held, plus the work-order numbers seen so far (to
 report duplicates within the file).
 
@@ -23,11 +25,10 @@ come from COLUMNS below.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path
 
 from django.db import connection
@@ -59,6 +60,7 @@ from changxin.demands import deadlines
 from changxin.demands import events as payloads
 from changxin.demands.generator import _Ids, _json, _Table, _Writer
 from changxin.demands.models import (
+    TRACKING_ALPHABET,
     Category,
     Channel,
     Demand,
@@ -397,10 +399,30 @@ class _Lookups:
 # --- the importer ----------------------------------------------------------------------------
 
 
+class _Draft:
+    """A demand as a row made it: the fields the import sets, by attname (`vars()`); every other
+    field keeps the model's default. Plain attributes: building a Demand instance per row (its
+    sixty fields' defaults) cost more than the COPY path's whole write; the ORM path makes one
+    with `Demand(**draft.values())`."""
+
+    pk = None
+    acknowledged_at = visited_at = closed_at = contact_due = finish_due = None
+    category_id = street_id = community_id = lead_unit_id = None
+    visit_attempts = 0
+    deadline_estimated = False
+
+    def __init__(self, number: str):
+        self.number = number
+        self.version = 0
+
+    def values(self) -> dict:
+        return vars(self)
+
+
 @dataclass
 class _Good:
     line: int
-    demand: Demand
+    demand: _Draft
 
 
 class DemandImporter:
@@ -502,13 +524,15 @@ class DemandImporter:
     def _write(self, good: list[_Good]) -> int:
         if self.copy:
             return self._copy_writer().write(self, good)
-        demands = Demand.objects.bulk_create([g.demand for g in good], batch_size=self.batch_size)
+        demands = Demand.objects.bulk_create(
+            [Demand(**g.demand.values()) for g in good], batch_size=self.batch_size
+        )
         events, tasks = [], []
         for item, demand in zip(good, demands, strict=True):
             events.extend(self._history(item.line, demand))
             task = self._lead_task(demand)
             if task is not None:
-                tasks.append(task)
+                tasks.append(DemandTask(**task))
         self._insert_events(events)
         if tasks:
             DemandTask.objects.bulk_create(tasks, batch_size=self.batch_size)
@@ -520,24 +544,25 @@ class DemandImporter:
         return self._copier
 
     @staticmethod
-    def _lead_task(demand: Demand) -> DemandTask | None:
-        """The lead unit's task of a dispatched demand, in the state the demand's history left it."""
+    def _lead_task(demand: Demand | _Draft) -> dict | None:
+        """The lead unit's task of a dispatched demand (field values by attname), in the state the
+        demand's history left it."""
         if not demand.lead_unit_id:
             return None
         done = demand.state in (State.REPLIED, State.VISITED, State.ARCHIVED)
-        return DemandTask(
-            demand=demand,
-            unit_id=demand.lead_unit_id,
-            role=TaskRole.LEAD,
-            state=TaskState.DONE
+        return {
+            "demand_id": demand.pk,
+            "unit_id": demand.lead_unit_id,
+            "role": TaskRole.LEAD,
+            "state": TaskState.DONE
             if done
             else (TaskState.ACKNOWLEDGED if demand.acknowledged_at else TaskState.PENDING),
-            assigned_at=demand.dispatched_at,
-            due_at=demand.finish_due,
-            acknowledged_at=demand.acknowledged_at,
-            done_at=demand.replied_at if done else None,
-            result_note=demand.reply if done else "",
-        )
+            "assigned_at": demand.dispatched_at,
+            "due_at": demand.finish_due,
+            "acknowledged_at": demand.acknowledged_at,
+            "done_at": demand.replied_at if done else None,
+            "result_note": demand.reply if done else "",
+        }
 
     def _insert_events(self, rows: list[dict]) -> None:
         """INSERT the event rows (column values by attname) with executemany, `batch_size` at a time.
@@ -573,7 +598,7 @@ class DemandImporter:
                 chunk = rows[start : start + self.batch_size]
                 cursor.executemany(sql, [tuple(value(f, row) for f in fields) for row in chunk])
 
-    def _history(self, line: int, d: Demand) -> list[dict]:
+    def _history(self, line: int, d: Demand | _Draft) -> list[dict]:
         """The timeline the row's history implies, oldest first, as the transition service writes it.
 
         Same `action` names, states and `data` keys as `services.transition` (so the 三率, the
@@ -656,7 +681,7 @@ class DemandImporter:
 
     # -- one row --
 
-    def _parse(self, row: Row) -> Demand | None:
+    def _parse(self, row: Row) -> _Draft | None:
         err = row.error
         number = row["number"]
         if number:
@@ -669,7 +694,7 @@ class DemandImporter:
             else:
                 self._seen[number] = row.line
 
-        d = Demand(number=number, version=0)
+        d = _Draft(number)
         d.demand_type = row["type"]
         d.content = row["content"]
         d.title = row["title"] or d.content[:30]
@@ -865,14 +890,14 @@ class DemandImporter:
 class _CopyWriter:
     """PostgreSQL: one batch written with one COPY per table (demands, lead tasks, events).
 
-    The rows are exactly the ORM path's: the Demand instances `_parse` built (their field values,
-    defaults and random tracking codes included) with ids reserved from the table's sequence in
-    one query (`nextval` over `generate_series`, so the events and tasks can name them), `updated_at`
-    as `auto_now` would set it; the lead tasks `_lead_task` builds; the event rows `_history`
-    builds. The helpers are the generator's (`changxin.demands.generator`: column lists with the
-    fields' defaults, the compiled COPY-text formatter, id reservation). COPY runs inside the
-    import's transaction, so the all-or-nothing rollback covers it; the events' and tasks' ids come
-    from their sequences' defaults in row order, so steps at the same moment keep their order.
+    The rows are exactly the ORM path's: each column the model's default (the generator's
+    `_Table`) unless the row's draft sets it; ids reserved from the demand table's sequence in one
+    query (`nextval` over `generate_series`, so the events and tasks can name them); a fresh random
+    tracking code each (as the field's default makes one); `updated_at` as `auto_now` would set it;
+    the lead tasks of `_lead_task` and the event rows of `_history`. The COPY text is made by the
+    generator's compiled formatters (`_Writer`). COPY runs inside the import's transaction, so the
+    all-or-nothing rollback covers it; the events' and tasks' ids come from their sequences'
+    defaults in row order, so steps at the same moment keep their order.
     """
 
     def __init__(self):
@@ -880,49 +905,55 @@ class _CopyWriter:
         self.tasks = _Writer(_Table(DemandTask, with_id=False))
         self.events = _Writer(_Table(DemandEvent, with_id=False))
         self.ids = _Ids(Demand)
-        self._demand_values = attrgetter(*(f.attname for f in self.demands.table.fields))
-        self._task_values = attrgetter(*(f.attname for f in self.tasks.table.fields))
-        self._demand_json = self._json_columns(self.demands.table)
-        self._task_json = self._json_columns(self.tasks.table)
-        table = self.events.table
-        self._event_index = table.index
-        self._event_data = table.index["data"]
+        table = self.demands.table
+        self._demand_index = table.index
+        self._tracking = table.index["tracking_code"]
+        self._updated = table.index["updated_at"]
+        self._pk = table.index["id"]
 
     @staticmethod
-    def _json_columns(table: _Table) -> list[int]:
-        return [i for i, f in enumerate(table.fields) if f.get_internal_type() == "JSONField"]
-
-    def _rows(self, objects, values, json_columns) -> list[list]:
-        rows = []
-        for obj in objects:
-            row = list(values(obj))
-            for i in json_columns:
-                row[i] = json.dumps(row[i], ensure_ascii=False)
-            rows.append(row)
-        return rows
+    def _fill(writer: _Writer, values: dict) -> list:
+        row = writer.table.row()
+        index = writer.table.index
+        for key, value in values.items():
+            row[index[key]] = value
+        return row
 
     def write(self, importer: DemandImporter, good: list[_Good]) -> int:
         now = timezone.now()  # what auto_now gives the ORM path's bulk_create
-        demands = [g.demand for g in good]
-        for demand, pk in zip(demands, self.ids.take(len(demands)), strict=True):
-            demand.pk = pk
-            demand.updated_at = now
-            demand._state.adding = False
-            demand._state.db = connection.alias
-        tasks = [t for t in map(importer._lead_task, demands) if t is not None]
-        index, data, template = self._event_index, self._event_data, self.events.table.row()
-        events = []
-        for item in good:
-            for values in importer._history(item.line, item.demand):
-                row = template.copy()
-                for key, value in values.items():
-                    row[index[key]] = value
-                row[data] = _json(values["data"])
-                events.append(row)
-        self.demands.write(self._rows(demands, self._demand_values, self._demand_json))
-        self.tasks.write(self._rows(tasks, self._task_values, self._task_json))
+        ids = self.ids.take(len(good))
+        codes = tracking_codes(len(good))
+        demands, tasks, events = [], [], []
+        data = self.events.table.index["data"]
+        for item, pk, code in zip(good, ids, codes, strict=True):
+            draft = item.demand
+            row = self._fill(self.demands, draft.values())
+            draft.pk = pk  # after: not a column name
+            row[self._pk], row[self._tracking], row[self._updated] = pk, code, now
+            demands.append(row)
+            task = importer._lead_task(draft)
+            if task is not None:
+                tasks.append(self._fill(self.tasks, task))
+            for values in importer._history(item.line, draft):
+                event = self._fill(self.events, values)
+                event[data] = _json(values["data"])
+                events.append(event)
+        self.demands.write(demands)
+        self.tasks.write(tasks)
         self.events.write(events)
         return len(demands)
+
+
+def tracking_codes(n: int) -> list[str]:
+    """`n` random tracking codes like `models.new_tracking_code` (10 characters of its alphabet,
+    from the OS's random source), made in bulk: bytes below 248 (8 × 31) map evenly onto the 31
+    characters, the others are drawn again."""
+    size, alphabet = 10, TRACKING_ALPHABET
+    limit = len(alphabet) * (256 // len(alphabet))
+    chars: list[str] = []
+    while len(chars) < n * size:
+        chars.extend(alphabet[b % len(alphabet)] for b in secrets.token_bytes(n * size + 16) if b < limit)
+    return ["".join(chars[i : i + size]) for i in range(0, n * size, size)]
 
 
 def import_demands(path, **options) -> ImportResult:
