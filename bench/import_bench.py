@@ -1,12 +1,16 @@
-"""Benchmark `import-demands`: a synthetic 100k-row CSV, imported on SQLite (and PostgreSQL).
+"""Benchmark `import-demands`: a synthetic 100k-row CSV, imported on PostgreSQL (COPY) and SQLite.
 
-    .venv/bin/python bench/import_bench.py [--rows 100000] [--batch-size 1000]
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/import_bench.py
+    .venv/bin/python bench/import_bench.py [--rows 100000] [--batch-size 1000] [--backends postgresql,sqlite]
+    .venv/bin/python bench/import_bench.py --backends postgresql --record   # what `make bench` runs
+    .venv/bin/python bench/import_bench.py --backends postgresql --orm      # the ORM path on PostgreSQL
 
 The CSV is synthetic (generated from templates, Fengtai's divisions and the category tree; no real
 citizen messages). Each backend runs in its own process against a throwaway database (a temporary
-SQLite file; on PostgreSQL a temporary database created next to DATABASE_URL's and dropped after),
-so the peak RSS printed is that import's own. Prints rows/s and peak RSS (resource.getrusage).
+SQLite file; on PostgreSQL a temporary database created on the server of DATABASE_URL when it is a
+PostgreSQL URL, else the one in README (127.0.0.1:5432, user postgres), and dropped after), so the
+peak RSS printed is that import's own. Prints rows/s and peak RSS (resource.getrusage). With
+--record, the PostgreSQL figure is recorded into bench/results.json as import.rows_per_s (with
+--orm as import.orm_rows_per_s instead: the ORM path forced, for comparison).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "changxin" / "core" / "data"
+PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 TAXONOMY = ROOT / "changxin" / "demands" / "data" / "taxonomy.csv"
 
 HEADER = [
@@ -128,7 +133,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
 
-def worker(file: Path, batch_size: int) -> None:
+def worker(file: Path, batch_size: int, *, orm: bool = False, record_figures: bool = False) -> None:
     """Runs in a child process with DATABASE_URL pointing at a throwaway database."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "changxin.settings")
@@ -149,23 +154,42 @@ def worker(file: Path, batch_size: int) -> None:
     seed_from_chinese_calendar([2023, 2024])
     rss_before = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
-    result = DemandImporter(batch_size=batch_size).run(file)
+    importer = DemandImporter(batch_size=batch_size, copy=False if orm else None)
+    result = importer.run(file)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert result.bad == 0, result.errors[:5]
     assert Demand.objects.count() == result.written
+    rate = result.written / elapsed
+    load = os.getloadavg()[0]
+    path = "COPY" if importer.copy else "ORM"
     print(
-        f"{connection.vendor:10} rows={result.written} time={elapsed:.1f}s rows/s={result.written / elapsed:,.0f} "
-        f"(CPU {cpu:.1f}s: {result.written / cpu:,.0f} rows per CPU-second; load average {os.getloadavg()[0]:.1f}) "
+        f"{connection.vendor:10} {path:4} rows={result.written} time={elapsed:.1f}s rows/s={rate:,.0f} "
+        f"(CPU {cpu:.1f}s: {result.written / cpu:,.0f} rows per CPU-second; load average {load:.1f}) "
         f"peak RSS={peak_rss_mb():.0f} MB (before import {rss_before:.0f} MB)",
         flush=True,
     )
+    if record_figures and connection.vendor == "postgresql":
+        from bench.results import record
+
+        prefix = "orm_" if orm else ""
+        record(
+            "import",
+            {
+                f"{prefix}rows_per_s": round(rate),
+                f"{prefix}rows": result.written,
+                f"{prefix}rows_per_cpu_s": round(result.written / cpu),
+                f"{prefix}peak_rss_mb": round(peak_rss_mb()),
+                f"{prefix}load_average": round(load, 1),
+            },
+            note=f"{path} path, batch {batch_size}, {result.written:,} synthetic rows; load average {load:.1f}",
+        )
 
 
-def run_backend(name: str, url: str, file: Path, batch_size: int) -> None:
+def run_backend(name: str, url: str, file: Path, batch_size: int, extra: list[str]) -> None:
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench-only")
     env.pop("DEBUG", None)  # DEBUG would keep a log of every query
     subprocess.run(
-        [sys.executable, __file__, "--worker", str(file), "--batch-size", str(batch_size)],
+        [sys.executable, __file__, "--worker", str(file), "--batch-size", str(batch_size), *extra],
         env=env,
         check=True,
     )
@@ -177,11 +201,22 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument(
+        "--backends", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite (default both)"
+    )
+    parser.add_argument("--orm", action="store_true", help="force the ORM path on PostgreSQL (no COPY)")
+    parser.add_argument(
+        "--record", action="store_true", help="record the PostgreSQL figure in bench/results.json"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(Path(args.worker), args.batch_size)
+        worker(Path(args.worker), args.batch_size, orm=args.orm, record_figures=args.record)
         return
+    backends = {b.strip() for b in args.backends.split(",") if b.strip()}
+    if backends - {"postgresql", "sqlite"}:
+        parser.error(f"--backends: unknown {', '.join(sorted(backends - {'postgresql', 'sqlite'}))}")
+    extra = (["--orm"] if args.orm else []) + (["--record"] if args.record else [])
 
     with tempfile.TemporaryDirectory(prefix="changxin-import-bench-") as tmp:
         file = Path(tmp) / "demands.csv"
@@ -192,17 +227,22 @@ def main() -> None:
             f"in {time.perf_counter() - started:.1f}s",
             flush=True,
         )
-        run_backend("sqlite", f"sqlite:///{tmp}/bench.sqlite3", file, args.batch_size)
+        if "sqlite" in backends:
+            run_backend("sqlite", f"sqlite:///{tmp}/bench.sqlite3", file, args.batch_size, extra)
 
         url = os.environ.get("DATABASE_URL", "")
-        if url.startswith(("postgres://", "postgresql://")):
+        if not url.startswith(("postgres://", "postgresql://")):
+            url = PG_ADMIN_URL
+        if "postgresql" in backends:
             import psycopg
 
             bench_db = f"changxin_bench_{os.getpid()}"
             with psycopg.connect(url, autocommit=True) as admin:
                 admin.execute(f'CREATE DATABASE "{bench_db}"')
             try:
-                run_backend("postgresql", url.rsplit("/", 1)[0] + "/" + bench_db, file, args.batch_size)
+                run_backend(
+                    "postgresql", url.rsplit("/", 1)[0] + "/" + bench_db, file, args.batch_size, extra
+                )
             finally:
                 with psycopg.connect(url, autocommit=True) as admin:
                     admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}"')

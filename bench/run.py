@@ -34,6 +34,8 @@ BENCHES: list[tuple[str, list[str]]] = [
     ("intake", [PY, "bench/intake_bench.py", "--record"]),
     ("partitioning", [PY, "bench/partition_bench.py"]),
     ("dashboards", [PY, "bench/dashboards_bench.py"]),  # its own PostgreSQL database, 1 M demands
+    # 100 k synthetic rows through `import-demands` (COPY) into a throwaway PostgreSQL database
+    ("import", [PY, "bench/import_bench.py", "--backends", "postgresql", "--rows", "100000", "--record"]),
 ]
 
 

@@ -428,19 +428,20 @@ class Row:
         self.cells = cells
         self.values: dict[str, Any] = {}
         self.errors: list[RowError] = []
-        for column in table.columns:
-            position = table.positions.get(column.name)
-            raw = cells[position] if position is not None and position < len(cells) else None
+        values = self.values
+        count = len(cells)
+        for name, position, parse, empty, required in table.plan:
+            raw = cells[position] if position is not None and position < count else None
             if raw is None or (isinstance(raw, str) and not raw.strip()):
-                if column.required:
-                    self.error(column.name, _("is required"))
-                self.values[column.name] = column.empty
+                if required:
+                    self.error(name, _("is required"))
+                values[name] = empty
                 continue
             try:
-                self.values[column.name] = column.parse(raw)
+                values[name] = parse(raw)
             except CellError as exc:
-                self.error(exc.field or column.name, exc.message)
-                self.values[column.name] = column.empty
+                self.error(exc.field or name, exc.message)
+                values[name] = empty
 
     def __getitem__(self, name: str):
         return self.values[name]
@@ -504,6 +505,8 @@ class Table:
         except TableError:
             self.close()
             raise
+        # per column, what Row needs (looked up once, not once per cell)
+        self.plan = [(c.name, self.positions.get(c.name), c.parse, c.empty, c.required) for c in self.columns]
 
     def _match_headers(self) -> None:
         index = {}

@@ -72,6 +72,7 @@ class WorkCalendar:
         self.exceptions = exceptions
         self.periods = office_periods()
         self.tz = ZoneInfo(settings.TIME_ZONE)
+        self._periods: dict[dt.date, list[tuple[dt.datetime, dt.datetime]]] = {}
 
     @classmethod
     def from_database(cls) -> WorkCalendar:
@@ -96,15 +97,22 @@ class WorkCalendar:
         return moment.astimezone(self.tz)
 
     def _day_periods(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
-        return [
-            (dt.datetime.combine(day, a, self.tz), dt.datetime.combine(day, b, self.tz))
-            for a, b in self.periods
-        ]
+        periods = self._periods.get(day)  # cached: an import computes deadlines for every row
+        if periods is None:
+            if len(self._periods) > 20_000:
+                self._periods.clear()
+            periods = self._periods[day] = [
+                (dt.datetime.combine(day, a, self.tz), dt.datetime.combine(day, b, self.tz))
+                for a, b in self.periods
+            ]
+        return periods
 
     def add_working_time(self, start: dt.datetime, *, days: float = 0, hours: float = 0) -> CalendarAnswer:
         if days < 0 or hours < 0:
             raise ValueError("working time to add must not be negative")
-        remaining = dt.timedelta(minutes=days * minutes_per_working_day() + hours * 60)
+        # a working day is this calendar's office periods (read from settings once, in __init__)
+        per_day = sum(_minutes(b) - _minutes(a) for a, b in self.periods) if days else 0
+        remaining = dt.timedelta(minutes=days * per_day + hours * 60)
         cursor = self._local(start)
         used: set[int] = set()
         day = cursor.date()

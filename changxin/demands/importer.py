@@ -4,9 +4,11 @@ Reading the file, parsing cells, per-row errors and the all-or-nothing policy ar
 of `changxin.core.tabular` (the enterprise and party-member imports use the same): the rows are
 streamed, every row is validated here (types, divisions, units, categories, the order of the
 timestamps, duplicates in the file and in the database), and good rows are written in batches:
-`bulk_create` of Demand; the DemandEvents each row's history implies (receive, dispatch,
-acknowledge, contact, reply, return visit, archive — as the transition service writes them, marked
-`"imported": true`), inserted with executemany; and, when dispatched, the lead unit's DemandTask.
+the Demand; the DemandEvents each row's history implies (receive, dispatch, acknowledge, contact,
+reply, return visit, archive — as the transition service writes them, marked `"imported": true`);
+and, when dispatched, the lead unit's DemandTask. On PostgreSQL with one COPY per table per batch
+(`_CopyWriter`, on the generator's COPY helpers; ids reserved from the sequence); on SQLite (or
+`copy=False`) with `bulk_create` and executemany. Both write the same rows (test_import_copy.py).
 Memory stays bounded: only one batch of rows is held, plus the work-order numbers seen so far (to
 report duplicates within the file).
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +58,9 @@ from changxin.core.tabular import (
 from changxin.core.workcalendar import WorkCalendar
 from changxin.demands import deadlines
 from changxin.demands import events as payloads
+from changxin.demands.generator import _Ids, _json, _Table, _Writer
 from changxin.demands.models import (
+    TRACKING_ALPHABET,
     Category,
     Channel,
     Demand,
@@ -394,10 +399,30 @@ class _Lookups:
 # --- the importer ----------------------------------------------------------------------------
 
 
+class _Draft:
+    """A demand as a row made it: the fields the import sets, by attname (`vars()`); every other
+    field keeps the model's default. Plain attributes: building a Demand instance per row (its
+    sixty fields' defaults) cost more than the COPY path's whole write; the ORM path makes one
+    with `Demand(**draft.values())`."""
+
+    pk = None
+    acknowledged_at = visited_at = closed_at = contact_due = finish_due = None
+    category_id = street_id = community_id = lead_unit_id = None
+    visit_attempts = 0
+    deadline_estimated = False
+
+    def __init__(self, number: str):
+        self.number = number
+        self.version = 0
+
+    def values(self) -> dict:
+        return vars(self)
+
+
 @dataclass
 class _Good:
     line: int
-    demand: Demand
+    demand: _Draft
 
 
 class DemandImporter:
@@ -414,7 +439,12 @@ class DemandImporter:
         progress: Callable[[int], None] | None = None,
         now: dt.datetime | None = None,
         max_errors: int = MAX_KEPT_ERRORS,
+        copy: bool | None = None,
     ):
+        postgres = connection.vendor == "postgresql"
+        if copy and not postgres:
+            raise ValueError("copy=True needs PostgreSQL (COPY FROM STDIN)")
+        self.copy = postgres if copy is None else copy
         self.keep_good = keep_good
         self.dry_run = dry_run
         self.batch_size = max(1, batch_size)
@@ -430,6 +460,7 @@ class DemandImporter:
         )
         self.result = self._run.report
         self._seen: dict[str, int] = {}
+        self._copier: _CopyWriter | None = None
         self._policies: dict[tuple[str, str], object] = {}
         self._calendar: WorkCalendar | None = None
         self._file = ""
@@ -491,31 +522,47 @@ class DemandImporter:
         ]
 
     def _write(self, good: list[_Good]) -> int:
-        demands = Demand.objects.bulk_create([g.demand for g in good], batch_size=self.batch_size)
+        if self.copy:
+            return self._copy_writer().write(self, good)
+        demands = Demand.objects.bulk_create(
+            [Demand(**g.demand.values()) for g in good], batch_size=self.batch_size
+        )
         events, tasks = [], []
         for item, demand in zip(good, demands, strict=True):
             events.extend(self._history(item.line, demand))
-            if demand.lead_unit_id:
-                done = demand.state in (State.REPLIED, State.VISITED, State.ARCHIVED)
-                tasks.append(
-                    DemandTask(
-                        demand=demand,
-                        unit_id=demand.lead_unit_id,
-                        role=TaskRole.LEAD,
-                        state=TaskState.DONE
-                        if done
-                        else (TaskState.ACKNOWLEDGED if demand.acknowledged_at else TaskState.PENDING),
-                        assigned_at=demand.dispatched_at,
-                        due_at=demand.finish_due,
-                        acknowledged_at=demand.acknowledged_at,
-                        done_at=demand.replied_at if done else None,
-                        result_note=demand.reply if done else "",
-                    )
-                )
+            task = self._lead_task(demand)
+            if task is not None:
+                tasks.append(DemandTask(**task))
         self._insert_events(events)
         if tasks:
             DemandTask.objects.bulk_create(tasks, batch_size=self.batch_size)
         return len(demands)
+
+    def _copy_writer(self) -> _CopyWriter:
+        if self._copier is None:
+            self._copier = _CopyWriter()
+        return self._copier
+
+    @staticmethod
+    def _lead_task(demand: Demand | _Draft) -> dict | None:
+        """The lead unit's task of a dispatched demand (field values by attname), in the state the
+        demand's history left it."""
+        if not demand.lead_unit_id:
+            return None
+        done = demand.state in (State.REPLIED, State.VISITED, State.ARCHIVED)
+        return {
+            "demand_id": demand.pk,
+            "unit_id": demand.lead_unit_id,
+            "role": TaskRole.LEAD,
+            "state": TaskState.DONE
+            if done
+            else (TaskState.ACKNOWLEDGED if demand.acknowledged_at else TaskState.PENDING),
+            "assigned_at": demand.dispatched_at,
+            "due_at": demand.finish_due,
+            "acknowledged_at": demand.acknowledged_at,
+            "done_at": demand.replied_at if done else None,
+            "result_note": demand.reply if done else "",
+        }
 
     def _insert_events(self, rows: list[dict]) -> None:
         """INSERT the event rows (column values by attname) with executemany, `batch_size` at a time.
@@ -551,7 +598,7 @@ class DemandImporter:
                 chunk = rows[start : start + self.batch_size]
                 cursor.executemany(sql, [tuple(value(f, row) for f in fields) for row in chunk])
 
-    def _history(self, line: int, d: Demand) -> list[dict]:
+    def _history(self, line: int, d: Demand | _Draft) -> list[dict]:
         """The timeline the row's history implies, oldest first, as the transition service writes it.
 
         Same `action` names, states and `data` keys as `services.transition` (so the 三率, the
@@ -634,7 +681,7 @@ class DemandImporter:
 
     # -- one row --
 
-    def _parse(self, row: Row) -> Demand | None:
+    def _parse(self, row: Row) -> _Draft | None:
         err = row.error
         number = row["number"]
         if number:
@@ -647,7 +694,7 @@ class DemandImporter:
             else:
                 self._seen[number] = row.line
 
-        d = Demand(number=number, version=0)
+        d = _Draft(number)
         d.demand_type = row["type"]
         d.content = row["content"]
         d.title = row["title"] or d.content[:30]
@@ -838,6 +885,75 @@ class DemandImporter:
         else:
             answer = self._calendar.add_working_time(start, days=amount)
         return answer.value, answer.is_estimate
+
+
+class _CopyWriter:
+    """PostgreSQL: one batch written with one COPY per table (demands, lead tasks, events).
+
+    The rows are exactly the ORM path's: each column the model's default (the generator's
+    `_Table`) unless the row's draft sets it; ids reserved from the demand table's sequence in one
+    query (`nextval` over `generate_series`, so the events and tasks can name them); a fresh random
+    tracking code each (as the field's default makes one); `updated_at` as `auto_now` would set it;
+    the lead tasks of `_lead_task` and the event rows of `_history`. The COPY text is made by the
+    generator's compiled formatters (`_Writer`). COPY runs inside the import's transaction, so the
+    all-or-nothing rollback covers it; the events' and tasks' ids come from their sequences'
+    defaults in row order, so steps at the same moment keep their order.
+    """
+
+    def __init__(self):
+        self.demands = _Writer(_Table(Demand, with_id=True))
+        self.tasks = _Writer(_Table(DemandTask, with_id=False))
+        self.events = _Writer(_Table(DemandEvent, with_id=False))
+        self.ids = _Ids(Demand)
+        table = self.demands.table
+        self._demand_index = table.index
+        self._tracking = table.index["tracking_code"]
+        self._updated = table.index["updated_at"]
+        self._pk = table.index["id"]
+
+    @staticmethod
+    def _fill(writer: _Writer, values: dict) -> list:
+        row = writer.table.row()
+        index = writer.table.index
+        for key, value in values.items():
+            row[index[key]] = value
+        return row
+
+    def write(self, importer: DemandImporter, good: list[_Good]) -> int:
+        now = timezone.now()  # what auto_now gives the ORM path's bulk_create
+        ids = self.ids.take(len(good))
+        codes = tracking_codes(len(good))
+        demands, tasks, events = [], [], []
+        data = self.events.table.index["data"]
+        for item, pk, code in zip(good, ids, codes, strict=True):
+            draft = item.demand
+            row = self._fill(self.demands, draft.values())
+            draft.pk = pk  # after: not a column name
+            row[self._pk], row[self._tracking], row[self._updated] = pk, code, now
+            demands.append(row)
+            task = importer._lead_task(draft)
+            if task is not None:
+                tasks.append(self._fill(self.tasks, task))
+            for values in importer._history(item.line, draft):
+                event = self._fill(self.events, values)
+                event[data] = _json(values["data"])
+                events.append(event)
+        self.demands.write(demands)
+        self.tasks.write(tasks)
+        self.events.write(events)
+        return len(demands)
+
+
+def tracking_codes(n: int) -> list[str]:
+    """`n` random tracking codes like `models.new_tracking_code` (10 characters of its alphabet,
+    from the OS's random source), made in bulk: bytes below 248 (8 × 31) map evenly onto the 31
+    characters, the others are drawn again."""
+    size, alphabet = 10, TRACKING_ALPHABET
+    limit = len(alphabet) * (256 // len(alphabet))
+    chars: list[str] = []
+    while len(chars) < n * size:
+        chars.extend(alphabet[b % len(alphabet)] for b in secrets.token_bytes(n * size + 16) if b < limit)
+    return ["".join(chars[i : i + size]) for i in range(0, n * size, size)]
 
 
 def import_demands(path, **options) -> ImportResult:
