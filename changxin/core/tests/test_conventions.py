@@ -242,6 +242,10 @@ STATE_WRITES_ALLOWED = {
     "demands/importer.py",
     # the ranking appeals' service module (its machine and its one writer), named for its domain
     "insight/appeals.py",
+    # the party wing's transfer and volunteer-activity machines, each with its one writer (named for
+    # its domain, beside services.py)
+    "pioneers/transfers.py",
+    "pioneers/volunteering.py",
 }
 
 
