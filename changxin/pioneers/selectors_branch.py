@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from changxin.core import scope
+from changxin.core import roles, scope
 from changxin.core.models import Role
 from changxin.pioneers.models import (
     ActivityState,
@@ -47,6 +47,20 @@ def register_scope() -> None:
             scope.extend(Transfer, rule=_receiving_staff),
             scope.extend(VolunteerActivity, rule=_members_see_published),
         )
+
+
+def kept_organisations(user) -> QuerySet[PartyOrganisation]:
+    """The organisations whose records `user` keeps (services.relations_of, as one query): party
+    staff over their unit's subtree, district administrators everywhere, a secretary their branch."""
+    organisations = PartyOrganisation.objects.filter(is_active=True).order_by("path")
+    if not roles.is_active(user) or roles.is_read_only(user):
+        return organisations.none()
+    if roles.is_district_admin(user):
+        return organisations
+    mine = Q(members__user=user, members__is_secretary=True)
+    if user.role == Role.PARTY_STAFF and user.unit_id:
+        mine |= Q(unit__path__startswith=user.unit.path)
+    return organisations.filter(pk__in=PartyOrganisation.objects.filter(mine).values("pk"))
 
 
 def shows_names(user, organisation: PartyOrganisation) -> bool:

@@ -381,16 +381,12 @@ def transfer_step(request, pk: int):
 # --- 志愿先锋 ------------------------------------------------------------------------------------------------------
 
 
-def _kept_organisations(user):
-    return [o for o in selectors.organisations_visible_to(user) if services.relations_of(user, o)]
-
-
 @require_GET
 @login_required
 def activities(request):
     _open_gate(request.user)
     me = selectors.member_of(request.user)
-    kept = _kept_organisations(request.user) if not roles.is_read_only(request.user) else []
+    kept = reads.kept_organisations(request.user)
     return render(
         request,
         "pioneers/branch/activities.html",
@@ -411,7 +407,7 @@ def activity_new(request):
     if not form.is_valid():
         return HttpResponseBadRequest(_("Give the organisation, title, place, time window and capacity."))
     data = form.cleaned_data
-    org = next((o for o in _kept_organisations(request.user) if o.pk == data["organisation"]), None)
+    org = reads.kept_organisations(request.user).filter(pk=data["organisation"]).first()
     if org is None:
         raise PermissionDenied(
             _("Only party staff over the organisation or its secretary publish activities.")
