@@ -41,7 +41,14 @@ class DuesPaymentAdmin(WrittenByServices, ScopedAdmin):
 
 @admin.register(Transfer)
 class TransferAdmin(WrittenByServices, ScopedAdmin):
-    list_display = ("member", "from_organisation", "to_organisation", "state", "letter_number", "requested_on")
+    list_display = (
+        "member",
+        "from_organisation",
+        "to_organisation",
+        "state",
+        "letter_number",
+        "requested_on",
+    )
     list_filter = ("state",)
     list_select_related = ("member", "from_organisation", "to_organisation")
 

@@ -48,6 +48,9 @@ DEFAULT_FREQUENCIES = {
     MeetingKind.LIFE_MEETING: (YEAR, 1),
     MeetingKind.APPRAISAL: (YEAR, 1),
 }
+# 支部委员会: a branch of 7 or more members sets up a committee (条例 art. 9); smaller branches have a
+# secretary and hold no 支委会. 党小组: larger branches are divided into party groups. Both settings.
+DEFAULT_MIN_MEMBERS = {MeetingKind.COMMITTEE: 7, MeetingKind.GROUP: 10}
 REASON_MAX = 200
 
 
@@ -57,6 +60,14 @@ def frequencies() -> dict[str, tuple[str, int]]:
     merged = {str(k): v for k, v in DEFAULT_FREQUENCIES.items()}
     merged.update({str(k): tuple(v) for k, v in configured.items()})
     return merged
+
+
+def min_members() -> dict[str, int]:
+    """The branch size from which a kind of meeting is required (smaller branches are not flagged)."""
+    configured = getattr(settings, "CHANGXIN_PIONEERS_MEETING_MIN_MEMBERS", None)
+    if configured is None:
+        return {str(k): v for k, v in DEFAULT_MIN_MEMBERS.items()}
+    return {str(k): int(v) for k, v in configured.items()}
 
 
 # --- who keeps a branch's records ----------------------------------------------------------------
@@ -213,10 +224,16 @@ class Compliance:
         return round(100 * (self.ended - self.missed) / self.ended, 1) if self.ended else None
 
 
-def compliance_from_counts(organisation, year: int, counts: dict, today: dt.date) -> Compliance:
-    """Compliance from {(kind, held_on)} counts already read (the district list reads them at once)."""
+def compliance_from_counts(
+    organisation, year: int, counts: dict, today: dt.date, members: int | None = None
+) -> Compliance:
+    """Compliance from {(kind, held_on)} counts already read (the district list reads them at once);
+    with the branch's member count, kinds required only of larger branches are left out."""
     kinds = []
+    sizes = min_members()
     for kind, (period, required) in frequencies().items():
+        if members is not None and members < sizes.get(kind, 0):
+            continue
         try:
             label = MeetingKind(kind).label
         except ValueError:
@@ -256,12 +273,15 @@ def meeting_counts(organisations, year: int) -> dict[int, dict]:
 def compliance(organisation: PartyOrganisation, year: int, today: dt.date | None = None) -> Compliance:
     today = today or timezone.localdate()
     counts = meeting_counts([organisation.pk], year).get(organisation.pk, {})
-    return compliance_from_counts(organisation, year, counts, today)
+    members = PartyMember.objects.filter(organisation=organisation).count()
+    return compliance_from_counts(organisation, year, counts, today, members)
 
 
 def compliance_of_branches(organisations, year: int, today: dt.date | None = None) -> list[Compliance]:
     """Compliance of each branch in `organisations` (a scoped queryset), two queries in all."""
+    from django.db.models import Count
+
     today = today or timezone.localdate()
-    branches = list(organisations.filter(kind=OrgKind.BRANCH))
+    branches = list(organisations.filter(kind=OrgKind.BRANCH).annotate(member_count=Count("members")))
     counts = meeting_counts([b.pk for b in branches], year)
-    return [compliance_from_counts(b, year, counts.get(b.pk, {}), today) for b in branches]
+    return [compliance_from_counts(b, year, counts.get(b.pk, {}), today, b.member_count) for b in branches]

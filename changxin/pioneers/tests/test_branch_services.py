@@ -201,6 +201,7 @@ def test_the_yearly_appraisal_rates_each_member(world):
         )
 
 
+@override_settings(CHANGXIN_PIONEERS_MEETING_MIN_MEMBERS={})
 def test_compliance_flags_the_missed_months_and_quarters(world):
     staff, branch = world["party"], world["branch"]
     everyone = {m.pk: (True, "") for m in branch.members.all()}
@@ -420,3 +421,13 @@ def test_the_activity_lifecycle(world):
     volunteering.change(activity, "close", world["lugouqiao"])
     actions = list(VolunteerEvent.objects.filter(activity=activity).values_list("action", flat=True))
     assert actions == ["create", "publish", "sign_up", "withdraw", "close"]
+
+
+def test_small_branches_hold_no_committee_or_group_meetings(world):
+    """Under 7 members a branch has no 支委会, under 10 no 党小组 (settings): not flagged for them."""
+    kinds = {k.kind for k in branch_life.compliance(world["branch"], 2026, today=dt.date(2026, 5, 10)).kinds}
+    assert "committee" not in kinds and "group" not in kinds and "theme_day" in kinds
+    for n in range(4):
+        party_member(world["branch"], f"党员{n}")
+    kinds = {k.kind for k in branch_life.compliance(world["branch"], 2026, today=dt.date(2026, 5, 10)).kinds}
+    assert "committee" in kinds and "group" not in kinds

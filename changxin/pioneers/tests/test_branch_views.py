@@ -144,9 +144,9 @@ def test_compliance_overview_flags_missed_meetings(client, world):
     year = timezone.localdate().year - 1
     branch_life.record_meeting(
         world["branch"],
-        kind="committee",
+        kind="theme_day",
         held_on=dt.date(year, 1, 9),
-        topic="支委会",
+        topic="主题党日",
         attendance=_everyone(world["branch"]),
     )
     client.force_login(world["party"])

@@ -119,7 +119,7 @@ def test_party_staff_see_compliance_and_dues_charts(page, live_server, demo_worl
     year = timezone.localdate().year
     everyone = {m.pk: (True, "") for m in people}
     branch_life.record_meeting(
-        branch, kind="committee", held_on=dt.date(year, 1, 5), topic="支委会", attendance=everyone
+        branch, kind="theme_day", held_on=dt.date(year, 1, 5), topic="主题党日", attendance=everyone
     )
     for n, m in enumerate(people):
         dues.set_base(m, year, category="wage", monthly_income=4000 + 3000 * n)
