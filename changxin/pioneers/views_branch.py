@@ -328,7 +328,15 @@ def _transfer_context(request, transfer, *, form=None, error=None):
     return {
         "transfer": transfer,
         "name": _name(transfer.member, shown or (me is not None and me.pk == transfer.member_id)),
-        "events": transfer.events.all(),
+        "events": [
+            {
+                "row": e,
+                "label": transfers.MACHINE.get(e.action).label
+                if e.action in transfers.MACHINE.table
+                else _("Transfer requested."),
+            }
+            for e in transfer.events.all()
+        ],
         "steps": offered,
         "form": form or TransferStepForm(initial={"version": transfer.version}),
         "error": error,

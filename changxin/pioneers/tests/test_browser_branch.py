@@ -141,3 +141,32 @@ def test_party_staff_see_compliance_and_dues_charts(page, live_server, demo_worl
     assert_fits(page)
     assert_accessible(page)
     page.screenshot(path=str(artifact_path("pioneers_dues_desktop")), full_page=True)
+
+
+def test_compliance_dues_and_transfer_fit_a_phone(phone_page, live_server, demo_world):
+    from changxin.pioneers import transfers
+
+    branch = party_organisation(LUGOUQIAO, "卢沟桥机关党支部", field="organ")
+    other = party_organisation(CHANGXINDIAN, "南墙缝社区党支部")
+    party_member(branch, "李强", user=demo_world["lugouqiao"], secretary=True)
+    people = [party_member(branch, name) for name in ("周婷", "马晓东")]
+    year = timezone.localdate().year
+    for n, m in enumerate(people):
+        dues.set_base(m, year, category="wage", monthly_income=4000 + 3000 * n)
+    today = timezone.localdate()
+    transfer = transfers.request_transfer(people[0], other, on=today - dt.timedelta(days=3))
+    page = phone_page
+    login(page, live_server, "lugouqiao")  # the secretary
+    for url, name in (
+        ("/pioneers/branch-life/", "pioneers_compliance_phone"),
+        (f"/pioneers/organisations/{branch.pk}/branch-life/", "pioneers_branch_phone"),
+        (f"/pioneers/organisations/{branch.pk}/dues/", "pioneers_dues_phone"),
+        (f"/pioneers/transfers/{transfer.pk}/", "pioneers_transfer_phone"),
+    ):
+        page.goto(live_server.url + url)
+        _no_sideways_scroll(page, 390)
+        page.screenshot(path=str(artifact_path(name)), full_page=True)
+    page.fill("#transfer-form input[name=letter_number]", "卢机党转〔2026〕8号")
+    page.click("#transfer-form button[type=submit]")
+    assert page.locator("#transfer-state").inner_text() == "已开介绍信"
+    assert_accessible(page)
