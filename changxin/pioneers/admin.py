@@ -94,3 +94,6 @@ class PointTotalAdmin(WrittenByServices, ScopedAdmin):
 class PointAdjustmentAdmin(WrittenByServices, ScopedAdmin):
     list_display = ("member", "kind", "points", "reason", "state", "requested_by", "decided_by")
     list_select_related = ("member", "requested_by", "decided_by")
+
+
+from changxin.pioneers import admin_branch  # noqa: E402,F401 — branch life, dues, transfers, volunteering

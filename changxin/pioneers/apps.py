@@ -15,7 +15,11 @@ class PioneersConfig(AppConfig):
     label = "pioneers"
     verbose_name = _("Pioneers: party organisations and members")
 
-    event_streams = {"pipeline": "pioneers.PipelineEvent"}
+    event_streams = {
+        "pipeline": "pioneers.PipelineEvent",
+        "transfers": "pioneers.TransferEvent",
+        "volunteering": "pioneers.VolunteerEvent",
+    }
 
     navigation = [
         NavEntry(
@@ -27,6 +31,10 @@ class PioneersConfig(AppConfig):
         from changxin.pioneers import selectors
 
         selectors.register_scope()
+        from changxin.pioneers import ledger, selectors_branch, volunteering
+
+        selectors_branch.register_scope()
+        ledger.register_source(volunteering.STREAM, volunteering.verify_entries)
 
     def load_demo(self, stdout=None) -> None:
         from changxin.pioneers.demo import load_demo

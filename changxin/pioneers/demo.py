@@ -134,6 +134,9 @@ def load_demo(stdout=None) -> None:
     today = timezone.localdate()
     for row in data["cases"]:
         _case(row, orgs, staff, today, stdout)
+    from changxin.pioneers.demo_branch import load_branch_demo
+
+    load_branch_demo(orgs, stdout)  # meetings, dues, a transfer, volunteer activities
     events.catch_up()  # the ledger catches up on the demand demo's timeline
     if stdout is not None:
         stdout.write(

@@ -38,6 +38,13 @@ DEFAULT_RULES = [
 ]
 # the demand actions the ledger reads (the subscriber's filter)
 DEMAND_ACTIONS = frozenset({"reply", "return_visit", "task_complete"})
+# other sources of entries (volunteer check-ins…): stream → verify(entries) -> {entry id: problem},
+# registered in PioneersConfig.ready; the audit asks each to re-derive its entries from their source
+VERIFIERS: dict = {}
+
+
+def register_source(stream: str, verify) -> None:
+    VERIFIERS[stream] = verify
 
 
 def year_of(moment: dt.datetime) -> int:
@@ -115,6 +122,11 @@ def ensure_default_rules() -> int:
             },
         )
         made += created
+    from changxin.pioneers import volunteering
+
+    if not PointRule.objects.filter(code=volunteering.RULE_CODE).exists():
+        volunteering.ensure_rule()  # volunteer hours (stream "volunteering")
+        made += 1
     return made
 
 
@@ -168,6 +180,7 @@ def audit_points(year: int | None = None) -> AuditResult:
     events = DemandEvent.objects.in_bulk(event_ids)
     sums: dict[tuple[int, int], Decimal] = {}
     members: set[int] = set()
+    by_source: dict[str, list[PointEntry]] = {}
     for entry in entries.iterator():
         result.entries += 1
         members.add(entry.member_id)
@@ -191,9 +204,15 @@ def audit_points(year: int | None = None) -> AuditResult:
             if approved.get(entry.source_event_id) != entry.points:
                 result.mismatches += 1
                 result.problems.append(f"entry {entry.pk}: no approved adjustment {entry.source_event_id}")
+        elif entry.source_stream in VERIFIERS:
+            by_source.setdefault(entry.source_stream, []).append(entry)
         else:
             result.mismatches += 1
             result.problems.append(f"entry {entry.pk}: no source")
+    for stream, found in by_source.items():
+        problems = VERIFIERS[stream](found)
+        result.mismatches += len(problems)
+        result.problems.extend(problems.values())
     stored = {(t.member_id, t.year): t.total for t in totals}
     for key in set(stored) | set(sums):
         members.add(key[0])

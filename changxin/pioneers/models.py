@@ -462,3 +462,391 @@ class PointAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.points:+} ({self.get_state_display()})"
+
+
+# --- 支部生活: 三会一课, 主题党日, 组织生活会, 民主评议党员 (branch_life.py) -----------------------
+
+
+class MeetingKind(models.TextChoices):
+    """The meetings of branch life (RULES.md, "Branch life, dues and transfers")."""
+
+    ASSEMBLY = "assembly", _("Branch members' meeting (支部党员大会)")
+    COMMITTEE = "committee", _("Branch committee meeting (支委会)")
+    GROUP = "group", _("Party group meeting (党小组会)")
+    LECTURE = "lecture", _("Party lecture (党课)")
+    THEME_DAY = "theme_day", _("Theme party day (主题党日)")
+    LIFE_MEETING = "life_meeting", _("Organisational life meeting (组织生活会)")
+    APPRAISAL = "appraisal", _("Democratic appraisal of members (民主评议党员)")
+
+
+class Meeting(models.Model):
+    """One meeting of a branch: date, kind, topic, minutes; its attendance rows say who was there
+    (and why the absent were absent). Written by branch_life.record_meeting only."""
+
+    organisation = models.ForeignKey(
+        PartyOrganisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="meetings"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=MeetingKind.choices)
+    held_on = models.DateField(_("held on"), db_index=True)
+    topic = models.CharField(_("topic"), max_length=200)
+    minutes = models.TextField(_("minutes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    Scope = scope.through("organisation")
+
+    class Meta:
+        verbose_name = _("branch meeting")
+        verbose_name_plural = _("branch meetings")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.held_on} {self.topic}"
+
+
+class Attendance(models.Model):
+    """A member at a meeting: present, or absent with the reason."""
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="attendance"
+    )
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="attendance"
+    )
+    present = models.BooleanField(_("present"), default=True)
+    absence_reason = models.CharField(_("reason for absence"), max_length=200, blank=True)
+
+    Scope = scope.through("meeting", owner_fields=("member__user",))
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        ordering = ["meeting", "member__name", "id"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "member"], name="attendance_once")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {'✓' if self.present else '✗'}"
+
+
+class AppraisalRating(models.TextChoices):
+    EXCELLENT = "excellent", _("Excellent (优秀)")
+    QUALIFIED = "qualified", _("Qualified (合格)")
+    BASIC = "basic", _("Basically qualified (基本合格)")
+    UNQUALIFIED = "unqualified", _("Unqualified (不合格)")
+
+
+class Appraisal(models.Model):
+    """A member's rating at the yearly 民主评议党员 meeting."""
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="appraisals"
+    )
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="appraisals"
+    )
+    rating = models.CharField(_("rating"), max_length=12, choices=AppraisalRating.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    Scope = scope.through("meeting", owner_fields=("member__user",))
+
+    class Meta:
+        verbose_name = _("appraisal rating")
+        verbose_name_plural = _("appraisal ratings")
+        ordering = ["meeting", "member__name", "id"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "member"], name="appraisal_once")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_rating_display()}"
+
+
+# --- 党费 (dues.py) ------------------------------------------------------------------------------
+
+
+class DuesCategory(models.TextChoices):
+    WAGE = "wage", _("On wages (在职)")
+    RETIRED = "retired", _("Retired (离退休)")
+    LOW = "low", _("Without wages or on low income (学生、无工资收入、低保等)")
+
+
+class DuesBase(models.Model):
+    """A member's dues base for a year: the category, the after-tax monthly income and the monthly
+    amount the brackets give (computed by dues.compute_monthly, stored so a later change of the
+    brackets does not rewrite the past)."""
+
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="dues_bases"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    category = models.CharField(_("category"), max_length=8, choices=DuesCategory.choices)
+    monthly_income = models.DecimalField(_("after-tax monthly income"), max_digits=10, decimal_places=2)
+    rate = models.DecimalField(_("rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True)
+    monthly_due = models.DecimalField(_("monthly dues"), max_digits=8, decimal_places=2)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    set_at = models.DateTimeField(_("set at"), auto_now=True)
+
+    Scope = scope.through("member")
+
+    class Meta:
+        verbose_name = _("dues base")
+        verbose_name_plural = _("dues bases")
+        ordering = ["-year", "member__name"]
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="dues_base_once_per_year")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.year}: {self.monthly_due}"
+
+
+class DuesPayment(models.Model):
+    """One month's dues paid by a member."""
+
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="dues_payments"
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month paid for."))
+    amount = models.DecimalField(_("amount"), max_digits=8, decimal_places=2)
+    paid_on = models.DateField(_("paid on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    Scope = scope.through("member")
+
+    class Meta:
+        verbose_name = _("dues payment")
+        verbose_name_plural = _("dues payments")
+        ordering = ["-month", "member__name"]
+        constraints = [models.UniqueConstraint(fields=["member", "month"], name="dues_paid_once_per_month")]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.month:%Y-%m}: {self.amount}"
+
+
+# --- 组织关系转接 (transfers.py) --------------------------------------------------------------------
+
+
+class TransferState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    ISSUED = "issued", _("Letter issued")
+    RECEIVED = "received", _("Received")
+    RETURNED = "returned", _("Returned")
+
+
+class Transfer(models.Model):
+    """A member's move from one organisation to another (组织关系转接): the sending organisation's
+    outgoing letter (number, date) and the receiving organisation's confirmation (date). Until it is
+    confirmed the member stays with the old organisation. Changes only through transfers.apply."""
+
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="transfers"
+    )
+    from_organisation = models.ForeignKey(
+        PartyOrganisation, verbose_name=_("from"), on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    to_organisation = models.ForeignKey(
+        PartyOrganisation, verbose_name=_("to"), on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=TransferState.choices, default=TransferState.REQUESTED
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    requested_on = models.DateField(_("requested on"))
+    letter_number = models.CharField(_("letter number"), max_length=40, blank=True)
+    letter_issued_on = models.DateField(_("letter issued on"), null=True, blank=True)
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    returned_on = models.DateField(_("returned on"), null=True, blank=True)
+    return_reason = models.CharField(_("reason for return"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    # seen by the sending side (its party staff and secretary), the receiving side (PioneersConfig
+    # widens it with the same rule on to_organisation) and the member
+    Scope = scope.through(
+        "from_organisation",
+        owner_fields=(
+            ("to_organisation__members__user", {"to_organisation__members__is_secretary": True}),
+            "member__user",
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("membership transfer")
+        verbose_name_plural = _("membership transfers")
+        ordering = ["-requested_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(state__in=["requested", "issued"]),
+                name="transfer_one_open_per_member",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.from_organisation} → {self.to_organisation}"
+
+
+class TransferEvent(models.Model):
+    """The transfer timeline: the published stream "transfers"."""
+
+    transfer = models.ForeignKey(
+        Transfer, verbose_name=_("transfer"), on_delete=models.PROTECT, related_name="events"
+    )
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=32, db_index=True)
+    from_state = models.CharField(_("from state"), max_length=10, blank=True)
+    to_state = models.CharField(_("to state"), max_length=10, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    Scope = scope.through("transfer")
+
+    class Meta:
+        verbose_name = _("transfer event")
+        verbose_name_plural = _("transfer events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} {self.action} {self.at:%Y-%m-%d}"
+
+
+# --- 志愿先锋 (volunteering.py) ----------------------------------------------------------------------
+
+
+class ActivityState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    CLOSED = "closed", _("Closed")
+
+
+class VolunteerActivity(models.Model):
+    """A volunteer activity an organisation publishes: place, time window, capacity and the hours a
+    check-in credits. Published activities are open to every party member with a login."""
+
+    organisation = models.ForeignKey(
+        PartyOrganisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="activities"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    place = models.CharField(_("place"), max_length=120)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    capacity = models.PositiveIntegerField(_("capacity"))
+    hours = models.DecimalField(_("volunteer hours credited"), max_digits=4, decimal_places=1)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ActivityState.choices, default=ActivityState.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    version = models.PositiveIntegerField(_("version"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    Scope = scope.through("organisation")
+
+    class Meta:
+        verbose_name = _("volunteer activity")
+        verbose_name_plural = _("volunteer activities")
+        ordering = ["-starts_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class VolunteerSignup(models.Model):
+    """A member signed up for an activity; `checked_in_at` once they checked in at the place."""
+
+    activity = models.ForeignKey(
+        VolunteerActivity, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="signups"
+    )
+    member = models.ForeignKey(
+        PartyMember,
+        verbose_name=_("party member"),
+        on_delete=models.PROTECT,
+        related_name="volunteer_signups",
+    )
+    signed_up_at = models.DateTimeField(_("signed up at"))
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+
+    # the member's organisation (party staff, the secretary) and the member themselves
+    Scope = scope.through("member")
+
+    class Meta:
+        verbose_name = _("volunteer sign-up")
+        verbose_name_plural = _("volunteer sign-ups")
+        ordering = ["signed_up_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["activity", "member"], name="signup_once")]
+
+    def __str__(self) -> str:
+        return f"{self.member} @ {self.activity}"
+
+
+class VolunteerEvent(models.Model):
+    """The volunteering timeline: the published stream "volunteering". A check-in event is the
+    source of the member's volunteer-hours point entry."""
+
+    activity = models.ForeignKey(
+        VolunteerActivity, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="events"
+    )
+    member = models.ForeignKey(
+        PartyMember,
+        verbose_name=_("party member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=32, db_index=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    Scope = scope.through("activity", owner_fields=("member__user",))
+
+    class Meta:
+        verbose_name = _("volunteer event")
+        verbose_name_plural = _("volunteer events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id} {self.action} {self.at:%Y-%m-%d}"

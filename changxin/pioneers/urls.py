@@ -1,6 +1,6 @@
 from django.urls import path
 
-from changxin.pioneers import views
+from changxin.pioneers import views, views_branch
 
 app_name = "pioneers"
 
@@ -15,4 +15,22 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case, name="case"),
     path("cases/<int:pk>/step/", views.step, name="step"),
     path("cases/<int:pk>/record/", views.record, name="record"),
+    # branch life, dues, transfers, volunteering (views_branch.py)
+    path("branch-life/", views_branch.compliance, name="compliance"),
+    path("organisations/<int:pk>/branch-life/", views_branch.branch, name="branch"),
+    path("organisations/<int:pk>/meetings/new/", views_branch.meeting_new, name="meeting-new"),
+    path("meetings/<int:pk>/", views_branch.meeting, name="meeting"),
+    path("organisations/<int:pk>/dues/", views_branch.dues_page, name="dues"),
+    path("members/<int:pk>/dues-base/", views_branch.dues_base, name="dues-base"),
+    path("members/<int:pk>/dues-payment/", views_branch.dues_pay, name="dues-pay"),
+    path("transfers/", views_branch.transfer_list, name="transfers"),
+    path("members/<int:pk>/transfer/", views_branch.transfer_new, name="transfer-new"),
+    path("transfers/<int:pk>/", views_branch.transfer, name="transfer"),
+    path("transfers/<int:pk>/step/", views_branch.transfer_step, name="transfer-step"),
+    path("volunteer/", views_branch.activities, name="activities"),
+    path("volunteer/new/", views_branch.activity_new, name="activity-new"),
+    path("volunteer/<int:pk>/", views_branch.activity, name="activity"),
+    path("volunteer/<int:pk>/act/", views_branch.activity_act, name="activity-act"),
+    path("volunteer/check-in/<str:token>/", views_branch.checkin, name="checkin"),
+    path("volunteer/events/<int:pk>/", views_branch.volunteer_source, name="volunteer-source"),
 ]

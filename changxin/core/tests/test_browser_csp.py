@@ -36,12 +36,51 @@ def visit(page, url, messages):
     messages.clear()
 
 
+def _party_pages() -> list[str]:
+    """A branch page, its dues (charts), a meeting, a transfer and an activity with its QR code."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from changxin.core.tests.builders import party_member, party_organisation
+    from changxin.pioneers import branch_life, transfers, volunteering
+
+    org = party_organisation(LUGOUQIAO, "安全策略党支部")
+    member = party_member(org, "党员")
+    meeting = branch_life.record_meeting(
+        org, kind="lecture", held_on=dt.date(2025, 3, 3), topic="党课", attendance={member.pk: (True, "")}
+    )
+    transfer = transfers.request_transfer(
+        member, party_organisation(LUGOUQIAO, "接收党支部"), on=dt.date(2025, 3, 3)
+    )
+    start = timezone.now() + dt.timedelta(days=1)
+    activity = volunteering.create_activity(
+        org,
+        title="志愿活动",
+        place="广场",
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=2),
+        capacity=5,
+    )
+    volunteering.change(activity, "publish", None)
+    return [
+        f"/pioneers/organisations/{org.pk}/branch-life/",
+        f"/pioneers/organisations/{org.pk}/dues/",
+        f"/pioneers/organisations/{org.pk}/meetings/new/",
+        f"/pioneers/meetings/{meeting.pk}/",
+        f"/pioneers/transfers/{transfer.pk}/",
+        f"/pioneers/volunteer/{activity.pk}/",
+        f"/pioneers/members/{member.pk}/",
+    ]
+
+
 def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_world):
     users = demo_world
     demand = station_replied_demand(users)
     spot = hot_spot_in(LUGOUQIAO, demands=[demand])
     problem = monthly_problem_in(LUGOUQIAO)
     base = live_server.url
+    party = _party_pages()
     pages = {
         None: [
             "/",
@@ -68,7 +107,6 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
             "/insight/units/110106017/",  # last: its trend chart is checked below
         ],
         "admin": ["/admin/", "/admin/demands/demand/"],
-        "party": ["/pioneers/", "/brands/", "/brands/new/", "/insight/dashboards/party/"],
         "manager": [
             "/port/",
             "/port/projects/",
@@ -83,6 +121,16 @@ def test_main_pages_pass_the_content_security_policy(browser, live_server, demo_
             "/port/inspections/register/",
             "/port/inspections/plans/",
             "/port/inspections/report/",  # last: its chart is checked below
+        ],
+        "party": [
+            "/pioneers/",
+            "/brands/",
+            "/brands/new/",
+            "/insight/dashboards/party/",
+            "/pioneers/branch-life/",
+            "/pioneers/transfers/",
+            "/pioneers/volunteer/",
+            *party,
         ],
     }
     for username, urls in pages.items():

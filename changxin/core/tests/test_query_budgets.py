@@ -286,6 +286,48 @@ def plan_rows(users, n):
     for enterprise in _inspected_enterprises(users, n):
         InspectionPlan.objects.create(
             department=users["inspector"].unit, year=year, month=6, enterprise=enterprise, items="检查"
+def party_branches(users, n):
+    """Branches with a meeting and a member with a dues base each (the compliance overview)."""
+    from changxin.core.tests.builders import party_member, party_organisation
+    from changxin.pioneers import branch_life, dues
+
+    for i in range(n):
+        org = party_organisation(LUGOUQIAO, f"{MARKER}{i}")
+        member = party_member(org, f"党员{i}")
+        branch_life.record_meeting(
+            org,
+            kind="committee",
+            held_on=dt.date(2025, 3, 3),
+            topic="支委会",
+            attendance={member.pk: (True, "")},
+        )
+        dues.set_base(member, timezone.localdate().year, category="wage", monthly_income=5000)
+
+
+def party_transfers(users, n):
+    from changxin.core.tests.builders import party_member, party_organisation
+    from changxin.pioneers import transfers
+
+    source = party_organisation(LUGOUQIAO, "转出党支部")
+    target = party_organisation(LUGOUQIAO, f"{MARKER}接收")
+    for i in range(n):
+        transfers.request_transfer(party_member(source, f"转出{i}"), target, on=dt.date(2025, 3, 3))
+
+
+def party_activities(users, n):
+    from changxin.core.tests.builders import party_organisation
+    from changxin.pioneers import volunteering
+
+    org = party_organisation(LUGOUQIAO, "志愿党支部")
+    start = timezone.now() + dt.timedelta(days=1)
+    for i in range(n):
+        volunteering.create_activity(
+            org,
+            title=f"{MARKER}{i}",
+            place="广场",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=2),
+            capacity=5,
         )
 
 
@@ -323,6 +365,9 @@ PAGES = {
     "port: inspections (department)": Page("port:inspections", "inspector", inspection_rows, 10),
     "port: inspections (district)": Page("port:inspections", "leader", inspection_rows, 10),
     "port: inspection plans": Page("port:inspection-plans", "inspector", plan_rows, 10),
+    "pioneers: branch life": Page("pioneers:compliance", "party", party_branches, 12),
+    "pioneers: transfers": Page("pioneers:transfers", "party", party_transfers, 10),
+    "pioneers: volunteer activities": Page("pioneers:activities", "party", party_activities, 12),
     "admin: demand changelist": Page("admin:demands_demand_changelist", "admin", dispatched, 14),
 }
 

@@ -98,9 +98,22 @@ INSPECT = PORT | {"inspector"}
 SEES_ALL = DISTRICT | {"party_staff"}
 # who opens the party wing's pages (pioneers): party staff and the district-wide roles
 PARTY = DISTRICT | {"party_staff"}
-PARTY_TARGETS = {"party_org", "party_member", "party_case", "brand", "brand_case"}
 # who may draft a brand: party staff over the owner organisation and district administrators
 BRAND_KEEPERS = {"party_staff", "admin"}
+PARTY_TARGETS = {
+    "brand",
+    "brand_case",
+    "party_org",
+    "party_member",
+    "party_case",
+    "party_meeting",
+    "party_transfer",
+    "party_activity",
+    "party_checkin",
+    "party_volunteer_event",
+}
+# who keeps a branch's records (meetings, dues, transfers, activities): party staff, district admins
+KEEPERS = {"party_staff", "admin"}
 
 VIEWS: dict[str, View] = {
     "home": view(EVERYONE, anonymous=200),  # the landing page, with the portal's links
@@ -263,6 +276,26 @@ VIEWS: dict[str, View] = {
     "brands:step": view(PARTY, own=400, target="brand", method="post"),
     "brands:case-new": view(PARTY, own=400, target="brand", method="post"),
     "brands:case-step": view(PARTY, own=400, target="brand_case", method="post"),
+    # branch life, dues, transfers, volunteering (pioneers/views_branch.py): pages for the party wing's
+    # readers; writes for the keepers (an empty form is a bad request); secretaries in pioneers/tests
+    "pioneers:compliance": view(PARTY, refused=403),
+    "pioneers:branch": view(PARTY, target="party_org"),
+    "pioneers:meeting-new": view(KEEPERS, refused=403, target="party_org"),
+    "pioneers:meeting": view(PARTY, target="party_meeting"),
+    "pioneers:dues": view(PARTY, target="party_org"),
+    "pioneers:dues-base": view(KEEPERS, own=400, refused=403, target="party_member", method="post"),
+    "pioneers:dues-pay": view(KEEPERS, own=400, refused=403, target="party_member", method="post"),
+    "pioneers:transfers": view(PARTY, refused=403),
+    "pioneers:transfer-new": view(KEEPERS, own=400, refused=403, target="party_member", method="post"),
+    "pioneers:transfer": view(PARTY, target="party_transfer"),
+    "pioneers:transfer-step": view(KEEPERS, own=400, refused=403, target="party_transfer", method="post"),
+    "pioneers:activities": view(PARTY, refused=403),
+    "pioneers:activity-new": view(KEEPERS, own=400, refused=403, method="post"),
+    "pioneers:activity": view(PARTY, target="party_activity"),
+    "pioneers:activity-act": view(PARTY, own=400, refused=403, target="party_activity", method="post"),
+    # the page a scanned check-in code opens: members with a login only (none in this matrix)
+    "pioneers:checkin": view(set(), refused=403, target="party_checkin", pk_kwarg="token"),
+    "pioneers:volunteer-source": view(PARTY, own=302, target="party_volunteer_event"),
 }
 
 
@@ -456,6 +489,45 @@ def _party_objects(unit_code: str) -> dict:
         "party_case": case,
         "brand": brand,
         "brand_case": brand_case,
+        **_branch_objects(org, unit_code),
+    }
+
+
+def _branch_objects(org, unit_code: str) -> dict:
+    """A meeting, a transfer, a volunteer activity (its check-in code and first event) of the branch."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    from changxin.core.tests.builders import party_member, party_organisation
+    from changxin.pioneers import branch_life, transfers, volunteering
+
+    mover = party_member(org, "转出党员")
+    meeting = branch_life.record_meeting(
+        org,
+        kind="theme_day",
+        held_on=dt.date(2025, 3, 5),
+        topic="主题党日",
+        attendance={m.pk: (True, "") for m in org.members.all()},
+    )
+    receiver = party_organisation(unit_code, "接收党支部")
+    transfer = transfers.request_transfer(mover, receiver, on=dt.date(2025, 3, 1))
+    start = timezone.now() + dt.timedelta(days=1)
+    activity = volunteering.create_activity(
+        org,
+        title="社区清洁",
+        place="社区广场",
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=2),
+        capacity=5,
+    )
+    return {
+        "party_meeting": meeting,
+        "party_transfer": transfer,
+        "party_activity": activity,
+        "party_checkin": SimpleNamespace(pk=volunteering.checkin_token(activity)),
+        "party_volunteer_event": activity.events.first(),
     }
 
 

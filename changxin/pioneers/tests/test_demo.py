@@ -45,3 +45,45 @@ def test_demo_id_numbers_are_well_formed():
 
     number = demo_id_number("110106", dt.date(1990, 1, 1), 7)
     assert id_number(number) == number
+
+
+def test_demo_branch_life_dues_transfer_and_volunteering(demo_world):
+    from changxin.pioneers import branch_life
+    from changxin.pioneers.models import DuesPayment, Meeting, PointEntry, Transfer, VolunteerSignup
+
+    out = StringIO()
+    load_demo(out)
+    assert "demo branch life" in out.getvalue()
+    meetings = Meeting.objects.count()
+    assert meetings > 100
+    org = PartyOrganisation.objects.get(name="丽泽商务区楼宇联合党支部")
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    flagged = (
+        branch_life.compliance(org, today.year).missed + branch_life.compliance(org, today.year - 1).missed
+    )
+    assert flagged > 0, "the weak branch shows missed meetings"
+    from changxin.pioneers.models import Attendance
+
+    absent = Attendance.objects.filter(present=False)
+    assert absent.exists() and not absent.filter(absence_reason="").exists()
+    assert DuesPayment.objects.exists()
+    assert Transfer.objects.filter(state="issued").count() == 1
+    assert VolunteerSignup.objects.filter(checked_in_at__isnull=False).count() == 2
+    volunteer_points = PointEntry.objects.filter(source_stream="volunteering")
+    assert volunteer_points.count() == 2 and all(e.source_event_id for e in volunteer_points)
+    load_demo(StringIO())  # idempotent
+    assert Meeting.objects.count() == meetings
+    result = audit_points()
+    assert result.mismatches == 0, result.problems
+
+
+def test_demo_branch_data_refers_to_demo_organisations_and_logins(demo_world):
+    orgs = {o["key"] for o in demo_data("pioneers", "organisations.json")["organisations"]}
+    data = demo_data("pioneers", "branch_life.json")
+    assert set(data["branches"]) <= orgs and data["transfer"]["to"] in orgs
+    for activity in data["activities"]:
+        assert activity["org"] in orgs
+        assert set(activity["checkins"]) <= set(activity["signups"])
+        assert User.objects.filter(username__in=activity["signups"]).count() == len(activity["signups"])

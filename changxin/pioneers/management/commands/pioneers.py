@@ -17,6 +17,14 @@ class Command(BaseCommand):
         from changxin.pioneers.importer import COLUMNS
 
         members.epilog = format_columns(COLUMNS)
+        dues_parser = sub.add_parser(
+            "import-dues", help="import dues bases (income, category) from CSV or Excel"
+        )
+        dues_parser.add_argument("file")
+        add_import_arguments(dues_parser)
+        from changxin.pioneers.importer_dues import COLUMNS as DUES_COLUMNS
+
+        dues_parser.epilog = format_columns(DUES_COLUMNS)
         points = sub.add_parser("audit-points", help="recompute every member's points from their sources")
         points.add_argument("--year", type=int)
         points.add_argument("--verbose-problems", action="store_true", help="list every mismatch")
@@ -24,6 +32,8 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if opts["subcommand"] == "import-members":
             return self.import_members(opts)
+        if opts["subcommand"] == "import-dues":
+            return self.import_dues(opts)
         return self.audit_points(opts)
 
     def import_members(self, opts):
@@ -45,6 +55,27 @@ class Command(BaseCommand):
             self,
             report,
             summary=_("%(rows)s rows checked: %(good)s good, %(bad)s bad; %(written)s members written."),
+        )
+
+    def import_dues(self, opts):
+        from changxin.pioneers.importer_dues import DuesImport
+
+        try:
+            report = DuesImport(file_name=opts["file"]).run(
+                opts["file"],
+                keep_good=opts["keep_good"],
+                dry_run=opts["dry_run"],
+                encoding=opts["encoding"],
+                sheet=opts["sheet"],
+                max_errors=opts.get("max_errors") or MAX_ERRORS,
+                on_error=lambda e: self.stderr.write(str(e)),
+            )
+        except TableError as exc:
+            raise CommandError(str(exc)) from exc
+        print_report(
+            self,
+            report,
+            summary=_("%(rows)s rows checked: %(good)s good, %(bad)s bad; %(written)s dues bases written."),
         )
 
     def audit_points(self, opts):
