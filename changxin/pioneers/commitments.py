@@ -241,7 +241,10 @@ def add_progress(commitment: Commitment, *, on: dt.date, text: str, actor=None) 
 
 
 def available(user, commitment: Commitment):
-    return MACHINE.available(commitment, relations_of(user, commitment.member))
+    """The actions to offer: allowed by the table and every guard but the rating, which the
+    evaluation form itself asks for."""
+    offered = MACHINE.offered_by_table(commitment.state, relations_of(user, commitment.member))
+    return [t for t in offered if t.failed_guard(commitment) in (None, RATED)]
 
 
 @transaction.atomic

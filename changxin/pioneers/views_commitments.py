@@ -50,7 +50,7 @@ def _page(request, member, *, refusal=None, status=200):
     user = request.user
     relations = commitments.relations_of(user, member)
     rows = [
-        {"c": c, "actions": commitments.MACHINE.available(c, relations)}
+        {"c": c, "actions": commitments.available(user, c)}
         for c in member.commitments.select_related("community")
         .prefetch_related("progress")
         .annotate(residents=Count("resident_ratings"), resident_avg=Avg("resident_ratings__stars"))
