@@ -19,6 +19,7 @@ class PioneersConfig(AppConfig):
         "pipeline": "pioneers.PipelineEvent",
         "transfers": "pioneers.TransferEvent",
         "volunteering": "pioneers.VolunteerEvent",
+        "commitments": "pioneers.CommitmentEvent",
     }
 
     navigation = [
@@ -35,6 +36,10 @@ class PioneersConfig(AppConfig):
 
         selectors_branch.register_scope()
         ledger.register_source(volunteering.STREAM, volunteering.verify_entries)
+        from changxin.pioneers import commitments
+
+        ledger.register_source(commitments.STREAM, commitments.verify_entries)
+        ledger.register_source(commitments.RELIEF, commitments.verify_relief_entries)
 
     def load_demo(self, stdout=None) -> None:
         from changxin.pioneers.demo import load_demo

@@ -138,6 +138,10 @@ def load_demo(stdout=None) -> None:
 
     load_branch_demo(orgs, stdout)  # meetings, dues, a transfer, volunteer activities
     events.catch_up()  # the ledger catches up on the demand demo's timeline
+    from changxin.pioneers.demo_commitments import load_commitments_demo
+
+    load_commitments_demo(stdout)  # after the catch-up: a late-reply penalty to apply relief against
+    events.catch_up()  # the kept commitment's points
     if stdout is not None:
         stdout.write(
             f"demo pioneers: {len(orgs)} organisations, {len(members)} members, "

@@ -122,8 +122,11 @@ def ensure_default_rules() -> int:
             },
         )
         made += created
-    from changxin.pioneers import volunteering
+    from changxin.pioneers import commitments, volunteering
 
+    if not PointRule.objects.filter(code=commitments.RULE_CODE).exists():
+        commitments.ensure_rule()
+        made += 1
     if not PointRule.objects.filter(code=volunteering.RULE_CODE).exists():
         volunteering.ensure_rule()  # volunteer hours (stream "volunteering")
         made += 1

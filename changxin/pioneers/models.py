@@ -850,3 +850,200 @@ class VolunteerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_id} {self.action} {self.at:%Y-%m-%d}"
+
+
+# --- 承诺践诺: yearly commitments, progress, evaluation, the public wall --------------------------
+
+
+class CommitmentState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLIC = "public", _("Public")
+    KEPT = "kept", _("Kept")
+    NOT_KEPT = "not_kept", _("Not kept")
+
+
+class Commitment(models.Model):
+    """A member's public commitment for a year (承诺), its progress and its evaluation (践诺): rated
+    by the organisation (1–5) and by residents on the community's public wall."""
+
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="commitments"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    title = models.CharField(_("commitment"), max_length=80)
+    content = models.TextField(_("what I will do"))
+    community = models.ForeignKey(
+        "core.OrgUnit",
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        related_name="commitments",
+        help_text=_("The community whose public wall shows it."),
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=CommitmentState.choices, default=CommitmentState.DRAFT
+    )
+    version = models.PositiveIntegerField(_("version"), default=0)
+    org_rating = models.PositiveSmallIntegerField(_("organisation's rating"), null=True, blank=True)
+    evaluation = models.CharField(_("evaluation"), max_length=200, blank=True)
+    evaluated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("evaluated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    Scope = scope.through("member")
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        ordering = ["-year", "id"]
+        indexes = [models.Index(fields=["community", "year", "state"], name="commitment_wall_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CommitmentProgress(models.Model):
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("commitment"), on_delete=models.PROTECT, related_name="progress"
+    )
+    on = models.DateField(_("date"))
+    text = models.CharField(_("progress"), max_length=300)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    Scope = scope.through("commitment")
+
+    class Meta:
+        verbose_name = _("commitment progress")
+        verbose_name_plural = _("commitment progress")
+        ordering = ["on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.text[:30]}"
+
+
+class ResidentRating(models.Model):
+    """A resident's rating of a public commitment on the wall: once per account."""
+
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("commitment"), on_delete=models.PROTECT, related_name="resident_ratings"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="+"
+    )
+    stars = models.PositiveSmallIntegerField(_("stars"))
+    at = models.DateTimeField(_("time"))
+
+    Scope = scope.through("commitment")
+
+    class Meta:
+        verbose_name = _("resident rating")
+        verbose_name_plural = _("resident ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["commitment", "user"], name="resident_rating_once"),
+            models.CheckConstraint(
+                condition=models.Q(stars__gte=1, stars__lte=5), name="resident_rating_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commitment_id} {self.stars}★"
+
+
+class CommitmentEvent(models.Model):
+    """One row per change of a commitment: the published stream "commitments" (the ledger credits
+    a kept commitment from its "keep" event)."""
+
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("commitment"), on_delete=models.PROTECT, related_name="events"
+    )
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=32, db_index=True)
+    from_state = models.CharField(_("from state"), max_length=10, blank=True)
+    to_state = models.CharField(_("to state"), max_length=10, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    Scope = scope.through("commitment")
+
+    class Meta:
+        verbose_name = _("commitment event")
+        verbose_name_plural = _("commitment events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.commitment_id} {self.action} {self.at:%Y-%m-%d}"
+
+
+# --- 容错纠错: relief from a penalty, decided by party staff -------------------------------------
+
+
+class ReliefState(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    GRANTED = "granted", _("Granted")
+    REFUSED = "refused", _("Refused")
+
+
+class ReliefApplication(models.Model):
+    """A member's 容错纠错 application against one penalty entry of the ledger. Granted, it cancels the
+    penalty with a counter-entry whose source is this application; refused, the penalty stands."""
+
+    member = models.ForeignKey(
+        PartyMember,
+        verbose_name=_("party member"),
+        on_delete=models.PROTECT,
+        related_name="relief_applications",
+    )
+    penalty = models.OneToOneField(
+        PointEntry, verbose_name=_("penalty"), on_delete=models.PROTECT, related_name="relief"
+    )
+    reason = models.TextField(_("reason"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=ReliefState.choices, default=ReliefState.APPLIED
+    )
+    version = models.PositiveIntegerField(_("version"), default=0)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applied by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    applied_at = models.DateTimeField(_("applied at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision = models.CharField(_("decision"), max_length=300, blank=True)
+
+    Scope = scope.through("member")
+
+    class Meta:
+        verbose_name = _("relief application (容错纠错)")
+        verbose_name_plural = _("relief applications (容错纠错)")
+        ordering = ["-applied_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.penalty.points} ({self.get_state_display()})"

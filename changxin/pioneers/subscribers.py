@@ -12,3 +12,10 @@ from changxin.pioneers import ledger
 @events.subscriber("pioneers.points", stream="demands", actions=ledger.DEMAND_ACTIONS, start="beginning")
 def credit_points(event) -> None:
     ledger.credit_from_demand_event(event)
+
+
+@events.subscriber("pioneers.commitments", stream="commitments", actions={"keep"}, start="beginning")
+def credit_commitment(event) -> None:
+    from changxin.pioneers import commitments
+
+    commitments.credit(event)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from changxin.pioneers import views, views_branch
+from changxin.pioneers import views, views_branch, views_commitments
 
 app_name = "pioneers"
 
@@ -33,4 +33,13 @@ urlpatterns = [
     path("volunteer/<int:pk>/act/", views_branch.activity_act, name="activity-act"),
     path("volunteer/check-in/<str:token>/", views_branch.checkin, name="checkin"),
     path("volunteer/events/<int:pk>/", views_branch.volunteer_source, name="volunteer-source"),
+    # 承诺践诺 and 容错纠错 (views_commitments.py)
+    path("members/<int:pk>/commitments/", views_commitments.member_commitments, name="commitments"),
+    path("members/<int:pk>/commitments/new/", views_commitments.commitment_new, name="commitment-new"),
+    path("commitments/<int:pk>/step/", views_commitments.commitment_step, name="commitment-step"),
+    path("commitments/<int:pk>/progress/", views_commitments.commitment_progress, name="commitment-progress"),
+    path("commitments/<int:pk>/rate/", views_commitments.commitment_rate, name="commitment-rate"),
+    path("wall/<str:code>/", views_commitments.wall, name="wall"),
+    path("members/<int:pk>/relief/", views_commitments.relief_apply, name="relief-apply"),
+    path("relief/<int:pk>/decide/", views_commitments.relief_decide, name="relief-decide"),
 ]

@@ -64,6 +64,8 @@ def _party_pages() -> list[str]:
     )
     volunteering.change(activity, "publish", None)
     return [
+        f"/pioneers/members/{member.pk}/commitments/",
+        "/pioneers/wall/110106017005/",
         f"/pioneers/organisations/{org.pk}/branch-life/",
         f"/pioneers/organisations/{org.pk}/dues/",
         f"/pioneers/organisations/{org.pk}/meetings/new/",

@@ -286,6 +286,9 @@ def plan_rows(users, n):
     for enterprise in _inspected_enterprises(users, n):
         InspectionPlan.objects.create(
             department=users["inspector"].unit, year=year, month=6, enterprise=enterprise, items="检查"
+        )
+
+
 def party_branches(users, n):
     """Branches with a meeting and a member with a dues base each (the compliance overview)."""
     from changxin.core.tests.builders import party_member, party_organisation

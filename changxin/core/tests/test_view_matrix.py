@@ -32,6 +32,7 @@ from changxin.core.tests.builders import (
 from changxin.demands.attachments import store_attachment
 from changxin.demands.models import Demand, DemandAttachment, DemandEvent, DemandTask
 from changxin.demands.services import transition
+from changxin.pioneers.models import Commitment, ReliefApplication, ResidentRating
 from changxin.port.models import Enterprise, EnterpriseDemand, Inspection, InspectionPlan, Project, Visit
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +112,8 @@ PARTY_TARGETS = {
     "party_activity",
     "party_checkin",
     "party_volunteer_event",
+    "party_commitment",
+    "party_relief",
 }
 # who keeps a branch's records (meetings, dues, transfers, activities): party staff, district admins
 KEEPERS = {"party_staff", "admin"}
@@ -296,6 +299,16 @@ VIEWS: dict[str, View] = {
     # the page a scanned check-in code opens: members with a login only (none in this matrix)
     "pioneers:checkin": view(set(), refused=403, target="party_checkin", pk_kwarg="token"),
     "pioneers:volunteer-source": view(PARTY, own=302, target="party_volunteer_event"),
+    # 承诺践诺 and 容错纠错 (views_commitments.py): a member's page as the member page; the wall is
+    # public; any signed-in user reaches the rating of a public commitment (a bad form: 400)
+    "pioneers:commitments": view(PARTY, target="party_member"),
+    "pioneers:commitment-new": view(PARTY, own=400, target="party_member", method="post"),
+    "pioneers:commitment-step": view(PARTY, own=400, target="party_commitment", method="post"),
+    "pioneers:commitment-progress": view(PARTY, own=400, target="party_commitment", method="post"),
+    "pioneers:commitment-rate": view(SIGNED_IN, own=400, other=400, target="party_commitment", method="post"),
+    "pioneers:wall": view(EVERYONE, anonymous=200, args={"code": "110106017005"}),
+    "pioneers:relief-apply": view(PARTY, own=400, target="party_member", method="post"),
+    "pioneers:relief-decide": view(PARTY, own=400, target="party_relief", method="post"),
 }
 
 
@@ -528,7 +541,38 @@ def _branch_objects(org, unit_code: str) -> dict:
         "party_activity": activity,
         "party_checkin": SimpleNamespace(pk=volunteering.checkin_token(activity)),
         "party_volunteer_event": activity.events.first(),
+        **_commitment_objects(org),
     }
+
+
+def _commitment_objects(org) -> dict:
+    """A public commitment of a member of the branch, and a relief application against a penalty."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from changxin.core import roles
+    from changxin.core.models import OrgUnit
+    from changxin.core.tests.builders import party_member
+    from changxin.pioneers import commitments
+    from changxin.pioneers.models import PointEntry
+
+    member = party_member(org, "承诺党员")
+    community = OrgUnit.objects.filter(kind__in=roles.COMMUNITY_KINDS, path__startswith=org.unit.path).first()
+    commitment = commitments.create_commitment(
+        member,
+        year=timezone.localdate().year,
+        title="承诺",
+        content="每周为独居老人代购生活用品。",
+        community=community,
+    )
+    commitment = commitments.step(commitment, "publish", None)
+    penalty = PointEntry.objects.create(
+        member=member, kind="service", points=Decimal("-1"), at=timezone.now(), year=timezone.localdate().year,
+        source_stream="demands", source_event_id=member.pk,
+    )  # fmt: skip
+    relief = commitments.apply_for_relief(penalty, reason="超期因暴雨封路，已提前报备。")
+    return {"party_commitment": commitment, "party_relief": relief}
 
 
 def _target(targets, spec: View, demand: Demand, other: bool = False):
@@ -655,6 +699,9 @@ def _port_coop_snapshot():
         list(PolicyGrant.objects.order_by("pk").values_list("pk", "state", "version")),
         list(Inspection.objects.order_by("pk").values_list("pk", "state", "version", "rating")),
         InspectionPlan.objects.count(),
+        list(Commitment.objects.order_by("pk").values_list("pk", "state", "version")),
+        list(ReliefApplication.objects.order_by("pk").values_list("pk", "state", "version")),
+        ResidentRating.objects.count(),
     )
 
 
