@@ -84,6 +84,8 @@ def _example_path(name: str) -> str | None:
         "suggestion",
         "policy",
         "inspection",
+        "proactive",
+        "problem",
         *PARTY_TARGETS,
     ):
         kwargs["pk" if spec.target == "hotspot" else spec.pk_kwarg] = 1

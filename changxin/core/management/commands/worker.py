@@ -1,4 +1,5 @@
 import logging
+import os
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -33,9 +34,10 @@ class Command(BaseCommand):
                 "Jobs run immediately (CHANGXIN_JOBS_IMMEDIATE), so a worker has nothing to do."
             )
         jobs.discover()
-        from changxin.triage.warmup import warm_up
+        if os.environ.get("CHANGXIN_WARM_UP", "1") != "0":
+            from changxin.triage.warmup import warm_up
 
-        warm_up(database=True)  # the models load now, not on the first demand
+            warm_up(database=True)  # the models load now, not on the first demand
         config = ConsumerConfig(
             workers=opts["workers"],
             worker_type="thread",
