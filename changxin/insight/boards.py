@@ -88,8 +88,8 @@ def _label_maps() -> dict[str, dict]:
 def _split(user, today: dt.date, month: dt.date, street=None) -> list[Chart]:
     """Today and the month by channel, type and top-level category (grouped bars)."""
     first, last = month_days(month)
-    month_rows = aggregates.counts_for(user, first, last, street=street)
-    today_rows = aggregates.counts_for(user, today, today, street=street)
+    month_figures = aggregates.Figures(user, first, last, street=street)
+    today_figures = aggregates.Figures(user, today, today, street=street)
     labels = _label_maps()
     charts = []
     titles = {
@@ -98,8 +98,8 @@ def _split(user, today: dt.date, month: dt.date, street=None) -> list[Chart]:
         "category_id": _("By category"),
     }
     for field_name, title in titles.items():
-        in_month = aggregates.totals_by(month_rows, field_name)
-        in_today = aggregates.totals_by(today_rows, field_name)
+        in_month = month_figures.by(field_name)
+        in_today = today_figures.by(field_name)
         keys = sorted(set(in_month) | set(in_today), key=lambda k: -in_month.get(k, {}).get("received", 0))
         rows = [
             [
@@ -123,7 +123,7 @@ def _split(user, today: dt.date, month: dt.date, street=None) -> list[Chart]:
 
 def _trend(user, end: dt.date, days: int = 90, street=None) -> Chart:
     first = end - dt.timedelta(days=days - 1)
-    per_day = aggregates.totals_by(aggregates.counts_for(user, first, end, street=street), "day")
+    per_day = aggregates.Figures(user, first, end, street=street).by("day")
     rows = []
     for i in range(days):
         day = first + dt.timedelta(days=i)
@@ -197,8 +197,8 @@ def _street_rankings(month: dt.date) -> list:
 
 def _cards(user, today, month, now, street=None) -> tuple[list, dict]:
     first, last = month_days(month)
-    in_month = aggregates.totals(aggregates.counts_for(user, first, last, street=street))
-    in_today = aggregates.totals(aggregates.counts_for(user, today, today, street=street))
+    in_month = aggregates.Figures(user, first, last, street=street).totals()
+    in_today = aggregates.Figures(user, today, today, street=street).totals()
     cards = [
         (_("Received today"), in_today["received"]),
         (_("Received in %(month)s") % {"month": f"{month:%Y-%m}"}, in_month["received"]),
@@ -254,7 +254,7 @@ def district(user, month: dt.date | None = None, now: dt.datetime | None = None)
     # the "map": every street/town as a tile, sized by the month's demands located there, coloured
     # by its composite (no offline GeoJSON of Fengtai's streets exists: a treemap, not a map)
     first, last = month_days(month)
-    located = aggregates.totals_by(aggregates.counts_for(user, first, last), "street_id")
+    located = aggregates.Figures(user, first, last).by("street_id")
     composite = {r.unit.pk: _rate(r.rates.composite) for r in ranked}
     streets = OrgUnit.objects.filter(kind__in=roles.STREET_LEVEL_KINDS, is_active=True).order_by("path")
     board.charts.append(
@@ -355,8 +355,13 @@ def enterprise(user, month: dt.date | None = None, now: dt.datetime | None = Non
     month = (month or this_month()).replace(day=1)
     since = aggregates.day_bounds(month, month)[0]
     board = Board("enterprise", _("Enterprise service (先丰港)"))
-    links = port.demand_links(user).filter(demand__received_at__gte=since).order_by()
-    board.cards = [(_("Enterprise demands since %(month)s") % {"month": f"{month:%Y-%m}"}, links.count())]
+    # the district-wide roles read the monthly pre-aggregate; a service manager's own links are few
+    district_wide = roles.is_district_wide(user)
+    if district_wide:
+        count = aggregates.enterprise_total(month)
+    else:
+        count = port.demand_links(user).filter(demand__received_at__gte=since).order_by().count()
+    board.cards = [(_("Enterprise demands since %(month)s") % {"month": f"{month:%Y-%m}"}, count)]
     columns = [
         _("Name"),
         _("Demands"),
@@ -370,7 +375,10 @@ def enterprise(user, month: dt.date | None = None, now: dt.datetime | None = Non
         ("manager", "by_manager", _("Enterprise demands by service manager")),
         ("unit", "by_department", _("Enterprise demands by lead unit (department)")),
     ):
-        ranking = port.enterprise_demand_ranking(user, by=by, since=since)
+        if district_wide:
+            ranking = aggregates.enterprise_ranking(month, by=by)
+        else:
+            ranking = port.enterprise_demand_ranking(user, by=by, since=since)
         board.charts.append(
             Chart(
                 key,
