@@ -40,6 +40,11 @@ def parse_args():
     parser.add_argument("--db", default=PG_BENCH_DB, help="the bench database's name")
     parser.add_argument("--seed-only", action="store_true", help="seed, keep the database and stop")
     parser.add_argument(
+        "--keep-daily",
+        action="store_true",
+        help="with --reuse: keep the daily tables built before, rebuild only the enterprise counts (development)",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="use a database seeded before (--seed-only or --keep): migrate, rebuild the aggregates, measure",
@@ -269,6 +274,16 @@ def seed_wings(today: dt.date) -> dict:
     return {"viewers": viewers, "street": streets[0]}
 
 
+def first_day() -> dt.date:
+    from django.db.models import Min
+    from django.utils import timezone
+
+    from changxin.demands.selectors import unscoped_demands
+
+    first = unscoped_demands().order_by().aggregate(first=Min("received_at"))["first"]
+    return timezone.localtime(first).date()
+
+
 def existing_world() -> dict:
     """The viewers and the street `seed_wings` made, in a database seeded before."""
     from changxin.core.models import OrgUnit, UnitKind, User
@@ -347,11 +362,22 @@ def run(args) -> int:
             return 0
 
     started = time.perf_counter()
-    rows = aggregates.rebuild_all()
+    if args.reuse and args.keep_daily:
+        from changxin.insight.models import DailyDemandCount
+
+        for month in aggregates._months(first_day(), today):
+            aggregates.rebuild_enterprise(month)
+        rows = DailyDemandCount.objects.count()
+    else:
+        rows = aggregates.rebuild_all()
     build_s = time.perf_counter() - started
     started = time.perf_counter()
     aggregates.cached_rankings(this_month())
     ranking_s = time.perf_counter() - started
+    started = time.perf_counter()
+    aggregates.refresh_overdue()
+    overdue_ms = (time.perf_counter() - started) * 1000
+    print(f"overdue counts (the every-minute job's part) in {overdue_ms:.0f} ms")
     from changxin.insight.models import DistrictDailySlice, EnterpriseMonthCount, UnitDailySlice
 
     sizes = {
@@ -420,6 +446,7 @@ def run(args) -> int:
     figures["aggregate_build_s"] = round(build_s, 1)
     figures["month_totals_raw_ms"] = round(raw_ms, 1)
     figures["month_totals_aggregate_ms"] = round(agg_ms, 1)
+    figures["overdue_refresh_ms"] = round(overdue_ms, 1)
     figures["enterprise_month_raw_ms"] = round(enterprise_raw_ms, 1)
     figures["enterprise_month_aggregate_ms"] = round(enterprise_agg_ms, 1)
     print(f"max {figures['max_ms']:.1f} ms (target ≤ 500 ms)")

@@ -21,9 +21,11 @@ Definitions (`raw_counts()` is the same thing computed from the demand table, fo
     satisfied           satisfied or basically satisfied, rating not excluded
     dissatisfied        dissatisfied, rating not excluded
 
-What is *not* pre-aggregated, and why: overdue open demands depend on the clock, not on events, and
-are a small indexed set (state, finish_due) — counted live; 三率 use their own definition (the month
-of dispatch, the contact event's on_time) and are cached per month in `RankingCache`.
+Narrower tables rebuilt from the same cells: `DistrictDailySlice` / `UnitDailySlice` (per day and
+dimension, read through `Figures`); per month, the enterprise demands (`rebuild_enterprise`).
+Overdue open demands depend on the clock, not on events: the every-minute job recounts them
+(`refresh_overdue`). 三率 use their own definition (the month of dispatch, the contact event's
+on_time) and are cached per month in `RankingCache`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from changxin.insight.models import (
     DistrictDailySlice,
     EnterpriseMonthCount,
     EnterpriseUnitMonthCount,
+    OverdueCount,
     RankingCache,
     UnitDailySlice,
 )
@@ -280,8 +283,10 @@ def rebuild_enterprise(month: dt.date) -> int:
     links = _enterprise_links().filter(demand__received_at__gte=start, demand__received_at__lt=end)
     counts = _enterprise_counts()
     by_enterprise = [
-        EnterpriseMonthCount(month=month, enterprise_id=row.pop("enterprise"), **row)
-        for row in links.values("enterprise").annotate(**counts)
+        EnterpriseMonthCount(
+            month=month, enterprise_id=row.pop("enterprise"), lead_unit_id=row.pop("demand__lead_unit"), **row
+        )
+        for row in links.values("enterprise", "demand__lead_unit").annotate(**counts)
     ]
     by_unit = [
         EnterpriseUnitMonthCount(month=month, lead_unit_id=row.pop("demand__lead_unit"), **row)
@@ -297,8 +302,25 @@ def rebuild_enterprise(month: dt.date) -> int:
 
 def _enterprise_rows(rows, key: str, label: str) -> list[dict]:
     """Rows shaped and sorted as port.selectors.enterprise_demand_ranking returns them."""
+    return _shaped(
+        rows.values(key, label).annotate(**{name: Sum(name) for name in ENTERPRISE_COUNTS}), key, label
+    )
+
+
+def links_ranking(links, *, by: str = "manager") -> list[dict]:
+    """port's ranking over a given set of enterprise-demand links, from the raw tables (a service
+    manager's board: the links of the enterprises they manage, a few hundred a month)."""
+    key, label = (
+        ("enterprise__manager", "enterprise__manager__full_name")
+        if by == "manager"
+        else ("demand__lead_unit", "demand__lead_unit__name")
+    )
+    return _shaped(links.order_by().values(key, label).annotate(**_enterprise_counts()), key, label)
+
+
+def _shaped(grouped, key: str, label: str) -> list[dict]:
     out = []
-    for row in rows.values(key, label).annotate(**{name: Sum(name) for name in ENTERPRISE_COUNTS}):
+    for row in grouped:
         if row[key] is None:
             continue
         total, done, on_time, rated, satisfied = (row[n] or 0 for n in ENTERPRISE_COUNTS)
@@ -320,21 +342,29 @@ def _enterprise_rows(rows, key: str, label: str) -> list[dict]:
     return out
 
 
-def enterprise_ranking(since_month: dt.date, *, by: str = "manager") -> list[dict]:
-    """The district's enterprise demands received since `since_month` per service manager (the
-    enterprise's current one) or per lead unit, from the monthly counts: what
-    port.selectors.enterprise_demand_ranking(a district-wide user, by=…, since=…) returns."""
+def enterprise_ranking(since_month: dt.date, *, by: str = "manager", manager=None) -> list[dict]:
+    """Enterprise demands received since `since_month` per service manager (the enterprise's
+    current one) or per lead unit, from the monthly counts: the district's (what
+    port.selectors.enterprise_demand_ranking(a district-wide user, by=…, since=…) returns), or with
+    `manager` those of the enterprises that user manages (`links_ranking` over their links)."""
+    if manager is not None:
+        rows = EnterpriseMonthCount.objects.filter(month__gte=since_month, enterprise__manager=manager)
+    elif by == "manager":
+        rows = EnterpriseMonthCount.objects.filter(month__gte=since_month)
+    else:
+        rows = EnterpriseUnitMonthCount.objects.filter(month__gte=since_month)
     if by == "manager":
-        rows = EnterpriseMonthCount.objects.filter(month__gte=since_month).order_by()
-        return _enterprise_rows(rows, "enterprise__manager", "enterprise__manager__full_name")
-    rows = EnterpriseUnitMonthCount.objects.filter(month__gte=since_month).order_by()
-    return _enterprise_rows(rows, "lead_unit", "lead_unit__name")
+        return _enterprise_rows(rows.order_by(), "enterprise__manager", "enterprise__manager__full_name")
+    return _enterprise_rows(rows.order_by(), "lead_unit", "lead_unit__name")
 
 
-def enterprise_total(since_month: dt.date) -> int:
-    """The district's enterprise demands received since `since_month`."""
-    rows = EnterpriseUnitMonthCount.objects.filter(month__gte=since_month).order_by()
-    return rows.aggregate(n=Sum("total"))["n"] or 0
+def enterprise_total(since_month: dt.date, *, manager=None) -> int:
+    """Enterprise demands received since `since_month`: the district's, or of `manager`'s enterprises."""
+    if manager is not None:
+        rows = EnterpriseMonthCount.objects.filter(month__gte=since_month, enterprise__manager=manager)
+    else:
+        rows = EnterpriseUnitMonthCount.objects.filter(month__gte=since_month)
+    return rows.order_by().aggregate(n=Sum("total"))["n"] or 0
 
 
 # --- refreshing from events ----------------------------------------------------------------------
@@ -460,6 +490,66 @@ def _sum_cells(cells) -> dict[str, int]:
         for name in COUNTS:
             total[name] += cell[name]
     return total
+
+
+# --- overdue open demands, recomputed every minute ------------------------------------------------
+
+OVERDUE_MAX_AGE = dt.timedelta(minutes=3)  # older (the job stopped), or another `now`: counted live
+
+
+def overdue_grouped(demands, now: dt.datetime, *, by=("lead_unit",)):
+    """{(values of `by`…): (total, contact overdue, finish overdue)} of the open demands overdue at
+    `now` among `demands`: the live query."""
+    from changxin.demands import deadlines
+
+    contact_late = Q(contacted_at__isnull=True, contact_due__lt=now)
+    rows = (
+        deadlines.list_overdue(demands.order_by(), now)
+        .values(*by)
+        .annotate(
+            n=Count("pk"),
+            contact=Count("pk", filter=contact_late),
+            finish=Count("pk", filter=Q(finish_due__lt=now)),
+        )
+    )
+    return {tuple(row[f] for f in by): (row["n"], row["contact"], row["finish"]) for row in rows}
+
+
+def refresh_overdue(now: dt.datetime | None = None) -> int:
+    """Replace `OverdueCount` with the counts at `now` (per lead unit × street) and a run marker."""
+    now = now or timezone.now()
+    grouped = overdue_grouped(unscoped_demands(), now, by=("lead_unit", "street"))
+    rows = [
+        OverdueCount(computed_at=now, lead_unit_id=lead, street_id=street, total=n, contact=c, finish=f)
+        for (lead, street), (n, c, f) in grouped.items()
+    ]
+    rows.append(OverdueCount(computed_at=now))
+    with transaction.atomic():
+        OverdueCount.objects.all().delete()
+        OverdueCount.objects.bulk_create(rows, batch_size=2000)
+    return len(rows) - 1
+
+
+def overdue_by_unit(user, now: dt.datetime, *, street=None) -> dict:
+    """{lead unit id: (total, contact, finish)} of the overdue demands `user` counts (lead unit in
+    their subtree), optionally located in one street: from `OverdueCount` when it was computed
+    within OVERDUE_MAX_AGE before `now`, else live."""
+    marker = OverdueCount.objects.order_by("-computed_at").values_list("computed_at", flat=True).first()
+    if marker is None or not (now - OVERDUE_MAX_AGE <= marker <= now):
+        demands = lead_scope(unscoped_demands(), user)
+        if street is not None:
+            demands = demands.filter(street=street)
+        return {key[0]: counts for key, counts in overdue_grouped(demands, now).items()}
+    rows = (
+        OverdueCount.objects.all()
+        if roles.is_district_wide(user)
+        else restrict(OverdueCount.objects.all(), user)
+    )
+    rows = rows.filter(computed_at=marker).exclude(total=0)
+    if street is not None:
+        rows = rows.filter(street=street)
+    summed = rows.order_by().values("lead_unit").annotate(n=Sum("total"), c=Sum("contact"), f=Sum("finish"))
+    return {row["lead_unit"]: (row["n"], row["c"], row["f"]) for row in summed}
 
 
 # --- the live month's ranking, cached -------------------------------------------------------------

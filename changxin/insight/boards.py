@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy
 
 from changxin.core import roles
 from changxin.core.models import OrgUnit, RankingGroup
-from changxin.demands import deadlines
 from changxin.demands.models import Category, Channel, DemandType
 from changxin.demands.selectors import unscoped_demands
 from changxin.insight import aggregates, selectors
@@ -139,19 +138,12 @@ def _trend(user, end: dt.date, days: int = 90, street=None) -> Chart:
 
 
 def _overdue(user, now: dt.datetime, street=None, limit: int = 15) -> tuple[int, Chart]:
-    demands = aggregates.lead_scope(unscoped_demands(), user)
-    if street is not None:
-        demands = demands.filter(street=street)
-    contact_late = Q(contacted_at__isnull=True, contact_due__lt=now)
-    rows = list(
-        deadlines.list_overdue(demands.order_by(), now)
-        .values("lead_unit__name")
-        .annotate(contact=Count("pk", filter=contact_late), finish=Count("pk", filter=Q(finish_due__lt=now)))
-        .values_list("lead_unit__name", "contact", "finish")
-    )
-    total = deadlines.list_overdue(demands.order_by(), now).count()
+    by_unit = aggregates.overdue_by_unit(user, now, street=street)
+    names = dict(OrgUnit.objects.filter(pk__in=[pk for pk in by_unit if pk]).values_list("pk", "name"))
+    total = sum(n for n, _c, _f in by_unit.values())
     rows = sorted(
-        ([n or _("Not dispatched"), c, f] for n, c, f in rows), key=lambda r: (-(r[1] + r[2]), r[0])
+        ([names.get(pk) or _("Not dispatched"), c, f] for pk, (_n, c, f) in by_unit.items()),
+        key=lambda r: (-(r[1] + r[2]), r[0]),
     )
     chart = Chart(
         "overdue",
@@ -159,7 +151,7 @@ def _overdue(user, now: dt.datetime, street=None, limit: int = 15) -> tuple[int,
         "stack",
         [_("Lead unit"), _("Contact overdue"), _("Finish overdue")],
         rows[:limit],
-        note=_("Counted live: overdue depends on the clock, not on events."),
+        note=_("Recounted every minute: overdue depends on the clock, not on events."),
     )
     return total, chart
 
@@ -353,14 +345,11 @@ def enterprise(user, month: dt.date | None = None, now: dt.datetime | None = Non
 
     now = now or timezone.now()
     month = (month or this_month()).replace(day=1)
-    since = aggregates.day_bounds(month, month)[0]
     board = Board("enterprise", _("Enterprise service (先丰港)"))
-    # the district-wide roles read the monthly pre-aggregate; a service manager's own links are few
-    district_wide = roles.is_district_wide(user)
-    if district_wide:
-        count = aggregates.enterprise_total(month)
-    else:
-        count = port.demand_links(user).filter(demand__received_at__gte=since).order_by().count()
+    # the monthly pre-aggregate: the district's for the district-wide roles, a service manager's
+    # own enterprises' (their board's subject, as the visits below) for a manager
+    manager = None if roles.is_district_wide(user) else user
+    count = aggregates.enterprise_total(month, manager=manager)
     board.cards = [(_("Enterprise demands since %(month)s") % {"month": f"{month:%Y-%m}"}, count)]
     columns = [
         _("Name"),
@@ -375,10 +364,7 @@ def enterprise(user, month: dt.date | None = None, now: dt.datetime | None = Non
         ("manager", "by_manager", _("Enterprise demands by service manager")),
         ("unit", "by_department", _("Enterprise demands by lead unit (department)")),
     ):
-        if district_wide:
-            ranking = aggregates.enterprise_ranking(month, by=by)
-        else:
-            ranking = port.enterprise_demand_ranking(user, by=by, since=since)
+        ranking = aggregates.enterprise_ranking(month, by=by, manager=manager)
         board.charts.append(
             Chart(
                 key,

@@ -182,11 +182,15 @@ class EnterpriseCounts(models.Model):
 
 
 class EnterpriseMonthCount(EnterpriseCounts):
-    """Per enterprise and month: the by-manager figures join the enterprise's *current* manager
-    when read, so reassigning a manager needs no refresh."""
+    """Per month × enterprise × lead unit of the demand: the by-manager figures join the
+    enterprise's *current* manager when read, so reassigning a manager needs no refresh; a service
+    manager's board reads the rows of the enterprises they manage."""
 
     enterprise = models.ForeignKey(
         "port.Enterprise", verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="+"
+    )
+    lead_unit = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("lead unit"), null=True, on_delete=models.CASCADE, related_name="+"
     )
 
     class Meta:
@@ -212,6 +216,33 @@ class EnterpriseUnitMonthCount(EnterpriseCounts):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.lead_unit_id}: {self.total}"
+
+
+class OverdueCount(models.Model):
+    """Open demands overdue at `computed_at`, per lead unit × street (contact overdue, finish
+    overdue, either): recomputed whole by the every-minute job, read by the boards while fresh
+    (`aggregates.overdue_rows`); a row with no unit, no street and zero counts marks a run."""
+
+    computed_at = models.DateTimeField(_("computed at"))
+    lead_unit = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("lead unit"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    street = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("street/town"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    total = models.PositiveIntegerField(_("overdue"), default=0)
+    contact = models.PositiveIntegerField(_("contact overdue"), default=0)
+    finish = models.PositiveIntegerField(_("finish overdue"), default=0)
+
+    class Scope:
+        unit_fields = ("lead_unit",)
+
+    class Meta:
+        verbose_name = _("overdue count")
+        verbose_name_plural = _("overdue counts")
+
+    def __str__(self) -> str:
+        return f"{self.computed_at:%Y-%m-%d %H:%M} {self.lead_unit_id} {self.street_id}: {self.total}"
 
 
 class AggregateDirtyDay(models.Model):

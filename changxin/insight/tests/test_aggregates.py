@@ -10,6 +10,7 @@ from changxin.core import events
 from changxin.core.models import Role, User
 from changxin.core.tests.builders import CHANGXINDIAN, FENGTAI, LUGOUQIAO, at, ensure_taxonomy
 from changxin.demands.models import Category
+from changxin.demands.selectors import unscoped_demands
 from changxin.demands.services import transition
 from changxin.insight import aggregates, tasks
 from changxin.insight.metrics import Period
@@ -316,6 +317,7 @@ def enterprise_data(world, data):
 
 def assert_enterprise_equal_raw(world):
     from changxin.port import selectors as port
+    from changxin.port.models import EnterpriseDemand
 
     for month in (MARCH, dt.date(2025, 2, 1), dt.date(2025, 4, 1)):
         since = aggregates.day_bounds(month, month)[0]
@@ -327,6 +329,20 @@ def assert_enterprise_equal_raw(world):
             aggregates.enterprise_total(month)
             == port.demand_links(world.leader).filter(demand__received_at__gte=since).count()
         )
+        # a service manager's board: the enterprises they manage, equal to the raw links
+        for manager in User.objects.filter(role=Role.SERVICE_MANAGER):
+            links = EnterpriseDemand.objects.filter(
+                enterprise__manager=manager, demand__received_at__gte=since
+            )
+            for by in ("manager", "unit"):
+                assert aggregates.enterprise_ranking(
+                    month, by=by, manager=manager
+                ) == aggregates.links_ranking(links, by=by), (month, by, manager)
+            assert aggregates.enterprise_total(month, manager=manager) == links.count()
+        # links_ranking itself is port's ranking (over the district's links)
+        assert aggregates.links_ranking(
+            EnterpriseDemand.objects.filter(demand__received_at__gte=since)
+        ) == port.enterprise_demand_ranking(world.leader, since=since)
 
 
 def test_the_enterprise_counts_equal_the_raw_query_and_follow_events(world, enterprise_data):
@@ -368,3 +384,43 @@ def test_the_enterprise_board_reads_the_counts_for_the_district(client, world, e
     client.force_login(enterprise_data["managers"][0])
     board = client.get(reverse("insight:dashboard-enterprise"), {"month": "2025-03"}).context["board"]
     assert [row[:2] for row in board.chart("by_manager").rows] == [["管家0", 2]]
+
+
+def test_the_overdue_counts_equal_the_live_query(world, data):
+    now = at(20, 9)  # every open demand of the fixture is overdue by then
+
+    def live(user, street=None):
+        demands = aggregates.lead_scope(unscoped_demands(), user)
+        if street is not None:
+            demands = demands.filter(street=street)
+        return {key[0]: counts for key, counts in aggregates.overdue_grouped(demands, now).items()}
+
+    def check():
+        aggregates.refresh_overdue(now)
+        for user in viewers(world):
+            assert aggregates.overdue_by_unit(user, now) == live(user), user
+            for code in (LUGOUQIAO, CHANGXINDIAN):
+                street = world.unit(code)
+                assert aggregates.overdue_by_unit(user, now, street=street) == live(user, street), (
+                    user,
+                    code,
+                )
+
+    def overdue(user):
+        return sum(n for n, _c, _f in aggregates.overdue_by_unit(user, now).values())
+
+    check()
+    assert overdue(world.leader) == overdue(world.officer(LUGOUQIAO)) == 1  # Lugouqiao's open consult
+    assert overdue(world.officer(CHANGXINDIAN)) == 0
+    officer = world.officer(LUGOUQIAO)
+    open_one = data[(4, LUGOUQIAO, "consult")]
+    transition(open_one, "contact", officer, note="电话联系", now=at(19, 12))
+    transition(open_one, "reply", officer, note="已答复", now=at(19, 14))
+    check()
+    assert overdue(world.leader) == 0
+    # counts older than OVERDUE_MAX_AGE (the job stopped) are not read: the live query answers
+    aggregates.refresh_overdue(now - dt.timedelta(hours=1))
+    fresh = world.new(at(10, 9), street=LUGOUQIAO)
+    world.dispatch(fresh, LUGOUQIAO, at(10, 10))
+    assert aggregates.overdue_by_unit(world.leader, now) == live(world.leader)
+    assert overdue(world.leader) == 1
