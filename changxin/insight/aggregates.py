@@ -281,17 +281,16 @@ def rebuild_enterprise(month: dt.date) -> int:
     month = month.replace(day=1)
     start, end = day_bounds(month, add_months(month, 1) - dt.timedelta(days=1))
     links = _enterprise_links().filter(demand__received_at__gte=start, demand__received_at__lt=end)
-    counts = _enterprise_counts()
-    by_enterprise = [
-        EnterpriseMonthCount(
-            month=month, enterprise_id=row.pop("enterprise"), lead_unit_id=row.pop("demand__lead_unit"), **row
+    # one grouped query per month; the per-lead-unit rows are sums of it
+    by_enterprise, units = [], defaultdict(lambda: dict.fromkeys(ENTERPRISE_COUNTS, 0))
+    for row in links.values("enterprise", "demand__lead_unit").annotate(**_enterprise_counts()):
+        enterprise, lead = row.pop("enterprise"), row.pop("demand__lead_unit")
+        by_enterprise.append(
+            EnterpriseMonthCount(month=month, enterprise_id=enterprise, lead_unit_id=lead, **row)
         )
-        for row in links.values("enterprise", "demand__lead_unit").annotate(**counts)
-    ]
-    by_unit = [
-        EnterpriseUnitMonthCount(month=month, lead_unit_id=row.pop("demand__lead_unit"), **row)
-        for row in links.values("demand__lead_unit").annotate(**counts)
-    ]
+        for name in ENTERPRISE_COUNTS:
+            units[lead][name] += row[name]
+    by_unit = [EnterpriseUnitMonthCount(month=month, lead_unit_id=lead, **c) for lead, c in units.items()]
     with transaction.atomic():
         EnterpriseMonthCount.objects.filter(month=month).delete()
         EnterpriseUnitMonthCount.objects.filter(month=month).delete()
