@@ -21,9 +21,11 @@ Definitions (`raw_counts()` is the same thing computed from the demand table, fo
     satisfied           satisfied or basically satisfied, rating not excluded
     dissatisfied        dissatisfied, rating not excluded
 
-What is *not* pre-aggregated, and why: overdue open demands depend on the clock, not on events, and
-are a small indexed set (state, finish_due) — counted live; 三率 use their own definition (the month
-of dispatch, the contact event's on_time) and are cached per month in `RankingCache`.
+Narrower tables rebuilt from the same cells: `DistrictDailySlice` / `UnitDailySlice` (per day and
+dimension, read through `Figures`); per month, the enterprise demands (`rebuild_enterprise`).
+Overdue open demands depend on the clock, not on events: the every-minute job recounts them
+(`refresh_overdue`). 三率 use their own definition (the month of dispatch, the contact event's
+on_time) and are cached per month in `RankingCache`.
 """
 
 from __future__ import annotations
@@ -41,7 +43,16 @@ from changxin.core import roles
 from changxin.core.scope import restrict
 from changxin.demands.models import CLOSED_STATES, OPEN_STATES, Category, Satisfaction, State
 from changxin.demands.selectors import unscoped_demands
-from changxin.insight.models import AggregateDirtyDay, DailyDemandCount, RankingCache
+from changxin.insight.models import (
+    AggregateDirtyDay,
+    DailyDemandCount,
+    DistrictDailySlice,
+    EnterpriseMonthCount,
+    EnterpriseUnitMonthCount,
+    OverdueCount,
+    RankingCache,
+    UnitDailySlice,
+)
 
 COUNTS = (
     "received",
@@ -128,6 +139,36 @@ def _grouped(first: dt.date, last: dt.date, demands=None) -> dict[tuple, dict[st
     return cells
 
 
+_DIMENSION_INDEX = {"channel": 4, "demand_type": 5, "category_id": 3, "street_id": 2}
+
+
+def _slices(cells: dict[tuple, dict[str, int]]) -> tuple[list, list]:
+    """The district's and each lead unit's slices (`SliceCounts`) of `_grouped`'s cells: per day,
+    the total and the sums per channel, type, top category and street. A demand without a lead unit
+    is in the district's slices only (no unit's staff count it, as `lead_scope` says)."""
+    district: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    units: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    for key, counts in cells.items():
+        day, lead = key[0], key[1]
+        slots = [("total", "")] + [
+            (name, "" if key[i] is None else str(key[i])) for name, i in _DIMENSION_INDEX.items()
+        ]
+        for dimension, value in slots:
+            targets = [district[(day, dimension, value)]]
+            if lead is not None:
+                targets.append(units[(day, lead, dimension, value)])
+            for target in targets:
+                for name in COUNTS:
+                    target[name] += counts[name]
+    return (
+        [DistrictDailySlice(day=d, dimension=dim, key=k, **c) for (d, dim, k), c in district.items()],
+        [
+            UnitDailySlice(day=d, lead_unit_id=u, dimension=dim, key=k, **c)
+            for (d, u, dim, k), c in units.items()
+        ],
+    )
+
+
 def rebuild(first: dt.date, last: dt.date, *, chunk_days: int = 31) -> int:
     """Replace the rows of every day from `first` to `last` with counts from the demand table.
     Returns the number of rows written. Idempotent."""
@@ -148,24 +189,181 @@ def rebuild(first: dt.date, last: dt.date, *, chunk_days: int = 31) -> int:
             )
             for key, counts in cells.items()
         ]
+        district, units = _slices(cells)
         with transaction.atomic():
-            DailyDemandCount.objects.filter(day__gte=day, day__lte=until).delete()
+            for model in (DailyDemandCount, DistrictDailySlice, UnitDailySlice):
+                model.objects.filter(day__gte=day, day__lte=until).delete()
             DailyDemandCount.objects.bulk_create(rows, batch_size=2000)
+            DistrictDailySlice.objects.bulk_create(district, batch_size=2000)
+            UnitDailySlice.objects.bulk_create(units, batch_size=2000)
         written += len(rows)
         day = until + dt.timedelta(days=1)
     return written
 
 
 def rebuild_all() -> int:
-    """Every day that has demands (and drop rows of days that have none)."""
+    """Every day that has demands (and drop rows of days that have none), and every month's
+    enterprise counts."""
     span = unscoped_demands().order_by().aggregate(first=Min("received_at"), last=Max("received_at"))
+    daily = (DailyDemandCount, DistrictDailySlice, UnitDailySlice)
     if span["first"] is None:
-        DailyDemandCount.objects.all().delete()
+        for model in (*daily, EnterpriseMonthCount, EnterpriseUnitMonthCount):
+            model.objects.all().delete()
         return 0
     first = timezone.localtime(span["first"]).date()
     last = timezone.localtime(span["last"]).date()
-    DailyDemandCount.objects.exclude(day__gte=first, day__lte=last).delete()
-    return rebuild(first, last)
+    for model in daily:
+        model.objects.exclude(day__gte=first, day__lte=last).delete()
+    written = rebuild(first, last)
+    months = _months(first, last)
+    for model in (EnterpriseMonthCount, EnterpriseUnitMonthCount):
+        model.objects.exclude(month__in=months).delete()
+    for month in months:
+        rebuild_enterprise(month)
+    return written
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    from changxin.insight.metrics import add_months
+
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+# --- enterprise demands (先丰港), per month ---------------------------------------------------------
+
+
+def _enterprise_links(demands=None):
+    from changxin.port.models import EnterpriseDemand
+
+    links = EnterpriseDemand.objects.all()
+    if demands is not None:
+        links = links.filter(demand__in=demands)
+    return links.order_by()
+
+
+def _enterprise_counts() -> dict[str, Count]:
+    """port.selectors.enterprise_demand_ranking's counts, over EnterpriseDemand rows."""
+    done = Q(demand__state__in=[State.REPLIED, State.VISITED, State.ARCHIVED])
+    return {
+        "total": Count("pk"),
+        "done": Count("pk", filter=done),
+        "on_time": Count("pk", filter=done & Q(demand__replied_at__lte=F("demand__finish_due"))),
+        "rated": Count(
+            "pk",
+            filter=Q(
+                demand__satisfaction__in=[
+                    Satisfaction.SATISFIED,
+                    Satisfaction.BASIC,
+                    Satisfaction.DISSATISFIED,
+                ]
+            )
+            & Q(demand__rating_excluded=False),
+        ),
+        "satisfied": Count(
+            "pk",
+            filter=Q(demand__satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC])
+            & Q(demand__rating_excluded=False),
+        ),
+    }
+
+
+ENTERPRISE_COUNTS = ("total", "done", "on_time", "rated", "satisfied")
+
+
+def rebuild_enterprise(month: dt.date) -> int:
+    """Replace `month`'s enterprise counts (demands received in it) from the link and demand tables."""
+    from changxin.insight.metrics import add_months
+
+    month = month.replace(day=1)
+    start, end = day_bounds(month, add_months(month, 1) - dt.timedelta(days=1))
+    links = _enterprise_links().filter(demand__received_at__gte=start, demand__received_at__lt=end)
+    # one grouped query per month; the per-lead-unit rows are sums of it
+    by_enterprise, units = [], defaultdict(lambda: dict.fromkeys(ENTERPRISE_COUNTS, 0))
+    for row in links.values("enterprise", "demand__lead_unit").annotate(**_enterprise_counts()):
+        enterprise, lead = row.pop("enterprise"), row.pop("demand__lead_unit")
+        by_enterprise.append(
+            EnterpriseMonthCount(month=month, enterprise_id=enterprise, lead_unit_id=lead, **row)
+        )
+        for name in ENTERPRISE_COUNTS:
+            units[lead][name] += row[name]
+    by_unit = [EnterpriseUnitMonthCount(month=month, lead_unit_id=lead, **c) for lead, c in units.items()]
+    with transaction.atomic():
+        EnterpriseMonthCount.objects.filter(month=month).delete()
+        EnterpriseUnitMonthCount.objects.filter(month=month).delete()
+        EnterpriseMonthCount.objects.bulk_create(by_enterprise, batch_size=2000)
+        EnterpriseUnitMonthCount.objects.bulk_create(by_unit, batch_size=2000)
+    return len(by_enterprise) + len(by_unit)
+
+
+def _enterprise_rows(rows, key: str, label: str) -> list[dict]:
+    """Rows shaped and sorted as port.selectors.enterprise_demand_ranking returns them."""
+    return _shaped(
+        rows.values(key, label).annotate(**{name: Sum(name) for name in ENTERPRISE_COUNTS}), key, label
+    )
+
+
+def links_ranking(links, *, by: str = "manager") -> list[dict]:
+    """port's ranking over a given set of enterprise-demand links, from the raw tables (a service
+    manager's board: the links of the enterprises they manage, a few hundred a month)."""
+    key, label = (
+        ("enterprise__manager", "enterprise__manager__full_name")
+        if by == "manager"
+        else ("demand__lead_unit", "demand__lead_unit__name")
+    )
+    return _shaped(links.order_by().values(key, label).annotate(**_enterprise_counts()), key, label)
+
+
+def _shaped(grouped, key: str, label: str) -> list[dict]:
+    out = []
+    for row in grouped:
+        if row[key] is None:
+            continue
+        total, done, on_time, rated, satisfied = (row[n] or 0 for n in ENTERPRISE_COUNTS)
+        out.append(
+            {
+                "key": row[key],
+                "name": row[label] or "—",
+                "total": total,
+                "done": done,
+                "on_time": on_time,
+                "on_time_rate": round(100 * on_time / done, 1) if done else None,
+                "rated": rated,
+                "satisfaction_rate": round(100 * satisfied / rated, 1) if rated else None,
+            }
+        )
+    out.sort(
+        key=lambda r: (-(r["satisfaction_rate"] or 0), -(r["on_time_rate"] or 0), -r["total"], r["name"])
+    )
+    return out
+
+
+def enterprise_ranking(since_month: dt.date, *, by: str = "manager", manager=None) -> list[dict]:
+    """Enterprise demands received since `since_month` per service manager (the enterprise's
+    current one) or per lead unit, from the monthly counts: the district's (what
+    port.selectors.enterprise_demand_ranking(a district-wide user, by=…, since=…) returns), or with
+    `manager` those of the enterprises that user manages (`links_ranking` over their links)."""
+    if manager is not None:
+        rows = EnterpriseMonthCount.objects.filter(month__gte=since_month, enterprise__manager=manager)
+    elif by == "manager":
+        rows = EnterpriseMonthCount.objects.filter(month__gte=since_month)
+    else:
+        rows = EnterpriseUnitMonthCount.objects.filter(month__gte=since_month)
+    if by == "manager":
+        return _enterprise_rows(rows.order_by(), "enterprise__manager", "enterprise__manager__full_name")
+    return _enterprise_rows(rows.order_by(), "lead_unit", "lead_unit__name")
+
+
+def enterprise_total(since_month: dt.date, *, manager=None) -> int:
+    """Enterprise demands received since `since_month`: the district's, or of `manager`'s enterprises."""
+    if manager is not None:
+        rows = EnterpriseMonthCount.objects.filter(month__gte=since_month, enterprise__manager=manager)
+    else:
+        rows = EnterpriseUnitMonthCount.objects.filter(month__gte=since_month)
+    return rows.order_by().aggregate(n=Sum("total"))["n"] or 0
 
 
 # --- refreshing from events ----------------------------------------------------------------------
@@ -188,11 +386,15 @@ def mark_dirty(days: Iterable[dt.date], now: dt.datetime | None = None) -> bool:
 def refresh() -> dict:
     """Rebuild every dirty day; a day marked again while it was rebuilt stays dirty for the next run."""
     done = 0
+    months = set()
     for row in list(AggregateDirtyDay.objects.order_by("day")):
         rebuild(row.day, row.day)
+        months.add(row.day.replace(day=1))
         AggregateDirtyDay.objects.filter(pk=row.pk, marked_at=row.marked_at).delete()
         done += 1
-    return {"days": done}
+    for month in sorted(months):
+        rebuild_enterprise(month)
+    return {"days": done, "enterprise_months": len(months)}
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -217,6 +419,38 @@ def totals_by(rows, field: str) -> dict:
     for row in rows.values(field).annotate(**{name: Sum(name) for name in COUNTS}):
         out[row[field]] = {name: row[name] or 0 for name in COUNTS}
     return out
+
+
+class Figures:
+    """The demand counts a board shows to `user` between two days (inclusive), optionally of one
+    street: `totals()` and `by(field)` (a field of KEYS except lead_unit_id, or "day"). Reads the
+    narrowest table that answers: the district's slices for the district-wide roles, the lead
+    units' slices for a unit's staff, the full daily table for one street."""
+
+    def __init__(self, user, first: dt.date, last: dt.date, *, street=None):
+        self.user, self.first, self.last, self.street = user, first, last, street
+
+    def _slices(self):
+        if roles.is_district_wide(self.user):
+            rows = DistrictDailySlice.objects.all()
+        else:
+            rows = restrict(UnitDailySlice.objects.all(), self.user)
+        return rows.filter(day__gte=self.first, day__lte=self.last).order_by()
+
+    def totals(self) -> dict[str, int]:
+        if self.street is not None:
+            return totals(counts_for(self.user, self.first, self.last, street=self.street))
+        return totals(self._slices().filter(dimension="total"))
+
+    def by(self, field: str) -> dict:
+        if self.street is not None:
+            return totals_by(counts_for(self.user, self.first, self.last, street=self.street), field)
+        if field == "day":
+            return totals_by(self._slices().filter(dimension="total"), "day")
+        found = totals_by(self._slices().filter(dimension=field), "key")
+        if field in ("category_id", "street_id"):
+            return {(int(k) if k else None): v for k, v in found.items()}
+        return found
 
 
 def lead_scope(demands, user):
@@ -255,6 +489,66 @@ def _sum_cells(cells) -> dict[str, int]:
         for name in COUNTS:
             total[name] += cell[name]
     return total
+
+
+# --- overdue open demands, recomputed every minute ------------------------------------------------
+
+OVERDUE_MAX_AGE = dt.timedelta(minutes=3)  # older (the job stopped), or another `now`: counted live
+
+
+def overdue_grouped(demands, now: dt.datetime, *, by=("lead_unit",)):
+    """{(values of `by`…): (total, contact overdue, finish overdue)} of the open demands overdue at
+    `now` among `demands`: the live query."""
+    from changxin.demands import deadlines
+
+    contact_late = Q(contacted_at__isnull=True, contact_due__lt=now)
+    rows = (
+        deadlines.list_overdue(demands.order_by(), now)
+        .values(*by)
+        .annotate(
+            n=Count("pk"),
+            contact=Count("pk", filter=contact_late),
+            finish=Count("pk", filter=Q(finish_due__lt=now)),
+        )
+    )
+    return {tuple(row[f] for f in by): (row["n"], row["contact"], row["finish"]) for row in rows}
+
+
+def refresh_overdue(now: dt.datetime | None = None) -> int:
+    """Replace `OverdueCount` with the counts at `now` (per lead unit × street) and a run marker."""
+    now = now or timezone.now()
+    grouped = overdue_grouped(unscoped_demands(), now, by=("lead_unit", "street"))
+    rows = [
+        OverdueCount(computed_at=now, lead_unit_id=lead, street_id=street, total=n, contact=c, finish=f)
+        for (lead, street), (n, c, f) in grouped.items()
+    ]
+    rows.append(OverdueCount(computed_at=now))
+    with transaction.atomic():
+        OverdueCount.objects.all().delete()
+        OverdueCount.objects.bulk_create(rows, batch_size=2000)
+    return len(rows) - 1
+
+
+def overdue_by_unit(user, now: dt.datetime, *, street=None) -> dict:
+    """{lead unit id: (total, contact, finish)} of the overdue demands `user` counts (lead unit in
+    their subtree), optionally located in one street: from `OverdueCount` when it was computed
+    within OVERDUE_MAX_AGE before `now`, else live."""
+    marker = OverdueCount.objects.order_by("-computed_at").values_list("computed_at", flat=True).first()
+    if marker is None or not (now - OVERDUE_MAX_AGE <= marker <= now):
+        demands = lead_scope(unscoped_demands(), user)
+        if street is not None:
+            demands = demands.filter(street=street)
+        return {key[0]: counts for key, counts in overdue_grouped(demands, now).items()}
+    rows = (
+        OverdueCount.objects.all()
+        if roles.is_district_wide(user)
+        else restrict(OverdueCount.objects.all(), user)
+    )
+    rows = rows.filter(computed_at=marker).exclude(total=0)
+    if street is not None:
+        rows = rows.filter(street=street)
+    summed = rows.order_by().values("lead_unit").annotate(n=Sum("total"), c=Sum("contact"), f=Sum("finish"))
+    return {row["lead_unit"]: (row["n"], row["c"], row["f"]) for row in summed}
 
 
 # --- the live month's ranking, cached -------------------------------------------------------------

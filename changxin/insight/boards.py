@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy
 
 from changxin.core import roles
 from changxin.core.models import OrgUnit, RankingGroup
-from changxin.demands import deadlines
 from changxin.demands.models import Category, Channel, DemandType
 from changxin.demands.selectors import unscoped_demands
 from changxin.insight import aggregates, selectors
@@ -88,8 +87,8 @@ def _label_maps() -> dict[str, dict]:
 def _split(user, today: dt.date, month: dt.date, street=None) -> list[Chart]:
     """Today and the month by channel, type and top-level category (grouped bars)."""
     first, last = month_days(month)
-    month_rows = aggregates.counts_for(user, first, last, street=street)
-    today_rows = aggregates.counts_for(user, today, today, street=street)
+    month_figures = aggregates.Figures(user, first, last, street=street)
+    today_figures = aggregates.Figures(user, today, today, street=street)
     labels = _label_maps()
     charts = []
     titles = {
@@ -98,8 +97,8 @@ def _split(user, today: dt.date, month: dt.date, street=None) -> list[Chart]:
         "category_id": _("By category"),
     }
     for field_name, title in titles.items():
-        in_month = aggregates.totals_by(month_rows, field_name)
-        in_today = aggregates.totals_by(today_rows, field_name)
+        in_month = month_figures.by(field_name)
+        in_today = today_figures.by(field_name)
         keys = sorted(set(in_month) | set(in_today), key=lambda k: -in_month.get(k, {}).get("received", 0))
         rows = [
             [
@@ -123,7 +122,7 @@ def _split(user, today: dt.date, month: dt.date, street=None) -> list[Chart]:
 
 def _trend(user, end: dt.date, days: int = 90, street=None) -> Chart:
     first = end - dt.timedelta(days=days - 1)
-    per_day = aggregates.totals_by(aggregates.counts_for(user, first, end, street=street), "day")
+    per_day = aggregates.Figures(user, first, end, street=street).by("day")
     rows = []
     for i in range(days):
         day = first + dt.timedelta(days=i)
@@ -139,19 +138,12 @@ def _trend(user, end: dt.date, days: int = 90, street=None) -> Chart:
 
 
 def _overdue(user, now: dt.datetime, street=None, limit: int = 15) -> tuple[int, Chart]:
-    demands = aggregates.lead_scope(unscoped_demands(), user)
-    if street is not None:
-        demands = demands.filter(street=street)
-    contact_late = Q(contacted_at__isnull=True, contact_due__lt=now)
-    rows = list(
-        deadlines.list_overdue(demands.order_by(), now)
-        .values("lead_unit__name")
-        .annotate(contact=Count("pk", filter=contact_late), finish=Count("pk", filter=Q(finish_due__lt=now)))
-        .values_list("lead_unit__name", "contact", "finish")
-    )
-    total = deadlines.list_overdue(demands.order_by(), now).count()
+    by_unit = aggregates.overdue_by_unit(user, now, street=street)
+    names = dict(OrgUnit.objects.filter(pk__in=[pk for pk in by_unit if pk]).values_list("pk", "name"))
+    total = sum(n for n, _c, _f in by_unit.values())
     rows = sorted(
-        ([n or _("Not dispatched"), c, f] for n, c, f in rows), key=lambda r: (-(r[1] + r[2]), r[0])
+        ([names.get(pk) or _("Not dispatched"), c, f] for pk, (_n, c, f) in by_unit.items()),
+        key=lambda r: (-(r[1] + r[2]), r[0]),
     )
     chart = Chart(
         "overdue",
@@ -159,7 +151,7 @@ def _overdue(user, now: dt.datetime, street=None, limit: int = 15) -> tuple[int,
         "stack",
         [_("Lead unit"), _("Contact overdue"), _("Finish overdue")],
         rows[:limit],
-        note=_("Counted live: overdue depends on the clock, not on events."),
+        note=_("Recounted every minute: overdue depends on the clock, not on events."),
     )
     return total, chart
 
@@ -197,8 +189,8 @@ def _street_rankings(month: dt.date) -> list:
 
 def _cards(user, today, month, now, street=None) -> tuple[list, dict]:
     first, last = month_days(month)
-    in_month = aggregates.totals(aggregates.counts_for(user, first, last, street=street))
-    in_today = aggregates.totals(aggregates.counts_for(user, today, today, street=street))
+    in_month = aggregates.Figures(user, first, last, street=street).totals()
+    in_today = aggregates.Figures(user, today, today, street=street).totals()
     cards = [
         (_("Received today"), in_today["received"]),
         (_("Received in %(month)s") % {"month": f"{month:%Y-%m}"}, in_month["received"]),
@@ -254,7 +246,7 @@ def district(user, month: dt.date | None = None, now: dt.datetime | None = None)
     # the "map": every street/town as a tile, sized by the month's demands located there, coloured
     # by its composite (no offline GeoJSON of Fengtai's streets exists: a treemap, not a map)
     first, last = month_days(month)
-    located = aggregates.totals_by(aggregates.counts_for(user, first, last), "street_id")
+    located = aggregates.Figures(user, first, last).by("street_id")
     composite = {r.unit.pk: _rate(r.rates.composite) for r in ranked}
     streets = OrgUnit.objects.filter(kind__in=roles.STREET_LEVEL_KINDS, is_active=True).order_by("path")
     board.charts.append(
@@ -353,10 +345,12 @@ def enterprise(user, month: dt.date | None = None, now: dt.datetime | None = Non
 
     now = now or timezone.now()
     month = (month or this_month()).replace(day=1)
-    since = aggregates.day_bounds(month, month)[0]
     board = Board("enterprise", _("Enterprise service (先丰港)"))
-    links = port.demand_links(user).filter(demand__received_at__gte=since).order_by()
-    board.cards = [(_("Enterprise demands since %(month)s") % {"month": f"{month:%Y-%m}"}, links.count())]
+    # the monthly pre-aggregate: the district's for the district-wide roles, a service manager's
+    # own enterprises' (their board's subject, as the visits below) for a manager
+    manager = None if roles.is_district_wide(user) else user
+    count = aggregates.enterprise_total(month, manager=manager)
+    board.cards = [(_("Enterprise demands since %(month)s") % {"month": f"{month:%Y-%m}"}, count)]
     columns = [
         _("Name"),
         _("Demands"),
@@ -370,7 +364,7 @@ def enterprise(user, month: dt.date | None = None, now: dt.datetime | None = Non
         ("manager", "by_manager", _("Enterprise demands by service manager")),
         ("unit", "by_department", _("Enterprise demands by lead unit (department)")),
     ):
-        ranking = port.enterprise_demand_ranking(user, by=by, since=since)
+        ranking = aggregates.enterprise_ranking(month, by=by, manager=manager)
         board.charts.append(
             Chart(
                 key,

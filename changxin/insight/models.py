@@ -110,6 +110,141 @@ class DailyDemandCount(models.Model):
         return f"{self.day} {self.channel} {self.demand_type}: {self.received}"
 
 
+class SliceCounts(models.Model):
+    """The counts of `DailyDemandCount`, for one value of one dimension on one day."""
+
+    DIMENSIONS = ("total", "channel", "demand_type", "category_id", "street_id")
+
+    day = models.DateField(_("day"))
+    dimension = models.CharField(_("dimension"), max_length=12)
+    key = models.CharField(_("value"), max_length=32, blank=True)
+    received = models.PositiveIntegerField(_("received"), default=0)
+    open = models.PositiveIntegerField(_("open"), default=0)
+    closed = models.PositiveIntegerField(_("closed"), default=0)
+    contacted = models.PositiveIntegerField(_("contacted"), default=0)
+    contacted_on_time = models.PositiveIntegerField(_("contacted on time"), default=0)
+    finished_on_time = models.PositiveIntegerField(_("replied on time"), default=0)
+    finished_late = models.PositiveIntegerField(_("replied late"), default=0)
+    rated = models.PositiveIntegerField(_("rated"), default=0)
+    satisfied = models.PositiveIntegerField(_("satisfied or basically satisfied"), default=0)
+    dissatisfied = models.PositiveIntegerField(_("dissatisfied"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DistrictDailySlice(SliceCounts):
+    """The whole district's demands received on `day`, summed over every other key: one row for the
+    day's total and one per channel, type, top-level category and street (≈ 50 rows a day instead of
+    `DailyDemandCount`'s thousands). Read by the district-wide roles; rebuilt with the daily table."""
+
+    class Meta:
+        verbose_name = _("district daily slice")
+        verbose_name_plural = _("district daily slices")
+        indexes = [models.Index(fields=["dimension", "day"], name="districtslice_dim_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dimension}={self.key}: {self.received}"
+
+
+class UnitDailySlice(SliceCounts):
+    """The same per lead unit, for viewers scoped to a unit's subtree."""
+
+    lead_unit = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("lead unit"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Scope:
+        unit_fields = ("lead_unit",)
+
+    class Meta:
+        verbose_name = _("unit daily slice")
+        verbose_name_plural = _("unit daily slices")
+        indexes = [models.Index(fields=["lead_unit", "dimension", "day"], name="unitslice_unit_dim_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.lead_unit_id} {self.dimension}={self.key}: {self.received}"
+
+
+class EnterpriseCounts(models.Model):
+    """Enterprise demands received in `month` (Beijing), as port's `enterprise_demand_ranking`
+    counts them: all, replied (done), replied on time, rated, satisfied (+ basic)."""
+
+    month = models.DateField(_("month"))
+    total = models.PositiveIntegerField(_("demands"), default=0)
+    done = models.PositiveIntegerField(_("replied"), default=0)
+    on_time = models.PositiveIntegerField(_("replied on time"), default=0)
+    rated = models.PositiveIntegerField(_("rated"), default=0)
+    satisfied = models.PositiveIntegerField(_("satisfied or basically satisfied"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class EnterpriseMonthCount(EnterpriseCounts):
+    """Per month × enterprise × lead unit of the demand: the by-manager figures join the
+    enterprise's *current* manager when read, so reassigning a manager needs no refresh; a service
+    manager's board reads the rows of the enterprises they manage."""
+
+    enterprise = models.ForeignKey(
+        "port.Enterprise", verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="+"
+    )
+    lead_unit = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("lead unit"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("enterprise demands per month")
+        verbose_name_plural = _("enterprise demands per month")
+        indexes = [models.Index(fields=["month"], name="enterprisemonth_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.enterprise_id}: {self.total}"
+
+
+class EnterpriseUnitMonthCount(EnterpriseCounts):
+    """Per lead unit of the demand and month (lead unit None: not dispatched)."""
+
+    lead_unit = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("lead unit"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("enterprise demands per lead unit and month")
+        verbose_name_plural = _("enterprise demands per lead unit and month")
+        indexes = [models.Index(fields=["month"], name="enterpriseunitmonth_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.lead_unit_id}: {self.total}"
+
+
+class OverdueCount(models.Model):
+    """Open demands overdue at `computed_at`, per lead unit × street (contact overdue, finish
+    overdue, either): recomputed whole by the every-minute job, read by the boards while fresh
+    (`aggregates.overdue_rows`); a row with no unit, no street and zero counts marks a run."""
+
+    computed_at = models.DateTimeField(_("computed at"))
+    lead_unit = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("lead unit"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    street = models.ForeignKey(
+        "core.OrgUnit", verbose_name=_("street/town"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    total = models.PositiveIntegerField(_("overdue"), default=0)
+    contact = models.PositiveIntegerField(_("contact overdue"), default=0)
+    finish = models.PositiveIntegerField(_("finish overdue"), default=0)
+
+    class Scope:
+        unit_fields = ("lead_unit",)
+
+    class Meta:
+        verbose_name = _("overdue count")
+        verbose_name_plural = _("overdue counts")
+
+    def __str__(self) -> str:
+        return f"{self.computed_at:%Y-%m-%d %H:%M} {self.lead_unit_id} {self.street_id}: {self.total}"
+
+
 class AggregateDirtyDay(models.Model):
     """A day whose `DailyDemandCount` rows must be rebuilt (marked by the events subscriber)."""
 

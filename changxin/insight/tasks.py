@@ -29,11 +29,12 @@ def refresh_proactive_counts() -> dict:
 @jobs.periodic(minute="*")
 def refresh_aggregates() -> dict:
     """Every minute (and queued after demand events): rebuild the dirty days of the dashboards'
-    daily counts and recompute the stale live rankings (docs/DASHBOARDS.md)."""
+    daily counts, recompute the stale live rankings and the overdue counts (docs/DASHBOARDS.md)."""
     from changxin.insight import aggregates
 
     result = aggregates.refresh()
     result["rankings"] = aggregates.refresh_rankings()
+    result["overdue"] = aggregates.refresh_overdue()
     return result
 
 
