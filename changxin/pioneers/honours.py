@@ -149,9 +149,10 @@ def nominate(member: PartyMember, year: int, *, title: str = "", citation: str =
     return honour
 
 
-def available(user, honour: Honour):
+def available(user, honour: Honour, relations: set[str] | None = None):
+    """The actions to offer (`relations` may be passed in when a page shows many honours)."""
     honour.acting_user = user
-    return MACHINE.available(honour, relations_of(user, honour.member))
+    return MACHINE.available(honour, relations_of(user, honour.member) if relations is None else relations)
 
 
 @transaction.atomic

@@ -169,9 +169,12 @@ def honour_board(request, pk: int):
             rank = 1 + sum(1 for other in own[:position] if other["total"] > row["total"])
             rows.append({**row, "own_rank": rank})
     rows.sort(key=lambda r: r["rank"])
-    board = []
+    board, relations = [], {}
     for honour in nominated.values():
-        board.append({"h": honour, "actions": honours.available(request.user, honour)})
+        org_id = honour.member.organisation_id
+        if org_id not in relations:
+            relations[org_id] = services.relations_of(request.user, honour.member.organisation)
+        board.append({"h": honour, "actions": honours.available(request.user, honour, relations[org_id])})
     return render(
         request,
         "pioneers/honours.html",

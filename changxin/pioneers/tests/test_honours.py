@@ -306,3 +306,46 @@ def test_honour_events_are_a_published_stream(world):
     honours.nominate(world["member"], YEAR, actor=world["party"])
     assert HonourEvent.objects.count() == 1
     events.catch_up()  # no subscriber fails on the new stream
+
+
+# --- query budgets of the lists (rows do not add queries) --------------------------------------------
+
+
+def _count(client, url, **query):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, query).status_code == 200
+    return len(queries)
+
+
+def test_lists_do_not_grow_with_rows(world, client):
+    station = unit(LUGOUQIAO).children.order_by("path").first()
+    branch = world["branch"]
+    client.force_login(world["party"])
+    urls = [
+        reverse("pioneers:posts", args=[branch.pk]),
+        reverse("pioneers:sessions", args=[branch.pk]),
+        reverse("pioneers:honours", args=[branch.pk]),
+        reverse("pioneers:evaluation-export", args=[branch.pk]),
+    ]
+
+    def add(n):
+        for i in range(n):
+            m = party_member(branch, f"党员{n}-{i}")
+            posts.create_post(
+                branch, name=f"岗{n}-{i}", place=station, members=[m], starts_on=timezone.localdate()
+            )
+            posts.record_session(branch, held_on=timezone.localdate(), topic=f"说{n}-{i}", speakers=[m])
+
+    add(2)
+    honours.nominate(world["member"], YEAR, actor=world["party"])
+    for url in urls:
+        client.get(url)  # warm
+    few = [_count(client, url) for url in urls]
+    add(6)
+    honours.nominate(world["secretary"], YEAR, actor=world["party"])
+    many = [_count(client, url) for url in urls]
+    assert many == few, (few, many)
+    assert max(many) <= 20, many  # the export: a fixed set of aggregate queries
