@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db.models import Avg, Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from changxin.core.spreadsheets import xlsx_row
 from changxin.pioneers import dues
@@ -32,6 +33,18 @@ from changxin.pioneers.models import (
     VanguardKind,
     VolunteerSignup,
 )
+
+STREAM_LABELS = {
+    "demands": gettext_lazy("demands handled"),
+    "volunteering": gettext_lazy("volunteer check-ins"),
+    "commitments": gettext_lazy("commitments kept"),
+    "relief": gettext_lazy("relief granted"),
+    "adjustments": gettext_lazy("approved adjustments"),
+}
+
+
+def stream_label(stream: str) -> str:
+    return str(STREAM_LABELS.get(stream, stream))
 
 
 def sheets(members, year: int, today=None) -> list[dict]:
@@ -104,7 +117,10 @@ def sheets(members, year: int, today=None) -> list[dict]:
                         "kind": value,
                         "label": label,
                         "points": kinds.get(value, {}).get("points", Decimal(0)),
-                        "streams": sorted(kinds.get(value, {}).get("streams", {}).items()),
+                        "streams": [
+                            (stream_label(stream), n)
+                            for stream, n in sorted(kinds.get(value, {}).get("streams", {}).items())
+                        ],
                     }
                     for value, label in VanguardKind.choices
                 ],
