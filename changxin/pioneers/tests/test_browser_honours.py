@@ -92,3 +92,24 @@ def test_nominate_approve_publish_and_the_evaluation_sheet(
     page.emulate_media(media="print")
     assert not page.locator("[data-print]").is_visible()  # print CSS hides the controls
     page.screenshot(path=str(artifact_path("pioneers_evaluation_print_desktop")), full_page=True)
+
+
+def test_party_staff_set_up_a_vanguard_post_on_a_phone(phone_page, live_server, demo_world):
+    branch = party_organisation(LUGOUQIAO, "卢沟桥机关党支部", field="organ")
+    community = unit(LUGOUQIAO).children.order_by("path").first()
+    zhou = party_member(branch, "周婷", user=demo_world["lugouqiao_lead"], areas=[community])
+    _points(zhou, "2", "service")
+    page = phone_page
+    login(page, live_server, "party")
+    page.goto(f"{live_server.url}/pioneers/organisations/{branch.pk}/posts/")
+    page.fill("#id_name", "党员先锋岗")
+    page.select_option("#id_place", str(community.pk))
+    page.fill("#id_window", "1号便民窗口")
+    page.check(f"#post-form input[name=members][value='{zhou.pk}']")
+    page.click("#post-form button[type=submit]")
+    assert page.locator(f"#duty-{zhou.pk}").is_visible()
+    assert "1号便民窗口" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(artifact_path("pioneers_vanguard_post_phone")), full_page=True)
+    page.goto(f"{live_server.url}/pioneers/members/{zhou.pk}/")
+    assert "党员先锋岗" in page.locator("#member-posts").inner_text()
