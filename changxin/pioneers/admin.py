@@ -97,3 +97,25 @@ class PointAdjustmentAdmin(WrittenByServices, ScopedAdmin):
 
 
 from changxin.pioneers import admin_branch  # noqa: E402,F401 — branch life, dues, transfers, volunteering
+
+# 先锋岗, 先锋者荣, 先锋者说: written by the services (posts.py, honours.py) with their audit rows
+from changxin.pioneers.models import Honour, SharingSession, VanguardPost  # noqa: E402
+
+
+@admin.register(VanguardPost)
+class VanguardPostAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("name", "organisation", "place", "window", "starts_on", "ends_on")
+    list_select_related = ("organisation", "place")
+
+
+@admin.register(Honour)
+class HonourAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("year", "member", "title", "rank", "points", "state", "nominated_by", "decided_by")
+    list_filter = ("year", "state")
+    list_select_related = ("member", "nominated_by", "decided_by")
+
+
+@admin.register(SharingSession)
+class SharingSessionAdmin(WrittenByServices, ScopedAdmin):
+    list_display = ("held_on", "topic", "organisation")
+    list_select_related = ("organisation",)

@@ -20,6 +20,7 @@ class PioneersConfig(AppConfig):
         "transfers": "pioneers.TransferEvent",
         "volunteering": "pioneers.VolunteerEvent",
         "commitments": "pioneers.CommitmentEvent",
+        "honours": "pioneers.HonourEvent",
     }
 
     navigation = [

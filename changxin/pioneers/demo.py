@@ -142,6 +142,9 @@ def load_demo(stdout=None) -> None:
 
     load_commitments_demo(stdout)  # after the catch-up: a late-reply penalty to apply relief against
     events.catch_up()  # the kept commitment's points
+    from changxin.pioneers.demo_honours import load_honours_demo
+
+    load_honours_demo(orgs, stdout)  # posts, a sharing session, honours from the ranking
     if stdout is not None:
         stdout.write(
             f"demo pioneers: {len(orgs)} organisations, {len(members)} members, "

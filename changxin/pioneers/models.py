@@ -1047,3 +1047,182 @@ class ReliefApplication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.penalty.points} ({self.get_state_display()})"
+
+
+# --- 先锋岗: vanguard posts at service stations and windows ------------------------------------------
+
+
+class VanguardPost(models.Model):
+    """A 先锋岗 at a service station or window (its place an org unit), the members on duty there
+    and the period; kept by party staff over the organisation or its secretary."""
+
+    organisation = models.ForeignKey(
+        PartyOrganisation,
+        verbose_name=_("party organisation"),
+        on_delete=models.PROTECT,
+        related_name="posts",
+    )
+    name = models.CharField(_("post"), max_length=80)
+    place = models.ForeignKey(
+        "core.OrgUnit",
+        verbose_name=_("place"),
+        on_delete=models.PROTECT,
+        related_name="vanguard_posts",
+        help_text=_("The service station or window's unit."),
+    )
+    window = models.CharField(_("station or window"), max_length=80, blank=True)
+    members = models.ManyToManyField(
+        PartyMember, verbose_name=_("members on duty"), related_name="vanguard_posts", blank=True
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    Scope = scope.through("organisation")
+
+    class Meta:
+        verbose_name = _("vanguard post (先锋岗)")
+        verbose_name_plural = _("vanguard posts (先锋岗)")
+        ordering = ["-starts_on", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- 先锋者荣: honours nominated from the ranking ------------------------------------------------------
+
+
+class HonourState(models.TextChoices):
+    NOMINATED = "nominated", _("Nominated")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Honour(models.Model):
+    """A member's honour for a year (先锋者荣): nominated from the yearly ranking of their
+    organisation (top N only), approved by other party staff, published on the public honour roll."""
+
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="honours"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    title = models.CharField(_("honour"), max_length=60)
+    citation = models.CharField(_("citation"), max_length=300, blank=True)
+    rank = models.PositiveSmallIntegerField(_("rank at nomination"))
+    points = models.DecimalField(_("points at nomination"), max_digits=8, decimal_places=1)
+    state = models.CharField(
+        _("state"), max_length=10, choices=HonourState.choices, default=HonourState.NOMINATED
+    )
+    version = models.PositiveIntegerField(_("version"), default=0)
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("nominated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    nominated_at = models.DateTimeField(_("nominated at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    Scope = scope.through("member")
+
+    class Meta:
+        verbose_name = _("honour (先锋者荣)")
+        verbose_name_plural = _("honours (先锋者荣)")
+        ordering = ["-year", "rank", "id"]
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="honour_once_a_year")]
+        indexes = [models.Index(fields=["year", "state"], name="honour_roll_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.title}"
+
+
+class HonourEvent(models.Model):
+    """One row per change of an honour: the published stream "honours"."""
+
+    honour = models.ForeignKey(
+        Honour, verbose_name=_("honour"), on_delete=models.PROTECT, related_name="events"
+    )
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=32, db_index=True)
+    from_state = models.CharField(_("from state"), max_length=10, blank=True)
+    to_state = models.CharField(_("to state"), max_length=10, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    Scope = scope.through("honour")
+
+    class Meta:
+        verbose_name = _("honour event")
+        verbose_name_plural = _("honour events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.honour_id} {self.action} {self.at:%Y-%m-%d}"
+
+
+# --- 先锋者说: sharing sessions ----------------------------------------------------------------------
+
+
+class SharingSession(models.Model):
+    """A 先锋者说 sharing session: date, topic, speakers, the members present and a summary."""
+
+    organisation = models.ForeignKey(
+        PartyOrganisation,
+        verbose_name=_("party organisation"),
+        on_delete=models.PROTECT,
+        related_name="sharing_sessions",
+    )
+    held_on = models.DateField(_("held on"), db_index=True)
+    topic = models.CharField(_("topic"), max_length=200)
+    speakers = models.ManyToManyField(PartyMember, verbose_name=_("speakers"), related_name="talks")
+    attendees = models.ManyToManyField(
+        PartyMember, verbose_name=_("members present"), related_name="sharing_attended", blank=True
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    Scope = scope.through("organisation")
+
+    class Meta:
+        verbose_name = _("sharing session (先锋者说)")
+        verbose_name_plural = _("sharing sessions (先锋者说)")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.held_on} {self.topic}"

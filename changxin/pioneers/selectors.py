@@ -157,3 +157,24 @@ def demands_in_area(viewer: User, member: PartyMember, since: dt.datetime | None
         .select_related("community", "lead_unit")
         .order_by("-received_at")
     )
+
+
+def ranking_chart(rows: list[dict], year: int) -> dict:
+    """The top of a ranking, their points of `year` stacked by vanguard kind (one query)."""
+    from changxin.pioneers.models import VanguardKind
+
+    ids = [r["member"].pk for r in rows]
+    sums = {
+        (m, k): float(p)
+        for m, k, p in PointEntry.objects.filter(member_id__in=ids, year=year)
+        .values("member_id", "kind")
+        .annotate(p=Sum("points"))
+        .values_list("member_id", "kind", "p")
+    }
+    return {
+        "names": [r["member"].name for r in rows],
+        "series": [
+            {"name": str(label), "data": [sums.get((pk, value), 0) for pk in ids]}
+            for value, label in VanguardKind.choices
+        ],
+    }

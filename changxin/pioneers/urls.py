@@ -1,6 +1,6 @@
 from django.urls import path
 
-from changxin.pioneers import views, views_branch, views_commitments
+from changxin.pioneers import views, views_branch, views_commitments, views_honours
 
 app_name = "pioneers"
 
@@ -42,4 +42,18 @@ urlpatterns = [
     path("wall/<str:code>/", views_commitments.wall, name="wall"),
     path("members/<int:pk>/relief/", views_commitments.relief_apply, name="relief-apply"),
     path("relief/<int:pk>/decide/", views_commitments.relief_decide, name="relief-decide"),
+    # 先锋岗, 先锋者荣, 先锋者说, evaluation sheets (views_honours.py)
+    path("organisations/<int:pk>/posts/", views_honours.post_list, name="posts"),
+    path("organisations/<int:pk>/posts/new/", views_honours.post_new, name="post-new"),
+    path("posts/<int:pk>/", views_honours.post, name="post"),
+    path("posts/<int:pk>/change/", views_honours.post_change, name="post-change"),
+    path("organisations/<int:pk>/honours/", views_honours.honour_board, name="honours"),
+    path("members/<int:pk>/nominate/", views_honours.nominate, name="nominate"),
+    path("honours/<int:pk>/step/", views_honours.honour_step, name="honour-step"),
+    path("honours/roll/", views_honours.honour_roll, name="roll"),
+    path("organisations/<int:pk>/sharing/", views_honours.sessions, name="sessions"),
+    path("organisations/<int:pk>/sharing/new/", views_honours.session_new, name="session-new"),
+    path("sharing/<int:pk>/", views_honours.session, name="session"),
+    path("members/<int:pk>/evaluation/", views_honours.member_evaluation, name="evaluation"),
+    path("organisations/<int:pk>/evaluation.xlsx", views_honours.evaluation_export, name="evaluation-export"),
 ]

@@ -17,6 +17,7 @@ from changxin.core.errors import DomainError
 from changxin.pioneers import pipeline, selectors, services
 from changxin.pioneers.forms import AdjustmentForm, RecordForm, StepForm, TakeForm
 from changxin.pioneers.models import MemberStatus, RecordKind, VanguardKind
+from changxin.pioneers.views_honours import member_extras
 
 
 def _year(request) -> int:
@@ -68,6 +69,7 @@ def _board(request, organisation):
 def organisation(request, pk: int):
     org = selectors.get_organisation_for(request.user, pk)
     year = _year(request)
+    ranking = selectors.ranking(request.user, org, year)[:20]
     return render(
         request,
         "pioneers/organisation.html",
@@ -76,7 +78,8 @@ def organisation(request, pk: int):
             "children": selectors.organisations_visible_to(request.user).filter(parent=org),
             "members": selectors.list_members(request.user, org),
             "board": _board(request, org),
-            "ranking": selectors.ranking(request.user, org, year)[:20],
+            "ranking": ranking,
+            "chart": selectors.ranking_chart(ranking[:10], year),
             "year": year,
             "may_keep": bool(services.relations_of(request.user, org)),
         },
@@ -90,10 +93,16 @@ def _member_context(request, member, *, unmasked=None):
     for entry in entries:
         if entry.year == year:
             totals[entry.kind] = totals.get(entry.kind, 0) + entry.points
-    area_demands = list(selectors.demands_in_area(request.user, member)[:20])
+    from changxin.pioneers.posts import is_proactive
+
+    in_area = selectors.demands_in_area(request.user, member)
+    area_demands = list(in_area.exclude(is_proactive())[:20])
+    proactive = list(in_area.filter(is_proactive())[:20])
     from changxin.demands.services import may
 
-    takeable = {d.pk for d in area_demands if member.user_id and may(request.user, d, "assign")}
+    takeable = {
+        d.pk for d in [*area_demands, *proactive] if member.user_id and may(request.user, d, "assign")
+    }
     return {
         "member": member,
         "unmasked": unmasked,
@@ -105,11 +114,13 @@ def _member_context(request, member, *, unmasked=None):
         "adjustments": selectors.list_adjustments(member),
         "areas": member.areas.all(),
         "area_demands": area_demands,
+        "proactive": proactive,
         "takeable": takeable,
         "case": getattr(member, "development_case", None),
         "may_adjust": services.is_staff_for(request.user, member.organisation),
         "kinds": VanguardKind.choices,
         "proactive_offers": _proactive_offers(request.user, member),
+        **member_extras(member, year),
     }
 
 

@@ -63,7 +63,21 @@ def _party_pages() -> list[str]:
         capacity=5,
     )
     volunteering.change(activity, "publish", None)
+    from changxin.pioneers import posts
+
+    post = posts.create_post(
+        org, name="党员先锋岗", place=org.unit, members=[member], starts_on=dt.date(2025, 3, 3)
+    )
+    session = posts.record_session(org, held_on=dt.date(2025, 3, 3), topic="先锋者说", speakers=[member])
     return [
+        f"/pioneers/organisations/{org.pk}/",  # the ranking chart
+        f"/pioneers/organisations/{org.pk}/posts/",
+        f"/pioneers/posts/{post.pk}/",
+        f"/pioneers/organisations/{org.pk}/honours/",
+        "/pioneers/honours/roll/",
+        f"/pioneers/organisations/{org.pk}/sharing/",
+        f"/pioneers/sharing/{session.pk}/",
+        f"/pioneers/members/{member.pk}/evaluation/",
         f"/pioneers/members/{member.pk}/commitments/",
         "/pioneers/wall/110106017005/",
         f"/pioneers/organisations/{org.pk}/branch-life/",

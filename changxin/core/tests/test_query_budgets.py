@@ -334,6 +334,28 @@ def party_activities(users, n):
         )
 
 
+def party_honours(users, n):
+    """Published honours, each the top of its own branch's ranking (the public honour roll)."""
+    from decimal import Decimal
+
+    from changxin.core.models import Role
+    from changxin.core.tests.builders import make_user, party_member, party_organisation
+    from changxin.pioneers import honours, ledger
+    from changxin.pioneers.models import PointEntry
+
+    year = timezone.localdate().year
+    checker = make_user(f"party_check_{n}", Role.PARTY_STAFF, users["party"].unit)
+    for i in range(n):
+        member = party_member(party_organisation(LUGOUQIAO, f"荣誉党支部{n}-{i}"), f"荣誉党员{i}")
+        PointEntry.objects.create(
+            member=member, kind="service", points=Decimal(5), at=timezone.now(), year=year,
+            source_stream="demands", source_event_id=member.pk,
+        )  # fmt: skip
+        ledger.recompute_total(member, year)
+        honour = honours.nominate(member, year, citation=f"{MARKER}{i}", actor=users["party"])
+        honours.step(honours.step(honour, "approve", checker), "publish", users["party"])
+
+
 @dataclass(frozen=True)
 class Page:
     url: str
@@ -371,6 +393,7 @@ PAGES = {
     "pioneers: branch life": Page("pioneers:compliance", "party", party_branches, 12),
     "pioneers: transfers": Page("pioneers:transfers", "party", party_transfers, 10),
     "pioneers: volunteer activities": Page("pioneers:activities", "party", party_activities, 12),
+    "pioneers: honour roll": Page("pioneers:roll", "citizen", party_honours, 8),
     "admin: demand changelist": Page("admin:demands_demand_changelist", "admin", dispatched, 14),
 }
 

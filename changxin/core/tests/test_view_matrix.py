@@ -114,6 +114,9 @@ PARTY_TARGETS = {
     "party_volunteer_event",
     "party_commitment",
     "party_relief",
+    "party_post",
+    "party_honour",
+    "party_session",
 }
 # who keeps a branch's records (meetings, dues, transfers, activities): party staff, district admins
 KEEPERS = {"party_staff", "admin"}
@@ -309,6 +312,20 @@ VIEWS: dict[str, View] = {
     "pioneers:wall": view(EVERYONE, anonymous=200, args={"code": "110106017005"}),
     "pioneers:relief-apply": view(PARTY, own=400, target="party_member", method="post"),
     "pioneers:relief-decide": view(PARTY, own=400, target="party_relief", method="post"),
+    # 先锋岗, 先锋者荣, 先锋者说, evaluation sheets (pioneers/views_honours.py; pioneers/tests/test_honours.py)
+    "pioneers:posts": view(PARTY, target="party_org"),
+    "pioneers:post-new": view(KEEPERS, own=400, refused=403, target="party_org", method="post"),
+    "pioneers:post": view(PARTY, target="party_post"),
+    "pioneers:post-change": view(KEEPERS, own=400, refused=403, target="party_post", method="post"),
+    "pioneers:honours": view(PARTY, target="party_org"),
+    "pioneers:nominate": view(KEEPERS, own=400, refused=403, target="party_member", method="post"),
+    "pioneers:honour-step": view(PARTY, own=400, target="party_honour", method="post"),
+    "pioneers:roll": view(EVERYONE, anonymous=200),  # the public honour roll: names and organisations only
+    "pioneers:sessions": view(PARTY, target="party_org"),
+    "pioneers:session-new": view(KEEPERS, own=400, refused=403, target="party_org", method="post"),
+    "pioneers:session": view(PARTY, target="party_session"),
+    "pioneers:evaluation": view(PARTY, target="party_member"),
+    "pioneers:evaluation-export": view(PARTY, target="party_org"),
 }
 
 
@@ -503,7 +520,32 @@ def _party_objects(unit_code: str) -> dict:
         "brand": brand,
         "brand_case": brand_case,
         **_branch_objects(org, unit_code),
+        **_honour_objects(org),
     }
+
+
+def _honour_objects(org) -> dict:
+    """A vanguard post, a nominated honour (the top of the ranking) and a sharing session."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from changxin.core.tests.builders import party_member
+    from changxin.pioneers import honours, ledger, posts
+    from changxin.pioneers.models import PointEntry
+
+    member = party_member(org, "先锋岗党员")
+    year = timezone.localdate().year
+    PointEntry.objects.create(
+        member=member, kind="service", points=Decimal("5"), at=timezone.now(), year=year,
+        source_stream="demands", source_event_id=member.pk,
+    )  # fmt: skip
+    ledger.recompute_total(member, year)
+    post = posts.create_post(
+        org, name="党员先锋岗", place=org.unit, members=[member], starts_on=timezone.localdate()
+    )
+    session = posts.record_session(org, held_on=timezone.localdate(), topic="先锋者说", speakers=[member])
+    return {"party_post": post, "party_honour": honours.nominate(member, year), "party_session": session}
 
 
 def _branch_objects(org, unit_code: str) -> dict:

@@ -87,3 +87,21 @@ def test_demo_branch_data_refers_to_demo_organisations_and_logins(demo_world):
         assert activity["org"] in orgs
         assert set(activity["checkins"]) <= set(activity["signups"])
         assert User.objects.filter(username__in=activity["signups"]).count() == len(activity["signups"])
+
+
+def test_demo_posts_sessions_and_honours(demo_world):
+    from changxin.pioneers.models import Honour, SharingSession, VanguardPost
+
+    out = StringIO()
+    load_demo(out)
+    assert "demo honours" in out.getvalue()
+    assert VanguardPost.objects.exists() and SharingSession.objects.exists()
+    assert all(p.members.exists() for p in VanguardPost.objects.all())
+    honours = Honour.objects.all()
+    if honours:  # honours come from the year's ranking: the demand demo's handled demands
+        assert {h.state for h in honours} <= {"published", "nominated"}
+        published = honours.filter(state="published").first()
+        assert published is None or published.decided_by.username == "party_review"
+    counts = (VanguardPost.objects.count(), SharingSession.objects.count(), Honour.objects.count())
+    load_demo(StringIO())  # idempotent
+    assert (VanguardPost.objects.count(), SharingSession.objects.count(), Honour.objects.count()) == counts
