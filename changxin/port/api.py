@@ -21,6 +21,7 @@ from changxin.api.errors import ApiError
 from changxin.api.schemas import ERRORS, READ_ERRORS, ErrorOut, PageMeta, Ref
 from changxin.api.types import DateTime, Id, Text, choice, text
 from changxin.core import audit, roles
+from changxin.core.errors import DomainError
 from changxin.core.models import User
 from changxin.core.privacy import mask_name, mask_phone
 from changxin.core.scope import get_visible_or_404
@@ -638,7 +639,17 @@ def register_inspection(request, payload: RegisterIn):
     chosen = list(pool.filter(pk__in=wanted))
     if len(chosen) != len(wanted):
         raise ApiError(422, "invalid", _("Name inspectors of your own department."), field="inspectors")
-    inspection = inspections.register_inspection(
+    try:
+        inspection = _register(user, enterprise, chosen, payload)
+    except DomainError as refusal:
+        # the form's "basis" (plan or trigger) is this body's `trigger`
+        refusal.field = {"basis": "trigger"}.get(refusal.field, refusal.field)
+        raise
+    return 201, _inspection_detail(user, _visible_inspection(user, inspection.pk))
+
+
+def _register(user, enterprise, chosen, payload):
+    return inspections.register_inspection(
         enterprise,
         actor=user,
         inspectors=chosen,
@@ -650,7 +661,6 @@ def register_inspection(request, payload: RegisterIn):
         trigger_ref=payload.trigger_ref,
         join=payload.join,
     )
-    return 201, _inspection_detail(user, _visible_inspection(user, inspection.pk))
 
 
 class InspectionMoveIn(Schema):
