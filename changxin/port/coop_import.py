@@ -11,7 +11,18 @@ from django.utils.translation import gettext as _
 
 from changxin.core import audit, roles
 from changxin.core.models import AuditAction, OrgUnit
-from changxin.core.tabular import Column, ImportRun, _parser, boolean, choice, date, decimal, open_table, text
+from changxin.core.tabular import (
+    Column,
+    ImportRun,
+    _parser,
+    boolean,
+    choice,
+    date,
+    decimal,
+    integer,
+    open_table,
+    text,
+)
 from changxin.port.models import Flag, Policy, Scenario, Size, Zone
 
 SEPARATORS = re.compile(r"[、,，;；/|\n]+")
@@ -67,6 +78,26 @@ POLICY_COLUMNS = [
         "flags", ("企业资质", "条件", "flags"), parse=several(FLAG_NAMES), doc="重点、专精特新、高新、上市"
     ),
     Column("amount", ("金额", "金额（万元）", "amount"), parse=decimal(min_value=0, max_value=10**9)),
+    Column(
+        "min_employees",
+        ("从业人数下限", "最少从业人数", "min employees"),
+        parse=integer(min_value=0, max_value=10**7),
+    ),
+    Column(
+        "max_employees",
+        ("从业人数上限", "最多从业人数", "max employees"),
+        parse=integer(min_value=0, max_value=10**7),
+    ),
+    Column(
+        "min_revenue",
+        ("营业收入下限（万元）", "营业收入下限", "min revenue"),
+        parse=decimal(places=2, min_value=0, max_value=10**11),
+    ),
+    Column(
+        "max_revenue",
+        ("营业收入上限（万元）", "营业收入上限", "max revenue"),
+        parse=decimal(places=2, min_value=0, max_value=10**11),
+    ),
     Column("without_application", ("免申即享", "without application"), parse=boolean(), default=True),
     Column("valid_until", ("有效期至", "valid until"), parse=date()),
 ]

@@ -5,6 +5,7 @@ several states and visits — all through the wing's services and the demand eng
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +46,8 @@ def load_demo(stdout=None) -> list[Enterprise]:
             "contact_title": row["contact_title"],
             "contact_phone": row["contact_phone"],
             "manager": users.get(row["manager"]) if row["manager"] else None,
+            "employees": int(row["employees"]) if row.get("employees") else None,
+            "annual_revenue": Decimal(row["annual_revenue"]) if row.get("annual_revenue") else None,
             **{flag: row[flag] == "1" for flag in FLAGS},
         }
         enterprises.append(services.register_enterprise(data, actor=None))

@@ -116,6 +116,26 @@ class PolicyForm(forms.Form):
         min_value=0,
         required=False,
     )
+    min_employees = forms.IntegerField(
+        label=_("Employees at least"), min_value=0, max_value=10_000_000, required=False
+    )
+    max_employees = forms.IntegerField(
+        label=_("Employees at most"), min_value=0, max_value=10_000_000, required=False
+    )
+    min_revenue = forms.DecimalField(
+        label=_("Annual revenue at least (10,000 yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+    )
+    max_revenue = forms.DecimalField(
+        label=_("Annual revenue at most (10,000 yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+    )
     without_application = forms.BooleanField(
         label=_("Granted without application (免申即享)"), required=False, initial=True
     )

@@ -10,7 +10,18 @@ from django.utils.translation import gettext as _
 
 from changxin.core import audit, roles
 from changxin.core.models import AuditAction, OrgUnit, User
-from changxin.core.tabular import Column, ImportRun, RowError, boolean, choice, open_table, phone, text
+from changxin.core.tabular import (
+    Column,
+    ImportRun,
+    RowError,
+    boolean,
+    choice,
+    decimal,
+    integer,
+    open_table,
+    phone,
+    text,
+)
 from changxin.port import uscc
 from changxin.port.models import Enterprise, EnterpriseEvent, Size, Zone
 
@@ -56,6 +67,18 @@ COLUMNS = [
     Column("is_specialised", ("专精特新", "specialised"), parse=boolean(), default=False),
     Column("is_high_tech", ("高新技术企业", "高新", "high tech"), parse=boolean(), default=False),
     Column("is_listed", ("上市企业", "上市", "listed"), parse=boolean(), default=False),
+    Column(
+        "employees",
+        ("从业人数", "员工人数", "employees"),
+        parse=integer(min_value=0, max_value=10_000_000),
+        doc="Optional; a whole number, 0 or more.",
+    ),
+    Column(
+        "annual_revenue",
+        ("年营业收入（万元）", "营业收入（万元）", "年营业收入", "营业收入", "annual revenue"),
+        parse=decimal(places=2, min_value=0, max_value=10**11),
+        doc="Optional; 10,000 yuan, 0 or more.",
+    ),
     Column(
         "manager",
         ("服务管家", "服务管家账号", "service manager"),
@@ -131,6 +154,8 @@ def import_enterprises(
             is_specialised=row["is_specialised"],
             is_high_tech=row["is_high_tech"],
             is_listed=row["is_listed"],
+            employees=row["employees"],
+            annual_revenue=row["annual_revenue"],
             manager=manager,
         )
         try:

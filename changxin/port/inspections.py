@@ -389,6 +389,7 @@ def act(
         elif name == "order_rectification" or name == "recheck_fail":
             due = workcalendar.add_working_time(now, days=rules()["rectification_working_days"]).value
             locked.rectification_due = _local(due).date()
+            locked.rectification_overdue = False  # a new deadline: flagged again once it passes
             extra["due"] = locked.rectification_due.isoformat()
         elif name == "recheck_pass":
             locked.rechecked_at = now
@@ -443,6 +444,51 @@ def record_result(
 
 def rate(inspection: Inspection, actor, *, rating: int, comment: str = "", now=None) -> Inspection:
     return act(inspection, "rate", actor, now=now, rating=rating, comment=comment)
+
+
+# --- overdue rectifications -----------------------------------------------------------------------
+
+
+def flag_overdue_rectifications(today: dt.date | None = None) -> int:
+    """Mark inspections still rectifying (整改) past their deadline (`rectification_due` before
+    today) and tell the inspecting department — its officers, leaders and inspectors — once per
+    deadline (an event, an audit row; the notification key is the deadline). Idempotent: a flagged
+    inspection is skipped until a re-check sets a new deadline."""
+    from django.urls import reverse
+
+    from changxin.notifications.services import notify, unit_staff
+
+    today = today or timezone.localdate()
+    flagged = 0
+    with transaction.atomic():
+        late = list(
+            Inspection.objects.select_for_update(of=("self",))
+            .filter(state=S.RECTIFYING, rectification_overdue=False, rectification_due__lt=today)
+            .select_related("enterprise", "department")
+            .order_by("id")
+        )
+        for inspection in late:
+            inspection.rectification_overdue = True
+            inspection.save(update_fields=["rectification_overdue"])
+            due = inspection.rectification_due.isoformat()
+            _event(inspection, None, "rectification_overdue", inspection.state, inspection.state, due=due)
+            audit.record(
+                None, AuditAction.STATE, inspection, detail=f"inspection rectification overdue: {due}"
+            )
+            inspectors = User.objects.filter(
+                unit_id=inspection.department_id, role=roles.Role.INSPECTOR, is_active=True
+            ).values_list("pk", flat=True)
+            notify(
+                [u.pk for u in unit_staff([inspection.department_id])] + list(inspectors),
+                "port.rectification_overdue",
+                gettext_lazy("Rectification overdue: %(name)s"),
+                gettext_lazy("The rectification was due on %(due)s; re-check it."),
+                url=reverse("port:inspection", args=[inspection.pk]),
+                key=f"inspection:{inspection.pk}:rectification:{due}",
+                params={"name": inspection.enterprise.name, "due": due},
+            )
+            flagged += 1
+    return flagged
 
 
 # --- reads ----------------------------------------------------------------------------------------

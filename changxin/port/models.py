@@ -7,6 +7,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -88,6 +89,17 @@ class Enterprise(models.Model):
     is_specialised = models.BooleanField(_("specialised and innovative (专精特新)"), default=False)
     is_high_tech = models.BooleanField(_("high-tech (高新)"), default=False)
     is_listed = models.BooleanField(_("listed (上市)"), default=False)
+    # figures for the policies' thresholds (optional: without one, a policy with that threshold
+    # does not match — port/policies.py says so in its reason)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    annual_revenue = models.DecimalField(
+        _("annual revenue (10,000 yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     credit_grade = models.CharField(
         _("credit-risk grade"),
         max_length=1,
@@ -662,8 +674,37 @@ class Policy(models.Model):
     )
     without_application = models.BooleanField(_("granted without application (免申即享)"), default=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # thresholds on the enterprise's figures (inclusive; empty: no threshold)
+    min_employees = models.PositiveIntegerField(_("employees at least"), null=True, blank=True)
+    max_employees = models.PositiveIntegerField(_("employees at most"), null=True, blank=True)
+    min_revenue = models.DecimalField(
+        _("annual revenue at least (10,000 yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    max_revenue = models.DecimalField(
+        _("annual revenue at most (10,000 yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for low, high in (("min_employees", "max_employees"), ("min_revenue", "max_revenue")):
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                errors[high] = _("The upper bound is below the lower bound.")
+        if errors:
+            raise ValidationError(errors)
 
     class Meta:
         verbose_name = _("policy")
@@ -894,6 +935,8 @@ class Inspection(models.Model):
     findings = models.TextField(_("findings"), max_length=3000, blank=True)
     needs_rectification = models.BooleanField(_("needs rectification (整改)"), default=False)
     rectification_due = models.DateField(_("rectify by"), null=True, blank=True)
+    # set by tasks.flag_overdue_rectifications once the deadline passed while rectifying
+    rectification_overdue = models.BooleanField(_("rectification overdue"), default=False)
     rechecked_at = models.DateTimeField(_("re-checked at"), null=True, blank=True)
     rectified_on_time = models.BooleanField(_("rectified on time"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)

@@ -1,7 +1,7 @@
 """惠企政策 / 免申即享: policies with structured eligibility matched to the registry.
 
 `eligibility(policy, enterprise)` says, criterion by criterion (industry, size, zone, each required
-flag), whether the enterprise meets it and why; an empty criterion admits everyone. `eligible_
+flag, the thresholds on employees and annual revenue), whether the enterprise meets it and why; an empty criterion admits everyone. `eligible_
 enterprises(policy)` filters in the database and explains in Python; `sync_policy` records a
 `PolicyGrant` (matched) for each newly eligible enterprise and — for a 免申即享 policy — notifies
 its accounts and manager at once (matched → notified), so they learn without applying. The grant
@@ -99,6 +99,44 @@ def eligibility(policy: Policy, enterprise: Enterprise) -> list[dict]:
         rows.append(
             {"criterion": flag, "ok": bool(getattr(enterprise, flag, False)), "why": str(FLAG_LABELS[flag])}
         )
+    rows.extend(threshold_rows(policy, enterprise))
+    return rows
+
+
+# (criterion, the enterprise's field, the policy's lower and upper bound, its label)
+THRESHOLDS = [
+    ("employees", "employees", "min_employees", "max_employees", gettext_lazy("employees")),
+    ("revenue", "annual_revenue", "min_revenue", "max_revenue", gettext_lazy("revenue")),
+]
+
+
+def figure(value) -> str:
+    """3200 → "3,200"; 3200.50 → "3,200.5" (the figures of a reason)."""
+    if isinstance(value, Decimal):
+        value = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    return f"{value:,}"
+
+
+def threshold_rows(policy: Policy, enterprise: Enterprise) -> list[dict]:
+    """One row per bound set: "revenue 3,200 ≥ 2,000"; an enterprise without the figure does not
+    meet it ("revenue not on record (needs ≥ 2,000)")."""
+    rows = []
+    for criterion, field, low, high, label in THRESHOLDS:
+        value = getattr(enterprise, field)
+        for bound, sign, fail in ((getattr(policy, low), "≥", "<"), (getattr(policy, high), "≤", ">")):
+            if bound is None:
+                continue
+            if value is None:
+                ok = False
+                why = _("%(figure)s not on record (needs %(sign)s %(limit)s)") % {
+                    "figure": label,
+                    "sign": sign,
+                    "limit": figure(bound),
+                }
+            else:
+                ok = value >= bound if sign == "≥" else value <= bound
+                why = f"{label} {figure(value)} {sign if ok else fail} {figure(bound)}"
+            rows.append({"criterion": criterion, "ok": ok, "why": why})
     return rows
 
 
@@ -123,6 +161,12 @@ def eligibility_q(policy: Policy) -> Q:
         q &= Q(zone__in=policy.zones)
     for flag in policy.flags:
         q &= Q(**{flag: True})
+    for _criterion, field, low, high, _label in THRESHOLDS:
+        # a missing figure (NULL) never satisfies a comparison: not eligible, as eligibility() says
+        if getattr(policy, low) is not None:
+            q &= Q(**{f"{field}__gte": getattr(policy, low)})
+        if getattr(policy, high) is not None:
+            q &= Q(**{f"{field}__lte": getattr(policy, high)})
     return q
 
 

@@ -59,3 +59,12 @@ def sync_policies() -> dict:
     from changxin.port.policies import sync_all
 
     return sync_all()
+
+
+@jobs.periodic(minute="15", hour="8")
+def flag_overdue_rectifications() -> dict:
+    """一码检查: mark rectifications (整改) past their deadline and tell the inspecting department
+    (once per deadline)."""
+    from changxin.port.inspections import flag_overdue_rectifications as flag
+
+    return {"overdue": flag()}

@@ -426,6 +426,14 @@ def _criteria(policy: Policy) -> list[tuple[str, str]]:
         rows.append((_("Functional zones"), "、".join(str(policies.ZONE_LABELS[z]) for z in policy.zones)))
     if policy.flags:
         rows.append((_("Required flags"), "、".join(str(policies.FLAG_LABELS[f]) for f in policy.flags)))
+    for label, low, high in (
+        (_("Employees"), policy.min_employees, policy.max_employees),
+        (_("Annual revenue (10,000 yuan)"), policy.min_revenue, policy.max_revenue),
+    ):
+        bounds = [f"≥ {policies.figure(low)}" if low is not None else ""]
+        bounds.append(f"≤ {policies.figure(high)}" if high is not None else "")
+        if any(bounds):
+            rows.append((label, " ".join(b for b in bounds if b)))
     return rows or [(_("Eligibility"), _("open to every enterprise"))]
 
 

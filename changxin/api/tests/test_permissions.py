@@ -32,6 +32,19 @@ REQUIRED_QUERY = {
 def test_matrix_covers_every_route():
     assert len(SCHEMA_ROUTES) >= 11
     assert ("/api/v1/demands/{demand_id}/transitions/{name}", "POST") in SCHEMA_ROUTES
+    port = {
+        ("/api/v1/port/inspections", "GET"),
+        ("/api/v1/port/inspections", "POST"),
+        ("/api/v1/port/inspections/{inspection_id}", "GET"),
+        ("/api/v1/port/inspections/{inspection_id}/transitions/{name}", "POST"),
+        ("/api/v1/port/inspections/{inspection_id}/rating", "POST"),
+        ("/api/v1/port/matches", "GET"),
+        ("/api/v1/port/matches/{match_id}", "GET"),
+        ("/api/v1/port/matches/{match_id}/transitions/{name}", "POST"),
+        ("/api/v1/port/policies", "GET"),
+        ("/api/v1/port/enterprises/{enterprise_id}/grants", "GET"),
+    }
+    assert port <= set(SCHEMA_ROUTES)
 
 
 @pytest.fixture
@@ -39,10 +52,13 @@ def targets(world):
     """Path parameter values: a demand of 长辛店 (outside 卢沟桥), a unit, a category."""
     demand = new_demand(world["dispatcher"], street_code=CHANGXINDIAN)
     enterprise, project, suggestion = port_objects(CHANGXINDIAN)
+    inspection, match, _policy = port_more(enterprise)
     return {
         "enterprise_id": enterprise.pk,
         "project_id": project.pk,
         "suggestion_id": suggestion.pk,
+        "inspection_id": inspection.pk,
+        "match_id": match.pk,
         "demand_id": demand.pk,
         "name": "acknowledge",
         "unit_id": unit(CHANGXINDIAN).pk,
@@ -77,6 +93,53 @@ def port_objects(street_code: str):
     return enterprise, project, suggestion
 
 
+def port_more(enterprise):
+    """An inspection of the enterprise (triggered by a referral), a cooperation match between it and
+    another enterprise, and a policy it is matched to."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from changxin.core.models import User
+    from changxin.core.tests.builders import certified_inspector
+    from changxin.port import cooperation, inspections, policies, services
+    from changxin.port.uscc import complete
+
+    centre = User.objects.get(username="dispatcher")
+    inspector = certified_inspector("inspector", "110106D03")
+    start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    inspection = inspections.register_inspection(
+        enterprise,
+        actor=inspector,
+        inspectors=[inspector],
+        legal_basis="《食品安全法》",
+        items="食品经营许可检查",
+        planned_from=start,
+        planned_until=start + dt.timedelta(hours=3),
+        trigger="referral",
+        trigger_ref="丰市监转〔2026〕1号",
+    )
+    other = services.register_enterprise(
+        {"name": "接口合作企业", "credit_code": complete("91110106MA0000078"), "street": enterprise.street},
+        actor=None,
+    )
+    cooperation.post_item(
+        enterprise,
+        {"kind": "offer", "title": "低空无人机巡检", "description": "无人机巡检 河道 电力 巡检"},
+        actor=centre,
+        refresh=False,
+    )
+    cooperation.post_item(
+        other,
+        {"kind": "need", "title": "河道无人机巡检", "description": "河道 无人机 巡检 服务"},
+        actor=centre,
+    )
+    match = enterprise.cooperation_items.get().offer_matches.get()
+    policy = policies.register_policy({"title": "接口政策", "issuer": "区经信局"}, actor=None)
+    policies.sync_policy(policy)
+    return inspection, match, policy
+
+
 def _url(path: str, targets: dict) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(targets[m.group(1)]), path).removeprefix("/api/v1")
 
@@ -85,7 +148,21 @@ def _call(api: Api, path: str, method: str, targets: dict):
     url = _url(path, targets)
     if method == "GET":
         return api.get(url, REQUIRED_QUERY.get(path, {}))
-    return api.post(url, {"note": "x", "demand_type": "complaint", "title": "t", "content": "c"})
+    return api.post(url, BODY)
+
+
+# one body for every POST: enough for each route's schema, so the answer is about the permission
+BODY = {
+    "note": "x",
+    "demand_type": "complaint",
+    "title": "t",
+    "content": "c",
+    "legal_basis": "x",
+    "items": "x",
+    "planned_from": "2030-01-07T09:00:00+08:00",
+    "planned_until": "2030-01-07T12:00:00+08:00",
+    "rating": 5,
+}
 
 
 @pytest.mark.parametrize(("path", "method"), SCHEMA_ROUTES)

@@ -225,6 +225,8 @@ def api_urls(targets):  # noqa: F811
         "enterprise_id": demand.port_enterprise.pk,
         "project_id": demand.port_project.pk,
         "suggestion_id": demand.port_coop["suggestion"].pk,
+        "inspection_id": demand.port_inspection.pk,
+        "match_id": demand.port_coop["match"].pk,
     }
     return [(path.format(**ids), names or ["q"]) for path, names in api_get_routes().items()]
 

@@ -53,6 +53,17 @@ def test_demo_cooperation_suggestions_policies(demo_world):
     assert Policy.objects.count() == len(data["policies"])
     grant_states = set(PolicyGrant.objects.values_list("state", flat=True))
     assert {GrantState.NOTIFIED, GrantState.GRANTED, GrantState.PAID} <= grant_states
+    thresholds = Policy.objects.get(min_employees__isnull=False)  # 规模以上企业稳岗奖励
+    matched = set(thresholds.grants.values_list("enterprise__name", flat=True))
+    expected = {
+        e.name
+        for e in Enterprise.objects.all()
+        if e.employees is not None
+        and e.employees >= thresholds.min_employees
+        and e.annual_revenue is not None
+        and e.annual_revenue >= thresholds.min_revenue
+    }
+    assert matched == expected and matched and Enterprise.objects.filter(employees__isnull=True).exists()
     demo.load_demo()
     assert Scenario.objects.count() == len(data["scenarios"])
 
