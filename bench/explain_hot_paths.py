@@ -140,6 +140,10 @@ ANALYZE demands_demand;
 -- the open ones that are actually open: deadlines still ahead for most, a tenth overdue
 UPDATE demands_demand SET finish_due = now() + interval '3 days' * ((id % 10) - 1)
  WHERE state NOT IN ('visited', 'archived', 'replied', 'merged') AND number LIKE 'G%';
+-- the 三率's round, as the transition service stores it from the dispatch and contact events below
+UPDATE demands_demand SET lead_assigned_at = dispatched_at, lead_first_contact_at = contacted_at,
+       lead_first_contact_on_time = CASE WHEN contacted_at IS NOT NULL THEN true END
+ WHERE lead_unit_id IS NOT NULL AND number LIKE 'G%';
 INSERT INTO demands_demandtask (role, state, assigned_at, due_at, done_at, request_note, result_note,
                                 demand_id, unit_id, withdraw_reason)
 SELECT 'lead',

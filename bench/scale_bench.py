@@ -5,9 +5,13 @@ and the officer workbench list through the ORM and as hand-written SQL of the sa
 
 On a throwaway PostgreSQL database `changxin_bench_1m` (dropped afterwards unless --keep; --reuse
 times an existing one without generating). Records generate.seconds_per_million, ranking.ms,
-ranking.ratio_to_sql, workbench.ms and workbench.ratio_to_sql into bench/results.json (--record).
+ranking.ratio_to_sql, workbench.ms and workbench.ratio_to_sql (the centre's list with filters) and
+workbench.officer_ms / officer_ratio_to_sql (a street officer's, through the scope) into
+bench/results.json (--record).
 Each timing is the best of --repeat runs (a warm cache: the pages are read many times a day);
-the ORM's and SQL's results are asserted equal.
+the ORM's and SQL's results are asserted equal. The ranking's SQL reads the round stored on the
+demand (`lead_assigned_at`, `lead_first_contact_*`, as metrics.py does); the same figures derived from
+the events by correlated subqueries (what both did before) are checked once, untimed.
 """
 
 from __future__ import annotations
@@ -26,6 +30,41 @@ DB = os.environ.get("CHANGXIN_SCALE_DB", "changxin_bench_1m")
 END = "2025-06-20"  # the data set's "now": 12 months up to mid-June 2025; May 2025 is ranked
 
 RANKING_SQL = """
+WITH m AS (
+    SELECT d.lead_unit_id, d.resolution, d.satisfaction, d.rating_excluded,
+           CASE WHEN d.reopen_count = 0
+                THEN d.contacted_at IS NOT NULL AND (d.contact_due IS NULL OR d.contacted_at <= d.contact_due)
+                ELSE coalesce(d.lead_first_contact_on_time, false)
+           END AS responded,
+           (d.contact_due > %(now)s AND d.contacted_at IS NULL
+            AND (d.reopen_count = 0 OR d.lead_first_contact_at IS NULL)) AS not_yet_due,
+           (d.resolution IN ('resolved', 'partly', 'unresolved') AND NOT d.rating_excluded) AS answered,
+           (d.satisfaction IN ('satisfied', 'basic', 'dissatisfied') AND NOT d.rating_excluded) AS rated
+      FROM demands_demand d
+     WHERE d.lead_assigned_at >= %(start)s AND d.lead_assigned_at < %(end)s
+       AND d.lead_unit_id IS NOT NULL AND d.master_id IS NULL
+       AND d.demand_type NOT IN ('praise', 'proactive') AND d.state <> 'merged'
+)
+SELECT lead_unit_id,
+       count(*) AS demands,
+       count(*) FILTER (WHERE not_yet_due) AS not_yet_due,
+       count(*) FILTER (WHERE NOT not_yet_due) AS dispatched,
+       count(*) FILTER (WHERE NOT not_yet_due AND responded) AS responded,
+       count(*) FILTER (WHERE answered) AS resolution_answers,
+       count(*) FILTER (WHERE answered AND resolution = 'resolved') AS resolved,
+       count(*) FILTER (WHERE answered AND resolution = 'partly') AS partly,
+       count(*) FILTER (WHERE answered AND resolution = 'unresolved') AS unresolved,
+       count(*) FILTER (WHERE rated) AS satisfaction_answers,
+       count(*) FILTER (WHERE rated AND satisfaction = 'satisfied') AS satisfied,
+       count(*) FILTER (WHERE rated AND satisfaction = 'basic') AS basic,
+       count(*) FILTER (WHERE rated AND satisfaction = 'dissatisfied') AS dissatisfied,
+       count(*) FILTER (WHERE satisfaction = 'unrated') AS unrated,
+       count(*) FILTER (WHERE rating_excluded) AS excluded
+  FROM m GROUP BY lead_unit_id
+"""
+# the same figures derived from the events, as metrics.py did before the round was stored on the
+# demand (migration 0016): run once, untimed, to check the stored round against the events
+RANKING_FROM_EVENTS_SQL = """
 WITH assessed AS (
     SELECT d.id, d.lead_unit_id, d.contacted_at, d.contact_due, d.reopen_count, d.resolution,
            d.satisfaction, d.rating_excluded,
@@ -36,7 +75,7 @@ WITH assessed AS (
      WHERE d.id IN (SELECT demand_id FROM demands_demandevent
                      WHERE action IN ('dispatch', 'redispatch') AND at >= %(start)s AND at < %(end)s)
        AND d.lead_unit_id IS NOT NULL AND d.master_id IS NULL
-       AND d.demand_type <> 'praise' AND d.state <> 'merged'
+       AND d.demand_type NOT IN ('praise', 'proactive') AND d.state <> 'merged'
 ), round AS (
     SELECT a.*,
            (SELECT e.id FROM demands_demandevent e
@@ -109,6 +148,34 @@ SELECT d.state, count(d.id) FROM demands_demand d
    AND d.received_at >= %(start)s AND d.received_at < %(end)s
  GROUP BY d.state
 """
+
+# the officer's workbench list: a street officer's demands (led by a unit of the street's subtree, a
+# live task of one, or the officer's own), complaints of the last 30 days, newest first
+OFFICER_SCOPE = """
+(d.lead_unit_id = ANY(%(units)s)
+ OR d.id IN (SELECT t.demand_id FROM demands_demandtask t
+              WHERE t.unit_id = ANY(%(units)s) AND t.state IN ('pending', 'acknowledged', 'done'))
+ OR d.requester_user_id = %(user)s
+ OR d.id IN (SELECT t.demand_id FROM demands_demandtask t
+              WHERE t.assignee_id = %(user)s AND t.state IN ('pending', 'acknowledged', 'done')))
+AND d.demand_type = 'complaint' AND d.received_at >= %(start)s AND d.received_at < %(end)s
+"""
+OFFICER_PAGE_SQL = (
+    """
+SELECT d.*, c.*, u.*, s.*
+  FROM demands_demand d
+  LEFT JOIN demands_category c ON c.id = d.category_id
+  LEFT JOIN core_orgunit u ON u.id = d.lead_unit_id
+  LEFT JOIN core_orgunit s ON s.id = d.street_id
+ WHERE """
+    + OFFICER_SCOPE
+    + " ORDER BY d.received_at DESC, d.id DESC LIMIT 50"
+)
+OFFICER_COUNT_SQL = "SELECT count(*) FROM demands_demand d WHERE " + OFFICER_SCOPE
+OFFICER_STATES_SQL = (
+    "SELECT d.state, count(d.id) FROM demands_demand d WHERE " + OFFICER_SCOPE + " GROUP BY d.state"
+)
+OFFICER_UNITS_SQL = "SELECT id FROM core_orgunit WHERE path LIKE %(path)s"
 
 
 def pg_admin(sql: str) -> None:
@@ -188,6 +255,7 @@ def main() -> int:
                 cursor.execute("VACUUM ANALYZE")
         figures.update(time_ranking(args.repeat))
         figures.update(time_workbench(args.repeat))
+        figures.update(time_officer_list(args.repeat))
     finally:
         from django.db import connections
 
@@ -247,6 +315,12 @@ def time_ranking(repeat: int) -> dict[str, float]:
         return rates, tasks, units
 
     sql_ms, (rates, tasks, units) = best(by_sql, repeat)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(RANKING_FROM_EVENTS_SQL, {"start": period.start, "end": period.end, "now": now})
+        columns = [c.name for c in cursor.description]
+        from_events = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+    assert from_events == rates, "the stored round gives the figures the events give"
     orm_rows = {row.unit.pk: row for ranking in rankings.values() for row in ranking.rows}
     assert set(orm_rows) == {pk for pk, _code in units}, "the same units"
     for pk, row in orm_rows.items():
@@ -322,6 +396,69 @@ def time_workbench(repeat: int) -> dict[str, float]:
         flush=True,
     )
     return {"workbench.ms": orm_ms, "workbench.sql_ms": sql_ms, "workbench.ratio_to_sql": orm_ms / sql_ms}
+
+
+def time_officer_list(repeat: int) -> dict[str, float]:
+    """The same list for a street officer: the scope (core/scope.py) on top of the filters."""
+    from django.contrib.auth import get_user_model
+    from django.core.paginator import Paginator
+    from django.db import connection
+
+    from changxin.core.models import OrgUnit
+    from changxin.core.roles import Role
+    from changxin.demands import selectors
+
+    User = get_user_model()
+    street = OrgUnit.objects.get(code="110106001")  # 右安门街道
+    user = User.objects.filter(username="bench_officer").first() or User.objects.create_user(
+        username="bench_officer", password="x", role=Role.OFFICER, unit=street
+    )
+    flt = selectors.DemandFilter(
+        demand_type="complaint", received_from=dt.date(2025, 5, 21), received_to=dt.date(2025, 6, 19)
+    )
+
+    def by_orm():
+        user.__dict__.pop("_scope_subtree", None)  # a new request: its user looks the subtree up again
+        demands = selectors.list_demands(user, flt).order_by("-received_at", "-id")
+        page = Paginator(demands, 50).get_page(1)
+        rows = [
+            (d.pk, d.number, d.category and d.category.name, d.lead_unit and d.lead_unit.name) for d in page
+        ]
+        counts = selectors.counts_by_state(selectors.list_demands(user, flt))
+        return rows, page.paginator.count, counts
+
+    tz = dt.timezone(dt.timedelta(hours=8))
+    params = {
+        "user": user.pk,
+        "start": dt.datetime(2025, 5, 21, tzinfo=tz),
+        "end": dt.datetime(2025, 6, 20, tzinfo=tz),
+    }
+
+    def by_sql():
+        with connection.cursor() as cursor:
+            cursor.execute(OFFICER_UNITS_SQL, {"path": street.path + "%"})
+            units = [row[0] for row in cursor.fetchall()]
+            args = {**params, "units": units}
+            cursor.execute(OFFICER_COUNT_SQL, args)
+            total = cursor.fetchone()[0]
+            cursor.execute(OFFICER_PAGE_SQL, args)
+            page = cursor.fetchall()
+            cursor.execute(OFFICER_STATES_SQL, args)
+            counts = dict(cursor.fetchall())
+        return page, total, counts
+
+    orm_ms, (rows, total, counts) = best(by_orm, repeat)
+    sql_ms, (page, sql_total, sql_counts) = best(by_sql, repeat)
+    assert [r[0] for r in rows] == [p[0] for p in page] and total == sql_total and counts == sql_counts
+    print(
+        f"officer list: {total} demands, first page {len(rows)}; ORM {orm_ms:.1f} ms, SQL {sql_ms:.1f} ms",
+        flush=True,
+    )
+    return {
+        "workbench.officer_ms": orm_ms,
+        "workbench.officer_sql_ms": sql_ms,
+        "workbench.officer_ratio_to_sql": orm_ms / sql_ms,
+    }
 
 
 if __name__ == "__main__":

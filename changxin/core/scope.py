@@ -189,6 +189,20 @@ def _sees_district(user, model) -> bool:
     return user.role in (roles.DISTRICT_ROLES if district is None else district)
 
 
+def _subtree_ids(user: User) -> list[int]:
+    """The ids of the units in the user's unit's subtree, looked up once per user object (a request's
+    user lives for the request). A list, not a subquery: the planner then knows which units, and so
+    how many rows they hold, and starts from the right index (docs/PERFORMANCE.md, "officer list")."""
+    from changxin.core.models import OrgUnit
+
+    path = user.unit.path
+    cached = getattr(user, "_scope_subtree", None)
+    if cached is None or cached[0] != path:
+        ids = list(OrgUnit.objects.filter(path__startswith=path).order_by().values_list("pk", flat=True))
+        cached = user._scope_subtree = (path, ids)
+    return cached[1]
+
+
 def _terms(model, user: User) -> list[tuple[Q, bool]] | None:
     """The alternatives that make a row visible, each with whether it crosses a to-many relation
     (its join would repeat rows). None: everything is visible; []: nothing is."""
@@ -202,12 +216,14 @@ def _terms(model, user: User) -> list[tuple[Q, bool]] | None:
     owner_fields = [*getattr(scope, "owner_fields", ()), *(f for x in extensions for f in x.owner_fields)]
     terms: list[tuple[Q, bool]] = []
     if roles.works_in_unit(user):
-        prefix = user.unit.path
+        subtree = _subtree_ids(user)
         for entry in unit_fields:
             field, conditions = entry if isinstance(entry, tuple) else (entry, {})
-            lookup = f"{field}__path__startswith" if field else "path__startswith"
-            # extra conditions sit in the same Q, so they hold for the same related row
-            terms.append((Q(**{lookup: prefix, **conditions}), _crosses_to_many(model, field)))
+            # the subtree's unit ids first (by `core_orgunit.path`), then the rows by their unit's id:
+            # an index on the unit foreign key serves it, no join to the unit table per row; extra
+            # conditions sit in the same Q, so they hold for the same related row
+            lookup = f"{field}__in" if field else "pk__in"
+            terms.append((Q(**{lookup: subtree, **conditions}), _crosses_to_many(model, field)))
     if user.role in roles.PUBLIC_ROLES or user.role in roles.UNIT_ROLES:
         for entry in owner_fields:
             field, conditions = entry if isinstance(entry, tuple) else (entry, {})

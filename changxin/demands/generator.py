@@ -546,8 +546,10 @@ def compile_formatter(table: _Table) -> Callable[[list], str]:
         v = f"r[{i}]"
         if kind in ("DateTimeField",):
             expr = f"('\\\\N' if {v} is None else {v}.isoformat())"
-        elif kind == "BooleanField":
+        elif kind == "BooleanField" and not f.null:
             expr = f"('t' if {v} else 'f')"
+        elif kind == "BooleanField":
+            expr = f"('\\\\N' if {v} is None else 't' if {v} else 'f')"
         elif kind in ("CharField", "TextField", "JSONField"):
             expr = f"('\\\\N' if {v} is None else (_escape({v}) if _special({v}) else {v}))"
         else:
@@ -898,8 +900,9 @@ class Generator:
             if not step(at, action, State.DISPATCHED, data, unit_id=centre_id):
                 return False
             d[di["lead_unit_id"]] = lead.pk
-            d[di["dispatched_at"]] = at
+            d[di["dispatched_at"]] = d[di["lead_assigned_at"]] = at  # (re-)dispatch: the 三率's round
             d[di["acknowledged_at"]] = d[di["contacted_at"]] = None
+            d[di["lead_first_contact_at"]] = d[di["lead_first_contact_on_time"]] = None
             d[di["contact_due"]], d[di["finish_due"]], d[di["deadline_estimated"]] = (
                 contact_due,
                 finish_due,
@@ -991,6 +994,7 @@ class Generator:
             ):
                 return finish()
             d[di["contacted_at"]] = at = contact_at
+            d[di["lead_first_contact_at"]], d[di["lead_first_contact_on_time"]] = contact_at, on_time
             if rng.random() < 0.6:
                 at = at + dt.timedelta(hours=rng.uniform(0.5, 24))
                 if not step(at, "start", State.IN_PROGRESS, {}, unit_id=lead.pk):

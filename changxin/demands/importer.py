@@ -407,6 +407,7 @@ class _Draft:
 
     pk = None
     acknowledged_at = visited_at = closed_at = contact_due = finish_due = None
+    lead_assigned_at = lead_first_contact_at = lead_first_contact_on_time = None
     category_id = street_id = community_id = lead_unit_id = None
     visit_attempts = 0
     deadline_estimated = False
@@ -800,6 +801,11 @@ class DemandImporter:
             return None
         if d.dispatched_at:
             self._deadlines(d)
+            # the 三率's round, as the transition service keeps it from the events `_history` writes
+            d.lead_assigned_at = d.dispatched_at
+            if d.contacted_at:
+                d.lead_first_contact_at = d.contacted_at
+                d.lead_first_contact_on_time = d.contact_due is None or d.contacted_at <= d.contact_due
         d.updated_at = self.now
         return d
 

@@ -213,6 +213,24 @@ class DemandQuerySet(PermanentQuerySet):
         return self.exclude(demand_type=DemandType.PROACTIVE)
 
 
+# the columns the 三率 read of an assessed demand (insight/metrics.py), in its covering index
+RANKING_COLUMNS = [
+    "id",
+    "lead_unit",
+    "master",
+    "demand_type",
+    "state",
+    "contact_due",
+    "contacted_at",
+    "reopen_count",
+    "lead_first_contact_at",
+    "lead_first_contact_on_time",
+    "resolution",
+    "satisfaction",
+    "rating_excluded",
+]
+
+
 class Demand(PermanentRecord):
     number = models.CharField(_("number"), max_length=32, unique=True, blank=True)
     tracking_code = models.CharField(
@@ -301,6 +319,12 @@ class Demand(PermanentRecord):
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     visited_at = models.DateTimeField(_("return visit at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    # The 三率's round (insight/metrics.py), kept by the transition service from the events it writes
+    # (docs/PERFORMANCE.md): when the lead unit received the demand (the last dispatch
+    # or re-dispatch; reopening does not move it) and that round's first contact with its `on_time`.
+    lead_assigned_at = models.DateTimeField(_("received by the lead unit at"), null=True, blank=True)
+    lead_first_contact_at = models.DateTimeField(_("first contact at"), null=True, blank=True)
+    lead_first_contact_on_time = models.BooleanField(_("first contact on time"), null=True, blank=True)
 
     contact_due = models.DateTimeField(_("contact due"), null=True, blank=True, db_index=True)
     finish_due = models.DateTimeField(_("finish due"), null=True, blank=True, db_index=True)
@@ -377,6 +401,14 @@ class Demand(PermanentRecord):
             # and the 督办 job read only open demands past a deadline (partial: a year of closed
             # demands is not in them). Built concurrently on PostgreSQL (migration 0014).
             models.Index(fields=["state", "received_at"], name="demand_state_received_idx"),
+            # the month's assessed demands of the 三率 (insight/metrics.py; migration 0016): covering,
+            # so the ranking's aggregate is an index-only scan of the month (PostgreSQL; SQLite
+            # ignores `include`)
+            models.Index(
+                fields=["lead_assigned_at"],
+                include=RANKING_COLUMNS,
+                name="demand_lead_assigned_idx",
+            ),
             models.Index(
                 fields=["finish_due"],
                 condition=Q(state__in=sorted(OPEN_STATES)),
@@ -462,7 +494,16 @@ class DemandTask(PermanentRecord):
         ordering = ["assigned_at", "id"]
         # the workbench (a unit subtree's open tasks by deadline) and the demand scope's "a live task
         # of my unit" (docs/PERFORMANCE.md)
-        indexes = [models.Index(fields=["unit", "state", "due_at"], name="demandtask_unit_state_due_idx")]
+        indexes = [
+            models.Index(fields=["unit", "state", "due_at"], name="demandtask_unit_state_due_idx"),
+            # co-unit and called-in tasks given in a month, beside the ranking (insight/metrics.py)
+            models.Index(
+                fields=["assigned_at"],
+                include=["unit", "state", "due_at", "done_at"],
+                condition=Q(role__in=["co", "whistle"]),
+                name="demandtask_side_assigned_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.demand.number} · {self.unit} · {self.get_role_display()}"

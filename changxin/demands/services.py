@@ -446,12 +446,24 @@ DEADLINE_FIELDS = [
 ]
 
 
+LEAD_ROUND_FIELDS = ["lead_assigned_at", "lead_first_contact_at", "lead_first_contact_on_time"]
+
+
+def _lead_round_starts(demand: Demand, now: dt.datetime) -> list[str]:
+    """A dispatch or an upheld dispute's re-dispatch: the lead unit receives the demand now (the 三率
+    count it in this month and judge the first contact after it). Reopening (重办) keeps the round."""
+    demand.lead_assigned_at = now
+    demand.lead_first_contact_at = demand.lead_first_contact_on_time = None
+    return LEAD_ROUND_FIELDS
+
+
 def _dispatch(
     demand, actor, now, note, *, lead_unit=None, co_units=(), automatic=False, reasons=None, **_ignored
 ):
     lead = _unit(lead_unit, "lead_unit", roles.DISPATCHABLE_KINDS)
     extra = {"automatic": True, "reasons": list(reasons or [])} if automatic else {}
-    return DEADLINE_FIELDS, _assign(demand, lead, co_units, now, payloads.Dispatched, **extra)
+    payload = _assign(demand, lead, co_units, now, payloads.Dispatched, **extra)
+    return DEADLINE_FIELDS + _lead_round_starts(demand, now), payload
 
 
 def _answer(demand, actor, now, note, **_kwargs):
@@ -577,9 +589,8 @@ def _redispatch(demand, actor, now, note, *, lead_unit=None, co_units=(), **_kwa
     lead = _unit(lead_unit, "lead_unit", roles.DISPATCHABLE_KINDS)
     if lead.pk == previous:
         raise WorkflowError("invalid", _("Re-dispatch to a different unit."), field="lead_unit")
-    return DEADLINE_FIELDS, _assign(
-        demand, lead, co_units, now, payloads.Redispatched, dispute_upheld_for=previous
-    )
+    payload = _assign(demand, lead, co_units, now, payloads.Redispatched, dispute_upheld_for=previous)
+    return DEADLINE_FIELDS + _lead_round_starts(demand, now), payload
 
 
 def _reject_dispute(demand, actor, now, note, **_kwargs):
@@ -595,7 +606,17 @@ def _reject_dispute(demand, actor, now, note, **_kwargs):
 def _contact(demand, actor, now, note, **_kwargs):
     demand.contacted_at = now
     on_time = demand.contact_due is None or now <= demand.contact_due
-    return ["contacted_at"], payloads.Contacted(on_time=on_time, unit=demand.lead_unit_id)
+    changed = ["contacted_at"]
+    # the round's first contact (the earliest contact event at or after the lead unit received it)
+    first = demand.lead_first_contact_at
+    if (
+        demand.lead_assigned_at is not None
+        and now >= demand.lead_assigned_at
+        and (first is None or now < first)
+    ):
+        demand.lead_first_contact_at, demand.lead_first_contact_on_time = now, on_time
+        changed += ["lead_first_contact_at", "lead_first_contact_on_time"]
+    return changed, payloads.Contacted(on_time=on_time, unit=demand.lead_unit_id)
 
 
 def _start(demand, actor, now, note, **_kwargs):

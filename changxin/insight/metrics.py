@@ -54,13 +54,10 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     When,
 )
 from django.utils import timezone
@@ -71,7 +68,6 @@ from changxin.core.dbrouter import read_alias
 from changxin.core.models import OrgUnit
 from changxin.demands.models import (
     Demand,
-    DemandEvent,
     DemandType,
     RankingSnapshot,
     RankingWeights,
@@ -206,23 +202,16 @@ def assessed_demands(
     period: Period, queryset: QuerySet[Demand] | None = None, now: dt.datetime | None = None
 ) -> QuerySet[Demand]:
     """Assessed demands their lead unit received in `period`, with the aliases `m_responded`,
-    `m_not_yet_due` and `m_first_contact_at` (the first contact of the round, kept across 重办)."""
+    `m_not_yet_due` and `m_first_contact_at` (the first contact of the round, kept across 重办).
+
+    The round is stored on the demand by the transition service from the events it writes
+    (`lead_assigned_at`: the last dispatch or re-dispatch; `lead_first_contact_at` and `…_on_time`:
+    the first contact at or after it and the `on_time` its event recorded), so this is one range of
+    `demand_lead_assigned_idx` and no subquery per demand (docs/PERFORMANCE.md)."""
     demands = unscoped_demands() if queryset is None else queryset
     now = now or timezone.now()
-    assigned_in_period = DemandEvent.objects.filter(
-        action__in=ASSIGN_ACTIONS, at__gte=period.start, at__lt=period.end
-    ).values("demand_id")
-    last_assignment = (
-        DemandEvent.objects.filter(demand=OuterRef("pk"), action__in=ASSIGN_ACTIONS)
-        .order_by("-at", "-id")
-        .values("at")[:1]
-    )
-    contacts = DemandEvent.objects.filter(
-        demand=OuterRef("pk"), action="contact", at__gte=OuterRef("m_assigned_at")
-    ).order_by("at", "id")
-    first_contact = contacts.values("pk")[:1]
     # The first contact after the final (re-)dispatch, judged by the `on_time` its event recorded.
-    by_events = Exists(DemandEvent.objects.filter(pk=OuterRef("m_first_contact"), data__on_time=True))
+    by_events = Q(lead_first_contact_on_time=True)
     # Shortcut, exact for demands never reopened: the row then still holds that contact and deadline
     # (contact is possible once per assignment, and only reopening starts a second round).
     by_row = ExpressionWrapper(
@@ -233,19 +222,24 @@ def assessed_demands(
     not_yet_due = ExpressionWrapper(
         Q(contact_due__gt=now)
         & Q(contacted_at__isnull=True)
-        & (Q(reopen_count=0) | Q(m_first_contact__isnull=True)),
+        & (Q(reopen_count=0) | Q(lead_first_contact_at__isnull=True)),
         output_field=BooleanField(),
     )
     return (
-        demands.filter(pk__in=assigned_in_period, lead_unit__isnull=False, master__isnull=True)
+        demands.filter(
+            lead_assigned_at__gte=period.start,
+            lead_assigned_at__lt=period.end,
+            lead_unit__isnull=False,
+            master__isnull=True,
+        )
         .exclude(demand_type__in=(DemandType.PRAISE, DemandType.PROACTIVE))
         .exclude(state=State.MERGED)
-        .alias(m_assigned_at=Subquery(last_assignment))
-        .filter(m_assigned_at__gte=period.start, m_assigned_at__lt=period.end)
-        .alias(m_first_contact=Subquery(first_contact))
+        .alias(m_first_contact_at=F("lead_first_contact_at"))
         .alias(
             m_responded=Case(
-                When(reopen_count=0, then=by_row), default=by_events, output_field=BooleanField()
+                When(reopen_count=0, then=by_row),
+                default=ExpressionWrapper(by_events, output_field=BooleanField()),
+                output_field=BooleanField(),
             )
         )
         .alias(m_not_yet_due=not_yet_due)
@@ -253,21 +247,10 @@ def assessed_demands(
 
 
 def first_contact_at(queryset: QuerySet[Demand]) -> QuerySet[Demand]:
-    """Annotate `first_contact_at`: the first contact after the lead unit received the demand, from
-    the events, so a reopened demand (重办) still shows its first round's contact."""
-    last_assignment = (
-        DemandEvent.objects.filter(demand=OuterRef("pk"), action__in=ASSIGN_ACTIONS)
-        .order_by("-at", "-id")
-        .values("at")[:1]
-    )
-    first = (
-        DemandEvent.objects.filter(
-            demand=OuterRef("pk"), action="contact", at__gte=OuterRef("fc_assigned_at")
-        )
-        .order_by("at", "id")
-        .values("at")[:1]
-    )
-    return queryset.alias(fc_assigned_at=Subquery(last_assignment)).annotate(first_contact_at=Subquery(first))
+    """Annotate `first_contact_at`: the first contact after the lead unit received the demand (as
+    the events recorded it; stored on the demand), so a reopened demand (重办) still shows its first
+    round's contact."""
+    return queryset.annotate(first_contact_at=F("lead_first_contact_at"))
 
 
 def _for_unit(demands: QuerySet[Demand], unit: OrgUnit | None) -> QuerySet[Demand]:
