@@ -80,3 +80,26 @@ def test_triage_duplicates_and_acknowledgement_run_in_the_queue(
     assert triage["street_name"] and "triage_ms" in triage
     assert [d["id"] for d in triage["duplicates"]] == [first["id"]]
     assert OutboundMessage.objects.filter(demand_id__in=[first["id"], second["id"]]).count() == 2
+
+
+def test_the_intake_answer_is_exactly_the_schema_s(demo_world, queued_jobs):
+    """create_demand renders its answer without re-validating it: it must be what the schema
+    would have made of it, key for key and in order, for a new and for a repeated submission."""
+    import json
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from changxin.demands.api import DemandDetailOut
+
+    category = ensure_taxonomy()
+    api = Api(key_for(demo_world["dispatcher"]))
+    body = {**BODY, "category": category.pk, "street": unit(LUGOUQIAO).pk, "latitude": 39.85}
+    for expected_status in (201, 200):
+        response = api.post("/demands", body, **{"Idempotency-Key": "same-call"})
+        assert response.status_code == expected_status and response["Content-Type"].startswith(
+            "application/json"
+        )
+        data = json.loads(response.content)
+        validated = DemandDetailOut.model_validate(data).model_dump()
+        assert list(data) == list(validated)
+        assert response.content.decode() == json.dumps(validated, cls=NinjaJSONEncoder)
