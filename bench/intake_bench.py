@@ -4,7 +4,8 @@
     .venv/bin/python bench/intake_bench.py --record           # and record them (bench/results.json)
     .venv/bin/python bench/intake_bench.py --seconds 5 --rounds 2 --flat-open 20000   # quicker
 
-Three gunicorn servers, each with 2 sync workers on loopback, each on its own throwaway PostgreSQL
+Three gunicorn servers, each with 2 sync workers on loopback (`--threads N`: 2 gthread workers
+× N threads, the same for all three), each on its own throwaway PostgreSQL
 database (created here, dropped afterwards; the limit shares the intake's):
 
 - intake: changxin (production settings, DEBUG off), `POST /api/v1/demands` with an API key of
