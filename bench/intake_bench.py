@@ -4,7 +4,8 @@
     .venv/bin/python bench/intake_bench.py --record           # and record them (bench/results.json)
     .venv/bin/python bench/intake_bench.py --seconds 5 --rounds 2 --flat-open 20000   # quicker
 
-Three gunicorn servers, each with 2 sync workers on loopback, each on its own throwaway PostgreSQL
+Three gunicorn servers, each with 2 sync workers on loopback (`--threads N`: 2 gthread workers
+× N threads, the same for all three), each on its own throwaway PostgreSQL
 database (created here, dropped afterwards; the limit shares the intake's):
 
 - intake: changxin (production settings, DEBUG off), `POST /api/v1/demands` with an API key of
@@ -42,11 +43,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-INTAKE_DB = "changxin_bench_intake"
-PEER_DB = "changxin_bench_helpdesk"
+# BENCH_DB_SUFFIX keeps two checkouts' runs on one PostgreSQL apart
+INTAKE_DB = "changxin_bench_intake" + os.environ.get("BENCH_DB_SUFFIX", "")
+PEER_DB = "changxin_bench_helpdesk" + os.environ.get("BENCH_DB_SUFFIX", "")
 PEER_VENV = ROOT / "bench" / ".peer-venv"
 PEER_REQUIREMENTS = ["django-helpdesk==2.6.1", "psycopg[binary]>=3.2", "gunicorn>=22"]
 WORKERS = 2
+THREADS = 1
 
 TITLES = [
     ("小区路灯不亮", "{place}门口的路灯坏了{n}天，晚上出行很不方便，请尽快维修。"),
@@ -81,6 +84,13 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each server (default 3)")
     parser.add_argument("--open", type=int, default=1000, help="open demands at the start (default 1000)")
     parser.add_argument("--flat-open", type=int, default=100_000, help="open demands for flatness (100000)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=THREADS,
+        help=f"threads per gunicorn worker, the same for all three servers (default {THREADS}; "
+        "above 1 the gthread worker class, 1 the sync workers)",
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip django-helpdesk")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL)
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -249,16 +259,22 @@ def prepare_peer(url: str, project: Path) -> tuple[dict, dict]:
     return run_json([str(peer_python()), "-c", PEER_PREPARE], env, project), env
 
 
+def worker_args(threads: int) -> list[str]:
+    """The same worker model for every server: sync, or gthread with `threads` per worker."""
+    return ["--workers", str(WORKERS)] + (
+        ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
+    )
+
+
 class Server:
-    def __init__(self, name: str, gunicorn: str, app: str, env: dict, cwd: Path, log: Path):
+    def __init__(self, name: str, gunicorn: str, app: str, env: dict, cwd: Path, log: Path, threads: int = 1):
         self.name, self.port = name, free_port()
         self.log = log.open("w")
         self.proc = subprocess.Popen(
             [
                 gunicorn,
                 app,
-                "--workers",
-                str(WORKERS),
+                *worker_args(threads),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--log-level",
@@ -458,10 +474,26 @@ def main() -> int:
         pg(intake_url, CREATE_TABLE)
         limit_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.limit_site"}
         servers.append(
-            Server("intake", gunicorn, "changxin.wsgi:application", env, ROOT, logs / "intake.log")
+            Server(
+                "intake",
+                gunicorn,
+                "changxin.wsgi:application",
+                env,
+                ROOT,
+                logs / "intake.log",
+                args.threads,
+            )
         )
         servers.append(
-            Server("limit", gunicorn, "bench.limit_site:application", limit_env, ROOT, logs / "limit.log")
+            Server(
+                "limit",
+                gunicorn,
+                "bench.limit_site:application",
+                limit_env,
+                ROOT,
+                logs / "limit.log",
+                args.threads,
+            )
         )
         targets = {
             "intake": Target(
@@ -486,6 +518,7 @@ def main() -> int:
                     peer_env,
                     project,
                     logs / "peer.log",
+                    args.threads,
                 )
             )
 
@@ -578,6 +611,7 @@ def main() -> int:
         "errors": intake["errors"] + flat_high["errors"],
         "clients": args.clients,
         "workers": WORKERS,
+        "threads_per_worker": args.threads,
     }
     if peer:
         figures.update(
@@ -593,7 +627,12 @@ def main() -> int:
             "intake",
             figures,
             note=f"{args.clients} clients, {args.rounds}×{args.seconds:g} s rounds interleaved; gunicorn "
-            f"{WORKERS} sync workers; no job worker during the rounds; shared, loaded machine",
+            + (
+                f"{WORKERS} gthread workers × {args.threads} threads"
+                if args.threads > 1
+                else f"{WORKERS} sync workers"
+            )
+            + "; no job worker during the rounds; shared, loaded machine",
         )
     return 0
 

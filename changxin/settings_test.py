@@ -27,3 +27,5 @@ HUEY = {
 
 # Intake's per-process lookups (demands/lookups.py) off: ids are reused after each rolled-back test.
 CHANGXIN_LOOKUP_CACHE_SECONDS = 0
+# The per-process cache of authenticated API keys (api/keys.py) off for the same reason.
+CHANGXIN_API_KEY_CACHE_SECONDS = 0

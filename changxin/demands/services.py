@@ -14,8 +14,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -257,9 +258,7 @@ def create_demand(
     demand.full_clean(exclude=["number", "tracking_code", "idempotency_key", *fetched])
     try:
         with transaction.atomic():
-            demand.save()
-            demand.number = number or f"FT{timezone.localtime(demand.received_at):%y%m%d}{demand.pk:06d}"
-            demand.save(update_fields=["number"])
+            _insert_numbered(demand, number)
             for upload in attachments:
                 from changxin.demands.attachments import store_attachment
 
@@ -287,6 +286,43 @@ def create_demand(
         "events": _known(demand.events, [received]),
     }
     return demand, True
+
+
+NUMBER_PREFIX = "FT{:%y%m%d}"  # then the id, at least six digits: FT260115000123
+
+
+def _number_sql(prefix: str, table: str) -> RawSQL:
+    """`prefix` + the id the INSERT itself is drawing, padded to six digits as `f"{pk:06d}"` is.
+
+    PostgreSQL fills the columns an INSERT leaves out (the id's identity default) into the row in
+    column order, before the columns after it, so `currval` in a later column is this row's id —
+    tested in demands/tests/test_numbers.py."""
+    current = f"currval(pg_get_serial_sequence('{table}', 'id'))::text"
+    return RawSQL(
+        f"(%s || CASE WHEN length({current}) < 6 THEN lpad({current}, 6, '0') ELSE {current} END)",
+        [prefix],
+    )
+
+
+def _insert_numbered(demand: Demand, number: str | None) -> None:
+    """INSERT the demand with its number: given, or FT + local received date + the id. On
+    PostgreSQL one statement (the number is made from the id in the INSERT); elsewhere the INSERT
+    and an UPDATE. One statement also keeps concurrent intakes from queueing on the unique index
+    of a temporary empty number until the first commits."""
+    if number:
+        demand.number = number
+        demand.save()
+        return
+    prefix = NUMBER_PREFIX.format(timezone.localtime(demand.received_at))
+    using = router.db_for_write(Demand, instance=demand)
+    if connections[using].vendor == "postgresql":
+        demand.number = _number_sql(prefix, Demand._meta.db_table)
+        demand.save(using=using)
+        demand.number = f"{prefix}{demand.pk:06d}"
+        return
+    demand.save(using=using)
+    demand.number = f"{prefix}{demand.pk:06d}"
+    demand.save(using=using, update_fields=["number"])
 
 
 def _known(manager, rows: list):

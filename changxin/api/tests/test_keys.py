@@ -108,3 +108,42 @@ def test_admin_page_is_for_district_admins_only(world):
     client = Client()
     client.force_login(world["lugouqiao"])
     assert client.get("/admin/api/apikey/").status_code == 403
+
+
+@pytest.fixture
+def key_cache(settings):
+    """The per-process cache of authenticated keys on, as in production."""
+    settings.CHANGXIN_API_KEY_CACHE_SECONDS = 60
+    keys.forget()
+    yield
+    keys.forget()
+
+
+def test_a_cached_key_costs_no_query_and_each_request_gets_its_own_user(
+    world, key_cache, django_assert_num_queries
+):
+    key, raw = keys.create_key("mine", user=world["lugouqiao"])
+    first = keys.authenticate(raw)  # looked up, last use stamped
+    with django_assert_num_queries(0):
+        second = keys.authenticate(raw)
+    assert second.user == world["lugouqiao"] and second.user is not first.user and second is not first
+    second.user.role = Role.ADMIN  # a request's own copy: nothing leaks to the next
+    assert keys.authenticate(raw).user.role == world["lugouqiao"].role
+    with django_assert_num_queries(1):  # a wrong secret is never answered from the cache
+        assert keys.authenticate(raw[:-1] + ("A" if raw[-1] != "A" else "B")) is None
+
+
+def test_revoking_deactivating_or_changing_the_user_takes_effect_at_once(world, key_cache):
+    key, raw = keys.create_key("mine", user=world["lugouqiao"])
+    assert Api(raw).get("/units").status_code == 200
+    keys.revoke_key(key)
+    assert keys.authenticate(raw) is None and Api(raw).get("/units").status_code == 401
+    key2, raw2 = keys.create_key("mine 2", user=world["changxindian"])
+    assert Api(raw2).get("/units").status_code == 200
+    officer = world["changxindian"]
+    officer.role = Role.LEADERSHIP
+    officer.save()
+    assert keys.authenticate(raw2).user.role == Role.LEADERSHIP
+    officer.is_active = False
+    officer.save()
+    assert Api(raw2).get("/units").status_code == 401
