@@ -21,7 +21,15 @@ def _nav(client, user=None) -> list[dict]:
 
 
 def test_sections_in_order():
-    assert [e.key for e in entries()] == ["station", "port", "pioneers", "brands", "insight", "notifications"]
+    assert [e.key for e in entries()] == [
+        "station",
+        "port",
+        "inspections",
+        "pioneers",
+        "brands",
+        "insight",
+        "notifications",
+    ]
 
 
 def test_the_public_sees_no_data_section(client, world):
