@@ -396,7 +396,7 @@ def apply_match(match: Match, name: str, actor, *, note: str = "", now=None, exp
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Match.objects.select_for_update()
+            Match.objects.select_for_update(of=("self",))  # need/scenario are nullable: outer joins
             .select_related("offer__enterprise", "need__enterprise", "scenario__owner_unit")
             .get(pk=match.pk)
         )
