@@ -135,7 +135,9 @@ def add_case(
     category=None,
     actor=None,
 ) -> PracticeCase:
-    brand = Brand.objects.select_for_update().select_related("owner__unit", "street").get(pk=brand.pk)
+    brand = (
+        Brand.objects.select_for_update(of=("self",)).select_related("owner__unit", "street").get(pk=brand.pk)
+    )
     _check_actor(actor, brand.owner)
     if brand.state == BrandState.WITHDRAWN:
         raise WorkflowError("illegal_state", _("A withdrawn brand takes no new practice cases."))

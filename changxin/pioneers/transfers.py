@@ -178,7 +178,11 @@ def request_transfer(
     on = on or timezone.localdate()
     if on > timezone.localdate():
         raise WorkflowError("date_in_future", _("A transfer is dated on the day it happened."), "on")
-    member = PartyMember.objects.select_for_update().select_related("organisation__unit").get(pk=member.pk)
+    member = (
+        PartyMember.objects.select_for_update(of=("self",))
+        .select_related("organisation__unit")
+        .get(pk=member.pk)
+    )
     transfer = Transfer(
         member=member,
         from_organisation=member.organisation,

@@ -363,7 +363,11 @@ def act(
     now = now or timezone.now()
     note = (note or "").strip()
     with transaction.atomic():
-        locked = Inspection.objects.select_for_update().select_related("enterprise").get(pk=inspection.pk)
+        locked = (
+            Inspection.objects.select_for_update(of=("self",))
+            .select_related("enterprise")
+            .get(pk=inspection.pk)
+        )
         if expected_version not in (None, "") and str(locked.version) != str(expected_version):
             raise WorkflowError(
                 "stale", _("Someone else changed this inspection a moment ago. Reload it and try again.")

@@ -259,7 +259,9 @@ def move_grant(
         raise ValidationError({"on": _("Choose a date between 2000 and today.")})
     with transaction.atomic():
         locked = (
-            PolicyGrant.objects.select_for_update().select_related("policy", "enterprise").get(pk=grant.pk)
+            PolicyGrant.objects.select_for_update(of=("self",))
+            .select_related("policy", "enterprise")
+            .get(pk=grant.pk)
         )
         rels = relations if relations is not None else grant_relations(actor, locked)
         GRANT.check_table(name, locked.state, rels)

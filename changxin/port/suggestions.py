@@ -143,7 +143,11 @@ def move(
     if len(note) > 5000:
         raise WorkflowError("note_too_long", _("At most 5000 characters."), "note")
     with transaction.atomic():
-        locked = Suggestion.objects.select_for_update().select_related("enterprise").get(pk=suggestion.pk)
+        locked = (
+            Suggestion.objects.select_for_update(of=("self",))
+            .select_related("enterprise")
+            .get(pk=suggestion.pk)
+        )
         if expected_version not in (None, "") and str(locked.version) != str(expected_version):
             raise WorkflowError(
                 "stale", _("Someone else changed this suggestion a moment ago. Reload it and try again.")
