@@ -213,6 +213,14 @@ def parse_datetime(value) -> dt.datetime | None:
     Accepts ISO (2024-03-05 09:05[:00], 2024-03-05T09:05), 2024/3/5 9:05, 2024.3.5 9:05:00,
     2024年3月5日 9时5分[3秒], a date alone (midnight) and Excel date cells. Raises ValueError.
     """
+    if type(value) is str and len(value) == 19 and value[10] == " " and value[16] == ":":
+        # the common cell "2024-03-05 09:05:00" (local time): straight to the cached zone
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is None:
+            return moment.replace(tzinfo=timezone.get_default_timezone())
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -300,7 +308,12 @@ def choice(options) -> Callable[[Any], str]:
                 index.setdefault(normalize(name), str(value))
             shown.append(f"{names[0]}/{value}" if names else str(value))
 
+    seen: dict[str, str] = {}  # cells as written → value: a column holds a few distinct labels
+
     def parse(value) -> str:
+        found = seen.get(value) if type(value) is str else None
+        if found is not None:
+            return found
         if not index:
             build()
         raw = cell_text(value)
@@ -309,6 +322,8 @@ def choice(options) -> Callable[[Any], str]:
             raise CellError(
                 _("“%(value)s” is not one of: %(choices)s") % {"value": raw, "choices": ", ".join(shown)}
             )
+        if type(value) is str and len(seen) < 1000:
+            seen[value] = found
         return found
 
     parse.options = options

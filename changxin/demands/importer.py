@@ -28,6 +28,9 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Callable
+import queue
+import threading
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +61,7 @@ from changxin.core.tabular import (
 from changxin.core.workcalendar import WorkCalendar
 from changxin.demands import deadlines
 from changxin.demands import events as payloads
-from changxin.demands.generator import _Ids, _json, _Table, _Writer
+from changxin.demands.generator import _Ids, _json, _Table, _Writer, bulk_load
 from changxin.demands.models import (
     TRACKING_ALPHABET,
     Category,
@@ -441,11 +444,16 @@ class DemandImporter:
         now: dt.datetime | None = None,
         max_errors: int = MAX_KEPT_ERRORS,
         copy: bool | None = None,
+        rebuild_indexes: bool = False,
     ):
         postgres = connection.vendor == "postgresql"
         if copy and not postgres:
             raise ValueError("copy=True needs PostgreSQL (COPY FROM STDIN)")
         self.copy = postgres if copy is None else copy
+        if rebuild_indexes and not self.copy:
+            raise ValueError("rebuild_indexes needs PostgreSQL's COPY path")
+        self.rebuild_indexes = rebuild_indexes
+        self._stream: _CopyStream | None = None
         self.keep_good = keep_good
         self.dry_run = dry_run
         self.batch_size = max(1, batch_size)
@@ -482,14 +490,46 @@ class DemandImporter:
                 total_hook(table.total)
             self._lookups = _Lookups()
             self._calendar = WorkCalendar.from_database()
-            self._run.run(
-                table,
-                parse=self._parse,
-                check=self._check_existing,
-                write=lambda batch: self._write([_Good(p.line, p.value) for p in batch]),
-                finish=self._audit,
-            )
+            run = self._run
+            run.report.encoding = table.encoding
+            run.report.warnings.extend(table.warnings)
+            with run.transaction(self._finish), self._writing():
+                run.consume(
+                    table,
+                    parse=self._parse,
+                    check=self._check_existing,
+                    write=lambda batch: self._write([_Good(p.line, p.value) for p in batch]),
+                )
         return self.result
+
+    @contextmanager
+    def _writing(self):
+        """Inside the import's transaction: on PostgreSQL's COPY path, the background COPY stream
+        (see `_CopyStream`), the foreign keys checked as each COPY runs rather than all at commit,
+        and with `rebuild_indexes` the tables' secondary indexes and foreign keys dropped for the
+        load and built again at the end."""
+        if not self.copy or self.dry_run:
+            yield
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        try:
+            with ExitStack() as stack:
+                if self.rebuild_indexes:
+                    stack.enter_context(bulk_load([Demand, DemandEvent, DemandTask]))
+                self._stream = stack.enter_context(_CopyStream())
+                yield
+        finally:
+            self._stream = None
+        # back to Django's default (its foreign keys are INITIALLY DEFERRED) for the rest of an
+        # enclosing transaction; not reached when the import failed (the transaction is aborted)
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def _finish(self, result: ImportResult) -> None:
+        if self._stream is not None:
+            self._stream.drain()
+        self._audit(result)
 
     @property
     def writing(self) -> bool:
@@ -944,10 +984,65 @@ class _CopyWriter:
                 event = self._fill(self.events, values)
                 event[data] = _json(values["data"])
                 events.append(event)
-        self.demands.write(demands)
-        self.tasks.write(tasks)
-        self.events.write(events)
+        stream = importer._stream
+        for writer, rows in ((self.demands, demands), (self.tasks, tasks), (self.events, events)):
+            if not rows:
+                continue
+            if stream is None:
+                writer.write(rows)
+            else:
+                stream.send(writer.copy_sql, "".join(map(writer.format, rows)))
         return len(demands)
+
+
+class _CopyStream:
+    """COPY texts written by a background thread on the import's own connection, so the server
+    loads one batch while this process parses the next (psycopg releases the GIL while it waits
+    for the server). The psycopg connection's lock serialises the thread's COPY with the main
+    thread's queries (the duplicate check, the id reservation), all in the one transaction. At
+    most two batches wait in the queue (memory stays bounded); a failed COPY is raised in the
+    main thread at the next `send` or at `drain`/exit, so the transaction rolls back."""
+
+    def __init__(self):
+        connection.ensure_connection()
+        self._raw = connection.connection  # the psycopg connection under Django's wrapper
+        self._queue: queue.Queue = queue.Queue(maxsize=6)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="import-copy", daemon=True)
+
+    def __enter__(self) -> _CopyStream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.drain(raise_error=exc[0] is None)
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                sql, text = item
+                try:
+                    with self._raw.cursor() as cursor, cursor.copy(sql) as copy:
+                        copy.write(text)
+                except BaseException as exc:  # noqa: BLE001 — handed to the main thread
+                    self._error = exc
+
+    def send(self, sql: str, text: str) -> None:
+        self._raise()
+        self._queue.put((sql, text))
+
+    def drain(self, raise_error: bool = True) -> None:
+        """Wait until every COPY sent has run (and stop the thread)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if raise_error:
+            self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 def tracking_codes(n: int) -> list[str]:
