@@ -133,7 +133,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
 
-def worker(file: Path, batch_size: int, *, orm: bool = False, record_figures: bool = False) -> None:
+def worker(
+    file: Path, batch_size: int, *, orm: bool = False, rebuild: bool = False, record_figures: bool = False
+) -> None:
     """Runs in a child process with DATABASE_URL pointing at a throwaway database."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "changxin.settings")
@@ -154,24 +156,32 @@ def worker(file: Path, batch_size: int, *, orm: bool = False, record_figures: bo
     seed_from_chinese_calendar([2023, 2024])
     rss_before = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
-    importer = DemandImporter(batch_size=batch_size, copy=False if orm else None)
+    importer = DemandImporter(batch_size=batch_size, copy=False if orm else None, rebuild_indexes=rebuild)
+    server = server_cpu()
     result = importer.run(file)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server = server_cpu() - server if server is not None else None
     assert result.bad == 0, result.errors[:5]
     assert Demand.objects.count() == result.written
     rate = result.written / elapsed
     load = os.getloadavg()[0]
-    path = "COPY" if importer.copy else "ORM"
+    path = ("COPY+rebuild" if rebuild else "COPY") if importer.copy else "ORM"
+    both = ""
+    if server is not None:
+        both = (
+            f"; PostgreSQL backend CPU {server:.1f}s, together "
+            f"{result.written / (cpu + server):,.0f} rows per CPU-second"
+        )
     print(
         f"{connection.vendor:10} {path:4} rows={result.written} time={elapsed:.1f}s rows/s={rate:,.0f} "
-        f"(CPU {cpu:.1f}s: {result.written / cpu:,.0f} rows per CPU-second; load average {load:.1f}) "
+        f"(CPU {cpu:.1f}s: {result.written / cpu:,.0f} rows per CPU-second{both}; load average {load:.1f}) "
         f"peak RSS={peak_rss_mb():.0f} MB (before import {rss_before:.0f} MB)",
         flush=True,
     )
     if record_figures and connection.vendor == "postgresql":
         from bench.results import record
 
-        prefix = "orm_" if orm else ""
+        prefix = "orm_" if orm else "rebuild_" if rebuild else ""
         record(
             "import",
             {
@@ -183,6 +193,23 @@ def worker(file: Path, batch_size: int, *, orm: bool = False, record_figures: bo
             },
             note=f"{path} path, batch {batch_size}, {result.written:,} synthetic rows; load average {load:.1f}",
         )
+
+
+def server_cpu() -> float | None:
+    """CPU-seconds used so far by this connection's PostgreSQL backend (from /proc: the server
+    runs on this machine in the benchmark's set-up), None when it cannot be read."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_backend(name: str, url: str, file: Path, batch_size: int, extra: list[str]) -> None:
@@ -206,17 +233,29 @@ def main() -> None:
     )
     parser.add_argument("--orm", action="store_true", help="force the ORM path on PostgreSQL (no COPY)")
     parser.add_argument(
+        "--rebuild-indexes",
+        action="store_true",
+        help="import with rebuild_indexes (PostgreSQL: drop and rebuild secondary indexes and foreign keys)",
+    )
+    parser.add_argument(
         "--record", action="store_true", help="record the PostgreSQL figure in bench/results.json"
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(Path(args.worker), args.batch_size, orm=args.orm, record_figures=args.record)
+        worker(
+            Path(args.worker),
+            args.batch_size,
+            orm=args.orm,
+            rebuild=args.rebuild_indexes,
+            record_figures=args.record,
+        )
         return
     backends = {b.strip() for b in args.backends.split(",") if b.strip()}
     if backends - {"postgresql", "sqlite"}:
         parser.error(f"--backends: unknown {', '.join(sorted(backends - {'postgresql', 'sqlite'}))}")
     extra = (["--orm"] if args.orm else []) + (["--record"] if args.record else [])
+    extra += ["--rebuild-indexes"] if args.rebuild_indexes else []
 
     with tempfile.TemporaryDirectory(prefix="changxin-import-bench-") as tmp:
         file = Path(tmp) / "demands.csv"

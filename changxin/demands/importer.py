@@ -25,11 +25,11 @@ come from COLUMNS below.
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import re
 import secrets
-from collections.abc import Callable
-import queue
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -365,6 +365,7 @@ class _Lookups:
             for name in filter(None, names):
                 self.by_name.setdefault(normalize(name), []).append(unit)
         self.by_id = {u.pk: u for u in self.units.values()}
+        self._found: dict[tuple, OrgUnit | list[OrgUnit] | None] = {}
         self.categories: dict[str, list[Category]] = {}
         self.category_paths: dict[str, Category] = {}
         for category in Category.objects.filter(is_active=True):
@@ -377,7 +378,19 @@ class _Lookups:
     def unit(
         self, text: str, kinds: set[str], within: OrgUnit | None = None
     ) -> OrgUnit | list[OrgUnit] | None:
-        """The unit, or a list of candidates when the name is ambiguous, or None."""
+        """The unit, or a list of candidates when the name is ambiguous, or None (remembered: a
+        file names the same few hundred units over and over)."""
+        if not isinstance(kinds, tuple | frozenset):
+            return self._unit(text, kinds, within)
+        key = (text, kinds, within.pk if within is not None else None)
+        found = self._found.get(key, self)
+        if found is self:
+            found = self._unit(text, kinds, within)
+            if len(self._found) < 100_000:
+                self._found[key] = found
+        return found
+
+    def _unit(self, text: str, kinds, within: OrgUnit | None) -> OrgUnit | list[OrgUnit] | None:
         unit = self.units.get(text.strip())
         if unit is not None:
             return unit if unit.kind in kinds else None
@@ -639,7 +652,7 @@ class DemandImporter:
                 chunk = rows[start : start + self.batch_size]
                 cursor.executemany(sql, [tuple(value(f, row) for f in fields) for row in chunk])
 
-    def _history(self, line: int, d: Demand | _Draft) -> list[dict]:
+    def _history(self, line: int, d: Demand | _Draft, make: Callable | None = None) -> list:
         """The timeline the row's history implies, oldest first, as the transition service writes it.
 
         Same `action` names, states and `data` keys as `services.transition` (so the 三率, the
@@ -648,28 +661,16 @@ class DemandImporter:
         the import marker: it also records the file, the line and when the import ran. Timestamps
         were checked to be in order, so the list is in time order; steps at the same moment keep
         this order through their ids (they are inserted in list order). Returns the rows as column
-        values by attname, for `_insert_events`.
+        values by attname, for `_insert_events` (or what `make(demand_id, at, action, from_state,
+        to_state, note, data)` makes of each: the COPY path's text lines).
         """
-        events: list[dict] = []
+        events: list = []
         state = ""
+        make = make or _event_values
 
         def step(at: dt.datetime, to_state: str, payload: payloads.Payload, note: str = "") -> None:
             nonlocal state
-            events.append(
-                {
-                    "demand_id": d.pk,
-                    "at": at,
-                    "actor_id": None,
-                    "actor_name": "import",
-                    "actor_unit_id": None,
-                    "action": payload.action,
-                    "from_state": state,
-                    "to_state": to_state,
-                    "note": note,
-                    "data": payload.data(imported=True),
-                    "automatic": False,
-                }
-            )
+            events.append(make(d.pk, at, payload.action, state, to_state, note, payload.data(imported=True)))
             state = to_state
 
         step(
@@ -933,6 +934,32 @@ class DemandImporter:
         return answer.value, answer.is_estimate
 
 
+def _event_values(demand_id, at, action, from_state, to_state, note, data) -> dict:
+    """One imported event's column values by attname (the ORM path's rows)."""
+    return {
+        "demand_id": demand_id,
+        "at": at,
+        "actor_id": None,
+        "actor_name": "import",
+        "actor_unit_id": None,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "note": note,
+        "data": data,
+        "automatic": False,
+    }
+
+
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    """Text in COPY's text format (backslash, tab, newline and carriage return escaped)."""
+    return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL(value) else value
+
+
 class _CopyWriter:
     """PostgreSQL: one batch written with one COPY per table (demands, lead tasks, events).
 
@@ -956,6 +983,35 @@ class _CopyWriter:
         self._tracking = table.index["tracking_code"]
         self._updated = table.index["updated_at"]
         self._pk = table.index["id"]
+        self.event_line = self._event_line_maker()
+
+    def _event_line_maker(self) -> Callable[..., str]:
+        """`make` for `_history`: one event's COPY line straight from its varying values. The other
+        columns are `_event_values`' constants and the model's defaults, formatted once by the
+        table's own formatter, so the line is the one `_fill` and that formatter would make."""
+        writer, table = self.events, self.events.table
+        index = table.index
+        constant = table.row()
+        varying = ("demand_id", "at", "action", "from_state", "to_state", "note", "data")
+        for key, value in _event_values(0, None, "", "", "", "", {}).items():
+            constant[index[key]] = None if key in varying else value
+        base = writer.format(constant)[:-1].split("\t")  # escaped text holds no raw tab
+        if len(base) != len(table.fields):
+            raise AssertionError("COPY line template does not split into the table's columns")
+        i_demand, i_at, i_action, i_from, i_to, i_note, i_data = (index[key] for key in varying)
+
+        def make(demand_id, at, action, from_state, to_state, note, data) -> str:
+            parts = base.copy()
+            parts[i_demand] = str(demand_id)
+            parts[i_at] = "\\N" if at is None else at.isoformat()
+            parts[i_action] = _copy_text(action)
+            parts[i_from] = _copy_text(from_state)
+            parts[i_to] = _copy_text(to_state)
+            parts[i_note] = _copy_text(note)
+            parts[i_data] = _copy_text(_json(data))
+            return "\t".join(parts) + "\n"
+
+        return make
 
     @staticmethod
     def _fill(writer: _Writer, values: dict) -> list:
@@ -970,7 +1026,6 @@ class _CopyWriter:
         ids = self.ids.take(len(good))
         codes = tracking_codes(len(good))
         demands, tasks, events = [], [], []
-        data = self.events.table.index["data"]
         for item, pk, code in zip(good, ids, codes, strict=True):
             draft = item.demand
             row = self._fill(self.demands, draft.values())
@@ -980,18 +1035,21 @@ class _CopyWriter:
             task = importer._lead_task(draft)
             if task is not None:
                 tasks.append(self._fill(self.tasks, task))
-            for values in importer._history(item.line, draft):
-                event = self._fill(self.events, values)
-                event[data] = _json(values["data"])
-                events.append(event)
+            events.extend(importer._history(item.line, draft, self.event_line))
         stream = importer._stream
-        for writer, rows in ((self.demands, demands), (self.tasks, tasks), (self.events, events)):
-            if not rows:
+        texts = (
+            (self.demands.copy_sql, "".join(map(self.demands.format, demands))),
+            (self.tasks.copy_sql, "".join(map(self.tasks.format, tasks))),
+            (self.events.copy_sql, "".join(events)),
+        )
+        for sql, lines in texts:
+            if not lines:
                 continue
             if stream is None:
-                writer.write(rows)
+                with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+                    copy.write(lines)
             else:
-                stream.send(writer.copy_sql, "".join(map(writer.format, rows)))
+                stream.send(sql, lines)
         return len(demands)
 
 

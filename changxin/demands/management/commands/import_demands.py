@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
@@ -45,6 +46,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per INSERT batch"
         )
+        parser.add_argument(
+            "--rebuild-indexes",
+            action="store_true",
+            help="PostgreSQL, for a first load into an empty or small database: drop the demand, event "
+            "and task tables' secondary indexes and foreign keys for the import and build them again "
+            "at its end (faster; those tables are locked against readers and writers until it ends)",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
     def handle(self, *args, **opts):
@@ -64,6 +72,8 @@ class Command(BaseCommand):
             with tqdm.external_write_mode(file=sys.stderr):
                 self.stderr.write(str(error))
 
+        if opts["rebuild_indexes"] and connection.vendor != "postgresql":
+            raise CommandError(_("--rebuild-indexes needs PostgreSQL."))
         importer = DemandImporter(
             keep_good=opts["keep_good"],
             dry_run=opts["dry_run"],
@@ -71,6 +81,7 @@ class Command(BaseCommand):
             on_error=report,
             progress=bar.update,
             max_errors=opts["max_errors"],
+            rebuild_indexes=opts["rebuild_indexes"],
         )
         try:
             result = importer.run(
