@@ -503,6 +503,7 @@ class DemandImporter:
                 total_hook(table.total)
             self._lookups = _Lookups()
             self._calendar = WorkCalendar.from_database()
+            self._load_policies()
             run = self._run
             run.report.encoding = table.encoding
             run.report.warnings.extend(table.warnings)
@@ -514,6 +515,16 @@ class DemandImporter:
                     write=lambda batch: self._write([_Good(p.line, p.value) for p in batch]),
                 )
         return self.result
+
+    def _load_policies(self) -> None:
+        """Every deadline policy up front: while the COPY stream runs, parsing sends no query (a
+        query would wait for the connection, or fail as "transaction aborted" after a failed COPY)."""
+        for demand_type in DemandType.values:
+            for urgency in Urgency.values:
+                try:
+                    self._policies[(demand_type, urgency)] = deadlines.policy_for(demand_type, urgency)
+                except LookupError:
+                    pass  # raised again if a row asks for it
 
     @contextmanager
     def _writing(self):
@@ -562,6 +573,10 @@ class DemandImporter:
 
     def _check_existing(self, batch: list[Parsed]) -> list[RowError]:
         """Rows whose work-order number is already in the database (one query per batch)."""
+        if self._stream is not None:
+            # the previous batch's COPY first (this query would wait for it anyway, as it needs the
+            # connection), so that a failed COPY is raised as itself, not as an aborted transaction
+            self._stream.sync()
         numbers = [item.value.number for item in batch]
         existing = set(Demand.objects.filter(number__in=numbers).values_list("number", flat=True))
         return [
@@ -1084,6 +1099,13 @@ class _CopyStream:
                         copy.write(text)
                 except BaseException as exc:  # noqa: BLE001 — handed to the main thread
                     self._error = exc
+            self._queue.task_done()
+        self._queue.task_done()
+
+    def sync(self) -> None:
+        """Wait until every COPY sent so far has run; raise the error of one that failed."""
+        self._queue.join()
+        self._raise()
 
     def send(self, sql: str, text: str) -> None:
         self._raise()
@@ -1100,7 +1122,8 @@ class _CopyStream:
     def _raise(self) -> None:
         if self._error is not None:
             error, self._error = self._error, None
-            raise error
+            with connection.wrap_database_errors:  # psycopg's error as Django's (IntegrityError…)
+                raise error
 
 
 def tracking_codes(n: int) -> list[str]:

@@ -16,11 +16,12 @@ import random
 import re
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 
 from changxin.core.models import AuditEntry
 from changxin.core.tests.builders import divisions_and_calendar
+from changxin.demands import importer as importer_module
 from changxin.demands.importer import DemandImporter
 from changxin.demands.models import Demand, DemandEvent, DemandTask
 from changxin.demands.tests.test_import import HEADER_EN, row, write_csv
@@ -230,3 +231,92 @@ def test_a_second_import_of_the_same_file_is_refused(world, history_file):
     assert again.bad == 200 and again.written == 0 and again.rolled_back
     assert "already exists in the database" in again.errors[0].message
     assert Demand.objects.count() == 200 and DemandEvent.objects.count() == events
+
+
+TABLES = ["demands_demand", "demands_demandevent", "demands_demandtask"]
+
+
+def indexes_and_keys() -> tuple[list, list]:
+    """The three tables' index definitions (a partial index's predicate by what it means: PostgreSQL
+    prints a re-created one's casts differently) and constraint definitions, sorted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
+                WHERE c.relname = ANY(%s) ORDER BY 1""",
+            [TABLES],
+        )
+        indexes = sorted(re.sub(r"::[a-z ]+(\[\])?|[()]", "", r[0]) for r in cursor.fetchall())
+        cursor.execute(
+            """SELECT conname, pg_get_constraintdef(k.oid) FROM pg_constraint k
+                 JOIN pg_class c ON c.oid = k.conrelid WHERE c.relname = ANY(%s) ORDER BY 1""",
+            [TABLES],
+        )
+        keys = cursor.fetchall()
+    return indexes, keys
+
+
+@postgres_only
+def test_rebuild_indexes_writes_the_same_rows_and_restores_indexes_and_keys(world, history_file):
+    before = indexes_and_keys()
+    assert len(before[0]) > 30 and any("FOREIGN KEY" in d for _n, d in before[1])
+    with transaction.atomic():
+        result = DemandImporter(now=NOW).run(history_file)
+        assert result.ok and result.written == 200
+        plain = snapshot()
+        transaction.set_rollback(True)
+
+    result = DemandImporter(now=NOW, batch_size=37, rebuild_indexes=True).run(history_file)
+    assert result.ok and result.written == 200, result.errors[:3]
+    assert snapshot() == plain
+    assert indexes_and_keys() == before
+    # the rebuilt unique index still refuses a second import of the same file
+    again = DemandImporter(rebuild_indexes=True).run(history_file)
+    assert again.bad == 200 and again.rolled_back and Demand.objects.count() == 200
+    assert indexes_and_keys() == before
+
+
+@postgres_only
+def test_rebuild_indexes_with_bad_rows_writes_nothing_and_keeps_indexes(world, tmp_path):
+    before = indexes_and_keys()
+    rows = fixture_rows(90)
+    rows[70][HEADER.index("phone")] = "999"
+    result = DemandImporter(batch_size=25, rebuild_indexes=True).run(
+        write_csv(tmp_path / "bad.csv", rows, header=HEADER)
+    )
+    assert [e.line for e in result.errors] == [lines_of(rows)[70]]
+    assert result.rolled_back and result.written == 0 and not Demand.objects.exists()
+    assert not DemandEvent.objects.exists() and indexes_and_keys() == before
+
+
+def test_rebuild_indexes_needs_postgresql(db):
+    if connection.vendor != "postgresql":
+        with pytest.raises(ValueError):
+            DemandImporter(rebuild_indexes=True)
+    with pytest.raises(ValueError):
+        DemandImporter(copy=False, rebuild_indexes=True)
+
+
+@postgres_only
+def test_a_copy_failing_in_the_background_fails_the_import_as_itself(world, tmp_path, monkeypatch):
+    """The COPY stream runs in a thread: its error (here a tracking code that collides, as the
+    database's unique constraint sees it) comes out of `run` as the error it is, and nothing stays."""
+    monkeypatch.setattr(importer_module, "tracking_codes", lambda n: ["SAMECODE00"] * n)
+    path = write_csv(tmp_path / "clash.csv", fixture_rows(60), header=HEADER)
+    with pytest.raises(IntegrityError, match="tracking_code"):
+        DemandImporter(batch_size=20).run(path)
+    assert not Demand.objects.exists() and not DemandEvent.objects.exists()
+
+
+@postgres_only
+def test_the_constraints_are_deferred_again_after_an_import(world, history_file):
+    """Inside an enclosing transaction, the import's SET CONSTRAINTS ALL IMMEDIATE does not
+    outlive it: a row naming a missing demand is still accepted until commit (Django's default)."""
+    with transaction.atomic():
+        assert DemandImporter(now=NOW).run(history_file).written == 200
+        with connection.cursor() as cursor:  # a dangling key, legal until the transaction ends
+            cursor.execute(
+                "INSERT INTO demands_demandtask (demand_id, unit_id, role, state, assigned_at, "
+                "request_note, result_note, withdraw_reason) SELECT -1, unit_id, role, state, "
+                "assigned_at, '', '', '' FROM demands_demandtask LIMIT 1"
+            )
+        transaction.set_rollback(True)
