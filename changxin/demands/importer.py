@@ -7,7 +7,9 @@ timestamps, duplicates in the file and in the database), and good rows are writt
 the Demand; the DemandEvents each row's history implies (receive, dispatch, acknowledge, contact,
 reply, return visit, archive — as the transition service writes them, marked `"imported": true`);
 and, when dispatched, the lead unit's DemandTask. On PostgreSQL with one COPY per table per batch
-(`_CopyWriter`, on the generator's COPY helpers; ids reserved from the sequence); on SQLite (or
+(`_CopyWriter`, on the generator's COPY helpers; ids reserved from the sequence), streamed by a
+background thread while the next batch is parsed (`_CopyStream`), with `rebuild_indexes` into
+tables whose secondary indexes and foreign keys are rebuilt at the end; on SQLite (or
 `copy=False`) with `bulk_create` and executemany. Both write the same rows (test_import_copy.py).
 Memory stays bounded: only one batch of rows is held, plus the work-order numbers seen so far (to
 report duplicates within the file).
@@ -30,7 +32,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -521,10 +523,8 @@ class DemandImporter:
         query would wait for the connection, or fail as "transaction aborted" after a failed COPY)."""
         for demand_type in DemandType.values:
             for urgency in Urgency.values:
-                try:
+                with suppress(LookupError):  # raised again if a row asks for it
                     self._policies[(demand_type, urgency)] = deadlines.policy_for(demand_type, urgency)
-                except LookupError:
-                    pass  # raised again if a row asks for it
 
     @contextmanager
     def _writing(self):
@@ -1072,9 +1072,10 @@ class _CopyStream:
     """COPY texts written by a background thread on the import's own connection, so the server
     loads one batch while this process parses the next (psycopg releases the GIL while it waits
     for the server). The psycopg connection's lock serialises the thread's COPY with the main
-    thread's queries (the duplicate check, the id reservation), all in the one transaction. At
-    most two batches wait in the queue (memory stays bounded); a failed COPY is raised in the
-    main thread at the next `send` or at `drain`/exit, so the transaction rolls back."""
+    thread's queries (the duplicate check, the id reservation), all in the one transaction. The
+    duplicate check `sync`s first, so at most one batch is in flight (memory stays bounded) and a
+    failed COPY is raised in the main thread as itself (at `sync`, `send` or `drain`), so the
+    transaction rolls back."""
 
     def __init__(self):
         connection.ensure_connection()
