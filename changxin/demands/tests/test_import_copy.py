@@ -12,10 +12,12 @@ database uses by default.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import re
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 
@@ -320,3 +322,16 @@ def test_the_constraints_are_deferred_again_after_an_import(world, history_file)
                 "assigned_at, '', '', '' FROM demands_demandtask LIMIT 1"
             )
         transaction.set_rollback(True)
+
+
+def test_the_command_takes_rebuild_indexes_on_postgresql_only(world, history_file):
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="needs PostgreSQL"):
+            call_command("import_demands", str(history_file), "--rebuild-indexes", "--no-progress")
+        assert not Demand.objects.exists()
+        return
+    before = indexes_and_keys()
+    call_command(
+        "import_demands", str(history_file), "--rebuild-indexes", "--no-progress", stdout=io.StringIO()
+    )
+    assert Demand.objects.count() == 200 and indexes_and_keys() == before
