@@ -28,8 +28,9 @@ from changxin.demands.models import (
 )
 
 
-def demands_visible_to(user: User) -> QuerySet[Demand]:
-    return restrict(Demand.objects.all(), user)
+def demands_visible_to(user: User, *, read_all: bool = False) -> QuerySet[Demand]:
+    """`read_all=True`: for counts and aggregates, which read every visible row (core.scope.restrict)."""
+    return restrict(Demand.objects.all(), user, read_all=read_all)
 
 
 def get_demand_for(user: User, **lookup) -> Demand:
@@ -135,8 +136,11 @@ class DemandFilter:
         return demands
 
 
-def list_demands(user: User, flt: DemandFilter | None = None) -> QuerySet[Demand]:
-    demands = demands_visible_to(user).select_related("category", "lead_unit", "street")
+def list_demands(user: User, flt: DemandFilter | None = None, *, read_all: bool = False) -> QuerySet[Demand]:
+    """The filtered list; `read_all=True` for a count or the state chips (the scope as index scans)."""
+    demands = demands_visible_to(user, read_all=read_all)
+    if not read_all:
+        demands = demands.select_related("category", "lead_unit", "street")
     return (flt or DemandFilter()).apply(demands)
 
 
