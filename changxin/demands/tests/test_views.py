@@ -516,6 +516,28 @@ def test_queue_default_shows_received_and_disputed_only(world, as_user):
     assert handled.number in html and received.number not in html
 
 
+def test_queue_total_is_the_rows_listed(world, as_user):
+    """The total comes from the state chips' grouped count; it is the number of rows the list has."""
+    world.demand(title="待派单")
+    handled = [dispatched(world, world.demand(title=f"办理中{i}")) for i in range(2)]
+    services.transition(handled[0], "dispute", world.officer_lgq, note="x", reason="other")
+    client = as_user(world.dispatcher)
+    for query, total in [
+        ("", 2),  # the default view: received and disputed
+        ("?state=", 3),
+        ("?state=dispatched", 1),
+        ("?state=replied", 0),
+        ("?state=bogus", 0),
+        ("?view=centre", 2),
+        ("?view=centre&state=disputed", 1),
+        ("?view=centre&state=dispatched", 0),
+        ("?q=办理中", 2),
+    ]:
+        html = client.get(reverse("demands:queue") + query).content.decode()
+        assert f"<p>{total} demand" in html, query
+        assert html.count('<tr id="row-') == total, query
+
+
 def test_queue_filters(world, as_user):
     a = world.demand(title="噪音扰民", urgency="urgent")
     b = world.demand(title="路灯不亮", street=world.changxindian, community=world.community_cxd)
