@@ -144,6 +144,27 @@ def list_demands(user: User, flt: DemandFilter | None = None, *, read_all: bool 
     return (flt or DemandFilter()).apply(demands)
 
 
+# What a row of the demand lists (queue, overdue: demands/_demand_rows.html and its deadline
+# countdown) reads: a page loads these columns only, not the whole wide row and its related rows
+# (docs/PERFORMANCE.md, "Officer list"). A field read but not listed here would cost a query per row;
+# the query-count pins (core/tests/test_query_budgets.py) would catch it.
+ROW_FIELDS = (
+    "number",
+    "title",
+    "state",
+    "demand_type",
+    "urgency",
+    "channel",
+    "received_at",
+    "contact_due",
+    "contacted_at",
+    "finish_due",
+    "street__name",
+    "category__full_name",
+    "lead_unit__name",
+)
+
+
 def tasks_for_unit_staff(user: User) -> QuerySet[DemandTask]:
     """Open tasks of the user's unit subtree (the officer workbench), soonest deadline first."""
     if not user.is_authenticated:

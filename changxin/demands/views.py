@@ -478,7 +478,9 @@ def queue(request):
     if flt.state:
         states = {flt.state} if states is None else states & {flt.state}
     total = sum(counts.values()) if states is None else sum(counts.get(s, 0) for s in states)
-    page = CountedPaginator(demands, PAGE_SIZE, total).get_page(request.GET.get("page"))
+    page = CountedPaginator(demands.only(*selectors.ROW_FIELDS), PAGE_SIZE, total).get_page(
+        request.GET.get("page")
+    )
     base = _query_without(request, "state", "page")
     chips = [
         {
@@ -639,7 +641,10 @@ def overdue(request):
     if flt.due not in ("overdue", "soon"):
         flt.due = "overdue"
     demands = selectors.list_demands(request.user, flt).order_by("finish_due", "id")
-    page = Paginator(demands, PAGE_SIZE).get_page(request.GET.get("page"))
+    total = selectors.list_demands(request.user, flt, read_all=True).count()
+    page = CountedPaginator(demands.only(*selectors.ROW_FIELDS), PAGE_SIZE, total).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "demands/overdue.html",
