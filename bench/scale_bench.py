@@ -125,12 +125,18 @@ SELECT id, code FROM core_orgunit
  WHERE kind IN ('street', 'town', 'department', 'company') AND (is_active OR id = ANY(%(with_figures)s))
  ORDER BY path
 """
+# the columns a row of the list shows (demands.selectors.ROW_FIELDS), as the page loads them
+ROW_COLUMNS = """
+SELECT d.id, d.number, d.title, d.state, d.demand_type, d.urgency, d.channel, d.received_at,
+       d.contact_due, d.contacted_at, d.finish_due, d.street_id, d.category_id, d.lead_unit_id,
+       c.id, c.full_name, u.id, u.name, s.id, s.name
+"""
 # the workbench: the centre's demand list with typical filters (one street, complaints, the last
 # 30 days, newest first), first page of 50 and the per-state counts of the chips (their sum is the
 # total, as on the queue page)
-WORKBENCH_PAGE_SQL = """
-SELECT d.*, c.*, u.*, s.*
-  FROM demands_demand d
+WORKBENCH_PAGE_SQL = (
+    ROW_COLUMNS
+    + """  FROM demands_demand d
   LEFT JOIN demands_category c ON c.id = d.category_id
   LEFT JOIN core_orgunit u ON u.id = d.lead_unit_id
   LEFT JOIN core_orgunit s ON s.id = d.street_id
@@ -138,6 +144,7 @@ SELECT d.*, c.*, u.*, s.*
    AND d.received_at >= %(start)s AND d.received_at < %(end)s
  ORDER BY d.received_at DESC, d.id DESC LIMIT 50
 """
+)
 WORKBENCH_STATES_SQL = """
 SELECT d.state, count(d.id) FROM demands_demand d
  WHERE d.street_id = %(street)s AND d.demand_type = 'complaint'
@@ -168,9 +175,8 @@ OFFICER_SCOPE_ALL = """
 AND d.demand_type = 'complaint' AND d.received_at >= %(start)s AND d.received_at < %(end)s
 """
 OFFICER_PAGE_SQL = (
-    """
-SELECT d.*, c.*, u.*, s.*
-  FROM demands_demand d
+    ROW_COLUMNS
+    + """  FROM demands_demand d
   LEFT JOIN demands_category c ON c.id = d.category_id
   LEFT JOIN core_orgunit u ON u.id = d.lead_unit_id
   LEFT JOIN core_orgunit s ON s.id = d.street_id
@@ -372,9 +378,10 @@ def time_workbench(repeat: int) -> dict[str, float]:
         # as the queue does (demands/views.py): one grouped count gives the chips and the total
         counts = selectors.counts_by_state(selectors.list_demands(user, flt, read_all=True))
         demands = selectors.list_demands(user, flt).order_by("-received_at", "-id")
+        demands = demands.only(*selectors.ROW_FIELDS)
         page = CountedPaginator(demands, 50, sum(counts.values())).get_page(1)
         rows = [
-            (d.pk, d.number, d.category and d.category.name, d.lead_unit and d.lead_unit.name) for d in page
+            (d.pk, d.number, d.category and str(d.category), d.lead_unit and d.lead_unit.name) for d in page
         ]
         return rows, page.paginator.count, counts
 
@@ -428,9 +435,10 @@ def time_officer_list(repeat: int) -> dict[str, float]:
         # as the queue does (demands/views.py): one grouped count gives the chips and the total
         counts = selectors.counts_by_state(selectors.list_demands(user, flt, read_all=True))
         demands = selectors.list_demands(user, flt).order_by("-received_at", "-id")
+        demands = demands.only(*selectors.ROW_FIELDS)
         page = CountedPaginator(demands, 50, sum(counts.values())).get_page(1)
         rows = [
-            (d.pk, d.number, d.category and d.category.name, d.lead_unit and d.lead_unit.name) for d in page
+            (d.pk, d.number, d.category and str(d.category), d.lead_unit and d.lead_unit.name) for d in page
         ]
         return rows, page.paginator.count, counts
 

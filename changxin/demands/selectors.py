@@ -16,15 +16,18 @@ from changxin.demands import deadlines
 from changxin.demands.models import (
     OPEN_STATES,
     Category,
+    Channel,
     DeadlinePolicy,
     Demand,
     DemandAttachment,
     DemandEvent,
     DemandTask,
+    DemandType,
     State,
     TaskRole,
     TaskState,
     TimeUnit,
+    Urgency,
 )
 
 
@@ -145,10 +148,10 @@ def list_demands(user: User, flt: DemandFilter | None = None, *, read_all: bool 
 
 
 # What a row of the demand lists (queue, overdue: demands/_demand_rows.html and its deadline
-# countdown) reads: a page loads these columns only, not the whole wide row and its related rows
-# (docs/PERFORMANCE.md, "Officer list"). A field read but not listed here would cost a query per row;
-# the query-count pins (core/tests/test_query_budgets.py) would catch it.
-ROW_FIELDS = (
+# countdown) reads. A page reads these columns as tuples and makes a `DemandRow` of each: no model
+# instance of the wide demand row and three related ones per row (docs/PERFORMANCE.md, "Officer list").
+ROW_COLUMNS = (
+    "pk",
     "number",
     "title",
     "state",
@@ -163,6 +166,82 @@ ROW_FIELDS = (
     "category__full_name",
     "lead_unit__name",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class UnitName:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+_LABELS = {
+    name: dict(choices)
+    for name, choices in (
+        ("state", State.choices),
+        ("demand_type", DemandType.choices),
+        ("urgency", Urgency.choices),
+        ("channel", Channel.choices),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemandRow:
+    """One row of a demand list, as the row template and `DeadlineClock.next_deadline` read it."""
+
+    pk: int
+    number: str
+    title: str
+    state: str
+    demand_type: str
+    urgency: str
+    channel: str
+    received_at: dt.datetime
+    contact_due: dt.datetime | None
+    contacted_at: dt.datetime | None
+    finish_due: dt.datetime | None
+    street: UnitName | None
+    category: str | None  # its full name, as `str(category)` shows it
+    lead_unit: UnitName | None
+
+    @classmethod
+    def of(cls, values: tuple) -> DemandRow:
+        *head, street, category, lead_unit = values
+        return cls(
+            *head,
+            street=None if street is None else UnitName(street),
+            category=category,
+            lead_unit=None if lead_unit is None else UnitName(lead_unit),
+        )
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def _label(self, name: str) -> str:
+        value = getattr(self, name)
+        return _LABELS[name].get(value, value)
+
+    def get_state_display(self) -> str:
+        return self._label("state")
+
+    def get_demand_type_display(self) -> str:
+        return self._label("demand_type")
+
+    def get_urgency_display(self) -> str:
+        return self._label("urgency")
+
+    def get_channel_display(self) -> str:
+        return self._label("channel")
+
+
+def row_page(paginator, number):
+    """The page `number` of a demand list paginated over `values_list(*ROW_COLUMNS)`, as rows."""
+    page = paginator.get_page(number)
+    page.object_list = [DemandRow.of(values) for values in page.object_list]
+    return page
 
 
 def tasks_for_unit_staff(user: User) -> QuerySet[DemandTask]:

@@ -478,8 +478,9 @@ def queue(request):
     if flt.state:
         states = {flt.state} if states is None else states & {flt.state}
     total = sum(counts.values()) if states is None else sum(counts.get(s, 0) for s in states)
-    page = CountedPaginator(demands.only(*selectors.ROW_FIELDS), PAGE_SIZE, total).get_page(
-        request.GET.get("page")
+    page = selectors.row_page(
+        CountedPaginator(demands.values_list(*selectors.ROW_COLUMNS), PAGE_SIZE, total),
+        request.GET.get("page"),
     )
     base = _query_without(request, "state", "page")
     chips = [
@@ -642,8 +643,9 @@ def overdue(request):
         flt.due = "overdue"
     demands = selectors.list_demands(request.user, flt).order_by("finish_due", "id")
     total = selectors.list_demands(request.user, flt, read_all=True).count()
-    page = CountedPaginator(demands.only(*selectors.ROW_FIELDS), PAGE_SIZE, total).get_page(
-        request.GET.get("page")
+    page = selectors.row_page(
+        CountedPaginator(demands.values_list(*selectors.ROW_COLUMNS), PAGE_SIZE, total),
+        request.GET.get("page"),
     )
     return render(
         request,

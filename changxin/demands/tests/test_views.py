@@ -538,6 +538,31 @@ def test_queue_total_is_the_rows_listed(world, as_user):
         assert html.count('<tr id="row-') == total, query
 
 
+def test_a_list_row_shows_what_the_demand_itself_shows(world, settings):
+    """The queue and overdue pages render `DemandRow`s read as tuples; the row template shows them
+    exactly as it shows the model instances (labels, units, category, deadline countdown)."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from changxin.demands import selectors
+    from changxin.demands.templatetags.demand_tags import DeadlineClock
+
+    dispatched(world, world.demand(title="办理中", urgency="urgent", channel="hotline"))
+    world.demand(title="无街道", street=None, community=None, category=None)
+    world.demand(title="待派单")
+    demands = selectors.list_demands(world.dispatcher).order_by("-received_at", "-id")
+    rows = [selectors.DemandRow.of(v) for v in demands.values_list(*selectors.ROW_COLUMNS)]
+    assert len(rows) == 3
+    clock = DeadlineClock(selectors.clock_hour_policies())
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            context = {"clock": clock, "can_dispatch": True, "next_url": "/"}
+            by_model = render_to_string("demands/_demand_rows.html", {**context, "page": list(demands)})
+            by_row = render_to_string("demands/_demand_rows.html", {**context, "page": rows})
+        assert by_row == by_model
+        assert "办理中" in by_row and "—" in by_row
+
+
 def test_queue_filters(world, as_user):
     a = world.demand(title="噪音扰民", urgency="urgent")
     b = world.demand(title="路灯不亮", street=world.changxindian, community=world.community_cxd)
