@@ -378,11 +378,9 @@ def time_workbench(repeat: int) -> dict[str, float]:
         # as the queue does (demands/views.py): one grouped count gives the chips and the total
         counts = selectors.counts_by_state(selectors.list_demands(user, flt, read_all=True))
         demands = selectors.list_demands(user, flt).order_by("-received_at", "-id")
-        demands = demands.only(*selectors.ROW_FIELDS)
-        page = CountedPaginator(demands, 50, sum(counts.values())).get_page(1)
-        rows = [
-            (d.pk, d.number, d.category and str(d.category), d.lead_unit and d.lead_unit.name) for d in page
-        ]
+        paginator = CountedPaginator(demands.values_list(*selectors.ROW_COLUMNS), 50, sum(counts.values()))
+        page = selectors.row_page(paginator, 1)
+        rows = [(d.pk, d.number, d.category, d.lead_unit and d.lead_unit.name) for d in page]
         return rows, page.paginator.count, counts
 
     tz = dt.timezone(dt.timedelta(hours=8))
@@ -435,11 +433,9 @@ def time_officer_list(repeat: int) -> dict[str, float]:
         # as the queue does (demands/views.py): one grouped count gives the chips and the total
         counts = selectors.counts_by_state(selectors.list_demands(user, flt, read_all=True))
         demands = selectors.list_demands(user, flt).order_by("-received_at", "-id")
-        demands = demands.only(*selectors.ROW_FIELDS)
-        page = CountedPaginator(demands, 50, sum(counts.values())).get_page(1)
-        rows = [
-            (d.pk, d.number, d.category and str(d.category), d.lead_unit and d.lead_unit.name) for d in page
-        ]
+        paginator = CountedPaginator(demands.values_list(*selectors.ROW_COLUMNS), 50, sum(counts.values()))
+        page = selectors.row_page(paginator, 1)
+        rows = [(d.pk, d.number, d.category, d.lead_unit and d.lead_unit.name) for d in page]
         return rows, page.paginator.count, counts
 
     tz = dt.timezone(dt.timedelta(hours=8))

@@ -597,7 +597,7 @@ def test_queue_query_budget_for_50_rows(world, as_user, django_assert_max_num_qu
         world.demand(title=f"诉求{i}")
     client = as_user(world.dispatcher)
     client.get(reverse("demands:queue"))  # warm caches (content types, calendar snapshot)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("demands:queue"))
     assert response.content.decode().count('class="small quick-dispatch"') == 50
 
@@ -607,7 +607,7 @@ def test_queue_query_budget_with_dispatched_rows(world, as_user, django_assert_m
         dispatched(world, world.demand(title=f"诉求{i}"))
     client = as_user(world.dispatcher)
     client.get(reverse("demands:queue") + "?state=dispatched")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("demands:queue") + "?state=dispatched")
     assert response.content.decode().count("Contact · due in") == 50
 
