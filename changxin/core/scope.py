@@ -341,8 +341,8 @@ def _single_reverse_fk(model, term: Q) -> tuple[type, str] | None:
         relation = model._meta.get_field(firsts.pop())
     except FieldDoesNotExist:
         return None
-    if not relation.one_to_many or relation.many_to_many or not hasattr(relation, "field"):
-        return None
+    if not isinstance(relation, models.ForeignObjectRel) or not relation.one_to_many:
+        return None  # a forward key, a many-to-many, a generic relation: the model's own ids
     return relation.related_model, relation.field.attname
 
 
