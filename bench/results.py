@@ -69,6 +69,9 @@ def record(section: str, figures: dict, *, note: str = "") -> None:
     entry.update(figures)
     entry["measured_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     entry["machine"] = machine()
+    # what else ran: a shared machine's load at the end of the measurement (1, 5 and 15 minutes)
+    if "load_average" not in figures:
+        entry["load_average"] = [round(x, 2) for x in os.getloadavg()]
     if note:
         entry["note"] = note
     data[section] = entry

@@ -340,7 +340,13 @@ def command_throughput(rows: list[dict], args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "messages_train.csv")
+    shared = Path(os.environ.get("CHANGXIN_SHARED_DATA") or ROOT.parent / "shared" / "data")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=shared / "messages_train.csv",
+        help="the labelled messages (default: $CHANGXIN_SHARED_DATA or ../shared/data, never committed)",
+    )
     parser.add_argument("--methods", nargs="*", default=COMPARE, choices=sorted(METHODS))
     parser.add_argument(
         "--method", default=DEFAULT_METHOD, help="the method timed end to end (default: %(default)s)"

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import scope
+from changxin.core.models import TimelineEvent
 from changxin.core.scope import ScopedQuerySet
 
 
@@ -130,7 +131,7 @@ class PracticeCase(models.Model):
         return self.title
 
 
-class BrandEvent(models.Model):
+class BrandEvent(TimelineEvent):
     """One row per change of a brand or of one of its cases: the published stream "brands"."""
 
     brand = models.ForeignKey(Brand, verbose_name=_("brand"), on_delete=models.PROTECT, related_name="events")
@@ -142,20 +143,8 @@ class BrandEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
     )
-    at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=32, db_index=True)
     from_state = models.CharField(_("from state"), max_length=12, choices=BrandState.choices, blank=True)
     to_state = models.CharField(_("to state"), max_length=12, choices=BrandState.choices, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     Scope = scope.through("brand")
 

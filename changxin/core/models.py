@@ -230,6 +230,34 @@ class CalendarDay(models.Model):
 # --- Audit log -------------------------------------------------------------------------------
 
 
+class TimelineEvent(models.Model):
+    """One row of a wing's timeline: who did what when, with a note and the action's data.
+
+    Every wing's event table (enterprises, projects, matches, suggestions, inspections, the party
+    pipeline, transfers, volunteering, commitments, honours, proactive tasks, problems of the month,
+    brands) is this plus the foreign key to its subject, and the from/to state where the subject
+    runs on a machine. The wing's service writes one per change and publishes it on the event bus.
+    A subclass narrows a field by declaring it again (e.g. a shorter `note`) or drops it with
+    `note = None`."""
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150)
+    action = models.CharField(_("action"), max_length=32, db_index=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+
 class AuditAction(models.TextChoices):
     CREATE = "create", _("Created")
     UPDATE = "update", _("Updated")

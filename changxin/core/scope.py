@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.lookups import In
 from django.http import Http404
 
 from changxin.core import roles
@@ -265,7 +266,21 @@ def _crosses_to_many(model, path: str) -> bool:
     return False
 
 
-def restrict(queryset: models.QuerySet, user: User) -> models.QuerySet:
+class _InArray(In):
+    """`pk IN (subquery)` that PostgreSQL can read through an index: `pk = ANY(ARRAY(subquery))`.
+
+    The subquery runs once (an InitPlan) and its ids become an array, so an OR of such terms with
+    the direct ones (`lead_unit_id = ANY(...)`, `requester_user_id = ...`) is a BitmapOr of index
+    scans that reads only the visible rows. A hashed `IN` SubPlan cannot be an index condition: the
+    planner has to read every row the other filters leave and test each. Elsewhere: plain `IN`."""
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+
+
+def restrict(queryset: models.QuerySet, user: User, *, read_all: bool = False) -> models.QuerySet:
     """`queryset` cut to the rows `user` may see.
 
     A term that crosses a to-many relation (a demand's tasks, an enterprise's members) becomes its
@@ -273,15 +288,62 @@ def restrict(queryset: models.QuerySet, user: User) -> models.QuerySet:
     the row. PostgreSQL computes each such subquery once (a hashed SubPlan) and keeps the list's
     index order — `ORDER BY received_at DESC LIMIT 50` stops after 50 visible rows — where one
     subquery joining every alternative was re-run for every row (docs/PERFORMANCE.md, "scope").
+
+    `read_all=True` is for a query that reads every visible row anyway (a count, the state chips):
+    the subqueries become `pk = ANY(ARRAY(subquery))` (`_InArray`), so the whole scope is a BitmapOr
+    of index scans instead of a test of every row the filters leave (docs/PERFORMANCE.md, "Officer
+    list"). Not for a page in index order: there the array would be searched row by row.
+    The rows are the same either way.
     """
     terms = _terms(queryset.model, user)
     if terms is None:
         return queryset
-    base = queryset.model._base_manager
     q = Q(pk__in=[])
     for term, many in terms:
-        q |= Q(pk__in=base.filter(term).values("pk")) if many else term
+        if not many:
+            q |= term
+        elif read_all:
+            q |= Q(_InArray(F("pk"), _visible_pks(queryset.model, term)))
+        else:
+            q |= Q(pk__in=_visible_pks(queryset.model, term))
     return queryset.filter(q)
+
+
+def _visible_pks(model, term: Q) -> models.QuerySet:
+    """The ids of `model`'s rows matching a to-many `term`, as a subquery.
+
+    A term on one reverse foreign key (`tasks__unit__in=…, tasks__state__in=…`: every lookup through
+    the same `tasks`) is read from the related table alone — `SELECT demand_id FROM demands_demandtask
+    WHERE unit_id IN … AND state IN …` — since its rows name their parent's id; joining the parent
+    table back would look every id up in its primary key first. Any other term: the model's own ids.
+    """
+    via = _single_reverse_fk(model, term)
+    if via is not None:
+        related, fk = via
+        inner = {lookup.split("__", 1)[1]: value for lookup, value in term.children}
+        return related._base_manager.filter(**inner, **{f"{fk}__isnull": False}).order_by().values(fk)
+    return model._base_manager.filter(term).order_by().values("pk")
+
+
+def _single_reverse_fk(model, term: Q) -> tuple[type, str] | None:
+    """(related model, its foreign key's attname) when every lookup of the plain AND `term` goes
+    through the same reverse foreign key of `model` and on into the related row; else None."""
+    if term.negated or term.connector != Q.AND or not term.children:
+        return None
+    firsts = set()
+    for child in term.children:
+        if not isinstance(child, tuple) or "__" not in child[0]:
+            return None
+        firsts.add(child[0].split("__", 1)[0])
+    if len(firsts) != 1:
+        return None
+    try:
+        relation = model._meta.get_field(firsts.pop())
+    except FieldDoesNotExist:
+        return None
+    if not isinstance(relation, models.ForeignObjectRel) or not relation.one_to_many:
+        return None  # a forward key, a many-to-many, a generic relation: the model's own ids
+    return relation.related_model, relation.field.attname
 
 
 def can_view(user: User, obj: models.Model) -> bool:

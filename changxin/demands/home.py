@@ -25,7 +25,7 @@ def panels_for(user) -> list[dict]:
 
 def centre_panel(user) -> dict:
     def count(**filters):
-        return selectors.list_demands(user, selectors.DemandFilter(**filters)).count()
+        return selectors.list_demands(user, selectors.DemandFilter(**filters), read_all=True).count()
 
     return {
         "template": "demands/_home_centre.html",

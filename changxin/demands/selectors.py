@@ -16,20 +16,24 @@ from changxin.demands import deadlines
 from changxin.demands.models import (
     OPEN_STATES,
     Category,
+    Channel,
     DeadlinePolicy,
     Demand,
     DemandAttachment,
     DemandEvent,
     DemandTask,
+    DemandType,
     State,
     TaskRole,
     TaskState,
     TimeUnit,
+    Urgency,
 )
 
 
-def demands_visible_to(user: User) -> QuerySet[Demand]:
-    return restrict(Demand.objects.all(), user)
+def demands_visible_to(user: User, *, read_all: bool = False) -> QuerySet[Demand]:
+    """`read_all=True`: for counts and aggregates, which read every visible row (core.scope.restrict)."""
+    return restrict(Demand.objects.all(), user, read_all=read_all)
 
 
 def get_demand_for(user: User, **lookup) -> Demand:
@@ -135,9 +139,109 @@ class DemandFilter:
         return demands
 
 
-def list_demands(user: User, flt: DemandFilter | None = None) -> QuerySet[Demand]:
-    demands = demands_visible_to(user).select_related("category", "lead_unit", "street")
+def list_demands(user: User, flt: DemandFilter | None = None, *, read_all: bool = False) -> QuerySet[Demand]:
+    """The filtered list; `read_all=True` for a count or the state chips (the scope as index scans)."""
+    demands = demands_visible_to(user, read_all=read_all)
+    if not read_all:
+        demands = demands.select_related("category", "lead_unit", "street")
     return (flt or DemandFilter()).apply(demands)
+
+
+# What a row of the demand lists (queue, overdue: demands/_demand_rows.html and its deadline
+# countdown) reads. A page reads these columns as tuples and makes a `DemandRow` of each: no model
+# instance of the wide demand row and three related ones per row (docs/PERFORMANCE.md, "Officer list").
+ROW_COLUMNS = (
+    "pk",
+    "number",
+    "title",
+    "state",
+    "demand_type",
+    "urgency",
+    "channel",
+    "received_at",
+    "contact_due",
+    "contacted_at",
+    "finish_due",
+    "street__name",
+    "category__full_name",
+    "lead_unit__name",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitName:
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+_LABELS = {
+    name: dict(choices)
+    for name, choices in (
+        ("state", State.choices),
+        ("demand_type", DemandType.choices),
+        ("urgency", Urgency.choices),
+        ("channel", Channel.choices),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemandRow:
+    """One row of a demand list, as the row template and `DeadlineClock.next_deadline` read it."""
+
+    pk: int
+    number: str
+    title: str
+    state: str
+    demand_type: str
+    urgency: str
+    channel: str
+    received_at: dt.datetime
+    contact_due: dt.datetime | None
+    contacted_at: dt.datetime | None
+    finish_due: dt.datetime | None
+    street: UnitName | None
+    category: str | None  # its full name, as `str(category)` shows it
+    lead_unit: UnitName | None
+
+    @classmethod
+    def of(cls, values: tuple) -> DemandRow:
+        *head, street, category, lead_unit = values
+        return cls(
+            *head,
+            street=None if street is None else UnitName(street),
+            category=category,
+            lead_unit=None if lead_unit is None else UnitName(lead_unit),
+        )
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def _label(self, name: str) -> str:
+        value = getattr(self, name)
+        return _LABELS[name].get(value, value)
+
+    def get_state_display(self) -> str:
+        return self._label("state")
+
+    def get_demand_type_display(self) -> str:
+        return self._label("demand_type")
+
+    def get_urgency_display(self) -> str:
+        return self._label("urgency")
+
+    def get_channel_display(self) -> str:
+        return self._label("channel")
+
+
+def row_page(paginator, number):
+    """The page `number` of a demand list paginated over `values_list(*ROW_COLUMNS)`, as rows."""
+    page = paginator.get_page(number)
+    page.object_list = [DemandRow.of(values) for values in page.object_list]
+    return page
 
 
 def tasks_for_unit_staff(user: User) -> QuerySet[DemandTask]:

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import roles, scope
+from changxin.core.models import TimelineEvent
 
 
 class ProactiveTask(models.Model):
@@ -103,26 +104,13 @@ class ProactiveTask(models.Model):
         return f"{self.label} ({self.demand_id})"
 
 
-class ProactiveEvent(models.Model):
+class ProactiveEvent(TimelineEvent):
     """The timeline of a proactive task beyond its demand's: created (from which hot spot), taken
     by a party member. Published as the stream "proactive"."""
 
     task = models.ForeignKey(
         ProactiveTask, verbose_name=_("proactive task"), on_delete=models.PROTECT, related_name="events"
     )
-    at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=150)
-    action = models.CharField(_("action"), max_length=32)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     Scope = scope.through("task")
 
@@ -281,7 +269,7 @@ class ProblemProgress(models.Model):
         return f"{self.on} {self.text[:40]}"
 
 
-class ProblemEvent(models.Model):
+class ProblemEvent(TimelineEvent):
     """One row per change of a problem of the month; published as the stream "monthly"."""
 
     problem = models.ForeignKey(
@@ -290,21 +278,8 @@ class ProblemEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="events",
     )
-    at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=150)
-    action = models.CharField(_("action"), max_length=32)
     from_state = models.CharField(_("from state"), max_length=12, choices=ProblemState.choices, blank=True)
     to_state = models.CharField(_("to state"), max_length=12, choices=ProblemState.choices, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     Scope = scope.through("problem")
 

@@ -7,6 +7,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import scope
+from changxin.core.models import TimelineEvent
 from changxin.core.privacy import mask_id_number, mask_phone
 from changxin.core.scope import ScopedQuerySet
 
@@ -275,26 +276,14 @@ class DevelopmentRecord(models.Model):
         return f"{self.get_kind_display()} {self.on}"
 
 
-class PipelineEvent(models.Model):
+class PipelineEvent(TimelineEvent):
     """One row per pipeline change (a step or a record): the published stream "pipeline"."""
 
     case = models.ForeignKey(
         DevelopmentCase, verbose_name=_("development case"), on_delete=models.PROTECT, related_name="events"
     )
-    at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=32, db_index=True)
     from_stage = models.CharField(_("from stage"), max_length=16, choices=Stage.choices, blank=True)
     to_stage = models.CharField(_("to stage"), max_length=16, choices=Stage.choices, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     Scope = scope.through("case")
 
@@ -705,26 +694,14 @@ class Transfer(models.Model):
         return f"{self.member}: {self.from_organisation} → {self.to_organisation}"
 
 
-class TransferEvent(models.Model):
+class TransferEvent(TimelineEvent):
     """The transfer timeline: the published stream "transfers"."""
 
     transfer = models.ForeignKey(
         Transfer, verbose_name=_("transfer"), on_delete=models.PROTECT, related_name="events"
     )
-    at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=32, db_index=True)
     from_state = models.CharField(_("from state"), max_length=10, blank=True)
     to_state = models.CharField(_("to state"), max_length=10, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     Scope = scope.through("transfer")
 
@@ -814,7 +791,7 @@ class VolunteerSignup(models.Model):
         return f"{self.member} @ {self.activity}"
 
 
-class VolunteerEvent(models.Model):
+class VolunteerEvent(TimelineEvent):
     """The volunteering timeline: the published stream "volunteering". A check-in event is the
     source of the member's volunteer-hours point entry."""
 
@@ -829,17 +806,8 @@ class VolunteerEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=32, db_index=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    note = None  # a check-in carries no note
 
     Scope = scope.through("activity", owner_fields=("member__user",))
 
@@ -956,7 +924,7 @@ class ResidentRating(models.Model):
         return f"{self.commitment_id} {self.stars}★"
 
 
-class CommitmentEvent(models.Model):
+class CommitmentEvent(TimelineEvent):
     """One row per change of a commitment: the published stream "commitments" (the ledger credits
     a kept commitment from its "keep" event)."""
 
@@ -966,20 +934,9 @@ class CommitmentEvent(models.Model):
     member = models.ForeignKey(
         PartyMember, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="+"
     )
-    at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=32, db_index=True)
     from_state = models.CharField(_("from state"), max_length=10, blank=True)
     to_state = models.CharField(_("to state"), max_length=10, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     Scope = scope.through("commitment")
 
@@ -1156,26 +1113,15 @@ class Honour(models.Model):
         return f"{self.year} {self.title}"
 
 
-class HonourEvent(models.Model):
+class HonourEvent(TimelineEvent):
     """One row per change of an honour: the published stream "honours"."""
 
     honour = models.ForeignKey(
         Honour, verbose_name=_("honour"), on_delete=models.PROTECT, related_name="events"
     )
-    at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
-    action = models.CharField(_("action"), max_length=32, db_index=True)
     from_state = models.CharField(_("from state"), max_length=10, blank=True)
     to_state = models.CharField(_("to state"), max_length=10, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     Scope = scope.through("honour")
 

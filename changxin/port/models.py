@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from changxin.core import roles, scope
-from changxin.core.models import OrgUnit, phone_validator
+from changxin.core.models import OrgUnit, TimelineEvent, phone_validator
 from changxin.core.scope import ScopedQuerySet
 from changxin.port import uscc
 
@@ -224,27 +224,6 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise} · {self.visited_on}"
-
-
-class TimelineEvent(models.Model):
-    """One row of a wing's timeline: who did what when, with a note and the action's data."""
-
-    at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    actor_name = models.CharField(_("actor name"), max_length=150)
-    action = models.CharField(_("action"), max_length=32)
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["at", "id"]
 
 
 class EnterpriseEvent(TimelineEvent):

@@ -366,8 +366,8 @@ class Page:
 
 
 PAGES = {
-    "queue": Page("demands:queue", "dispatcher", received, 14),
-    "queue, all states": Page("demands:queue", "dispatcher", dispatched, 14, {"state": ""}),
+    "queue": Page("demands:queue", "dispatcher", received, 11),  # one grouped count for chips and total
+    "queue, all states": Page("demands:queue", "dispatcher", dispatched, 11, {"state": ""}),
     "workbench": Page("demands:workbench", "lugouqiao", dispatched, 14),
     "overdue": Page("demands:overdue", "lugouqiao", overdue, 14),
     "return visits": Page("demands:visits", "dispatcher", replied, 14),

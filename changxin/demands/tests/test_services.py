@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from changxin.core.models import AuditEntry
+from changxin.core.models import AuditEntry, Role
 from changxin.core.tests.builders import local
 from changxin.demands.models import (
     Demand,
@@ -338,3 +338,37 @@ def test_actions_offered_respect_the_data_not_only_the_state(world):
     d = replied(world)
     d = transition(d, "return_visit", world.dispatcher, resolution="resolved", satisfaction="satisfied")
     assert "exclude_rating" not in names(world.dispatcher)  # only a dissatisfied rating can be excluded
+
+
+def test_counts_see_exactly_the_rows_the_list_sees(world):
+    """`read_all=True` (counts, state chips: the scope's task terms as index scans) keeps the same rows
+    as the list's form: a lead unit, a co-unit, a called-in department, a unit whose done task
+    outlived its lead, a withdrawn task (no longer seen), the requester, and the assignee."""
+    from changxin.core.tests.builders import make_user
+
+    led = dispatched(world, co_units=[world.changxindian.pk])
+    transition(led, "acknowledge", world.officer_lgq, now=MON)
+    transition(led, "whistle", world.officer_lgq, units=[world.department.pk], note="到场", now=MON)
+    redispatched = dispatched(world)
+    transition(redispatched, "dispute", world.officer_lgq, reason="other", note="x", now=MON)
+    transition(redispatched, "redispatch", world.dispatcher, lead_unit=world.department2.pk, note="改派")
+    DemandTask.objects.filter(demand=redispatched, unit=world.lugouqiao).update(state=TaskState.DONE)
+    own = world.demand(actor=world.citizen)
+    manager = make_user("manager2", Role.SERVICE_MANAGER, world.changxindian)
+    assigned = transition(dispatched(world), "assign", world.officer_lgq, assignee=manager.pk)
+    world.demand()  # received, seen by the centre only
+    users = [world.officer_lgq, world.officer_cxd, world.officer_dept, world.officer_dept2]
+    users += [world.citizen, manager, world.dispatcher, world.leadership]
+    for user in users:
+        listed = set(demands_visible_to(user).values_list("pk", flat=True))
+        counted = demands_visible_to(user, read_all=True)
+        assert set(counted.values_list("pk", flat=True)) == listed, user
+        assert counted.count() == len(listed), user
+    assert set(demands_visible_to(world.officer_lgq).values_list("pk", flat=True)) == {
+        led.pk,
+        redispatched.pk,
+        assigned.pk,
+    }
+    assert led.pk in set(demands_visible_to(world.officer_dept, read_all=True).values_list("pk", flat=True))
+    assert own.pk in set(demands_visible_to(world.citizen, read_all=True).values_list("pk", flat=True))
+    assert assigned.pk in set(demands_visible_to(manager, read_all=True).values_list("pk", flat=True))

@@ -516,6 +516,53 @@ def test_queue_default_shows_received_and_disputed_only(world, as_user):
     assert handled.number in html and received.number not in html
 
 
+def test_queue_total_is_the_rows_listed(world, as_user):
+    """The total comes from the state chips' grouped count; it is the number of rows the list has."""
+    world.demand(title="待派单")
+    handled = [dispatched(world, world.demand(title=f"办理中{i}")) for i in range(2)]
+    services.transition(handled[0], "dispute", world.officer_lgq, note="x", reason="other")
+    client = as_user(world.dispatcher)
+    for query, total in [
+        ("", 2),  # the default view: received and disputed
+        ("?state=", 3),
+        ("?state=dispatched", 1),
+        ("?state=replied", 0),
+        ("?state=bogus", 0),
+        ("?view=centre", 2),
+        ("?view=centre&state=disputed", 1),
+        ("?view=centre&state=dispatched", 0),
+        ("?q=办理中", 2),
+    ]:
+        html = client.get(reverse("demands:queue") + query).content.decode()
+        assert f"<p>{total} demand" in html, query
+        assert html.count('<tr id="row-') == total, query
+
+
+def test_a_list_row_shows_what_the_demand_itself_shows(world, settings):
+    """The queue and overdue pages render `DemandRow`s read as tuples; the row template shows them
+    exactly as it shows the model instances (labels, units, category, deadline countdown)."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from changxin.demands import selectors
+    from changxin.demands.templatetags.demand_tags import DeadlineClock
+
+    dispatched(world, world.demand(title="办理中", urgency="urgent", channel="hotline"))
+    world.demand(title="无街道", street=None, community=None, category=None)
+    world.demand(title="待派单")
+    demands = selectors.list_demands(world.dispatcher).order_by("-received_at", "-id")
+    rows = [selectors.DemandRow.of(v) for v in demands.values_list(*selectors.ROW_COLUMNS)]
+    assert len(rows) == 3
+    clock = DeadlineClock(selectors.clock_hour_policies())
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            context = {"clock": clock, "can_dispatch": True, "next_url": "/"}
+            by_model = render_to_string("demands/_demand_rows.html", {**context, "page": list(demands)})
+            by_row = render_to_string("demands/_demand_rows.html", {**context, "page": rows})
+        assert by_row == by_model
+        assert "办理中" in by_row and "—" in by_row
+
+
 def test_queue_filters(world, as_user):
     a = world.demand(title="噪音扰民", urgency="urgent")
     b = world.demand(title="路灯不亮", street=world.changxindian, community=world.community_cxd)
@@ -550,7 +597,7 @@ def test_queue_query_budget_for_50_rows(world, as_user, django_assert_max_num_qu
         world.demand(title=f"诉求{i}")
     client = as_user(world.dispatcher)
     client.get(reverse("demands:queue"))  # warm caches (content types, calendar snapshot)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("demands:queue"))
     assert response.content.decode().count('class="small quick-dispatch"') == 50
 
@@ -560,7 +607,7 @@ def test_queue_query_budget_with_dispatched_rows(world, as_user, django_assert_m
         dispatched(world, world.demand(title=f"诉求{i}"))
     client = as_user(world.dispatcher)
     client.get(reverse("demands:queue") + "?state=dispatched")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("demands:queue") + "?state=dispatched")
     assert response.content.decode().count("Contact · due in") == 50
 
