@@ -36,6 +36,20 @@ BENCHES: list[tuple[str, list[str]]] = [
     ("dashboards", [PY, "bench/dashboards_bench.py"]),  # its own PostgreSQL database, 1 M demands
     # 100 k synthetic rows through `import-demands` (COPY) into a throwaway PostgreSQL database
     ("import", [PY, "bench/import_bench.py", "--backends", "postgresql", "--rows", "100000", "--record"]),
+    # the same file as a first load with --rebuild-indexes (locks the tables; recorded as rebuild_*)
+    (
+        "import-first-load",
+        [
+            PY,
+            "bench/import_bench.py",
+            "--backends",
+            "postgresql",
+            "--rows",
+            "100000",
+            "--rebuild-indexes",
+            "--record",
+        ],
+    ),
 ]
 
 
