@@ -87,6 +87,7 @@ MAX_DEMANDS = 50_000_000
 MAX_MONTHS = 120
 BULK_THRESHOLD = 50_000
 ACTOR_NAME = "generator"
+GENERATED_ONLY = '{"generated": true}'  # the data of an event whose payload is empty
 CORPUS_MAX_ROWS = 200_000  # texts held in memory at most (a larger corpus is sampled)
 
 
@@ -832,9 +833,13 @@ class Generator:
             nonlocal state
             if at > now:
                 return False
-            data["generated"] = True
+            if data:
+                data["generated"] = True
+                text = _json(data)
+            else:
+                text = GENERATED_ONLY
             new = to_state or state
-            events.append(make_event(demand_id, at, unit_id, action, state, new, note, _json(data), automatic))
+            events.append(make_event(demand_id, at, unit_id, action, state, new, note, text, automatic))
             state = new
             return True
 
