@@ -128,6 +128,9 @@ class Summary:
     open: int = 0
     first_number: str = ""
     cursors_moved: list[str] = field(default_factory=list)
+    # seconds: write (building and COPY), build_wait (of the writer for the builders), copy, and on a
+    # bulk load indexes, unique, foreign_keys (their re-creation)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # the C encoder, built once
@@ -653,11 +656,12 @@ class Generator:
     def __init__(self, options: Options, *, progress: Callable[[int], None] | None = None, workers: int = 1):
         options.check()
         self.workers = workers
-        self.timings = {"build_wait": 0.0, "copy": 0.0}
         self.options = options
         self.progress = progress
         self.rng = random.Random(options.seed)
         self.summary = Summary()
+        self.timings = self.summary.timings
+        self.timings.update(build_wait=0.0, copy=0.0)
 
     # -- set-up --
 
@@ -714,7 +718,17 @@ class Generator:
         self.writers = [_Writer(self.demands), _Writer(self.tasks), _Writer(self.events)]
         self.make_event = _row_maker(
             self.events,
-            ["demand_id", "at", "actor_unit_id", "action", "from_state", "to_state", "note", "data", "automatic"],
+            [
+                "demand_id",
+                "at",
+                "actor_unit_id",
+                "action",
+                "from_state",
+                "to_state",
+                "note",
+                "data",
+                "automatic",
+            ],
             actor_name=ACTOR_NAME,
         )
 
@@ -779,7 +793,7 @@ class Generator:
         self, i: int, demand_id: int, task_ids: list[int], masters: list[tuple[int, str, dt.datetime]]
     ):
         """The rows of one demand: (demand row, [task rows], [event rows]). See the module docstring."""
-        rng, ref, D, E, T = self.rng, self.ref, self.demands, self.events, self.tasks
+        rng, ref, D, T = self.rng, self.ref, self.demands, self.tasks
         di = D.index
         d = D.row()
         received = (

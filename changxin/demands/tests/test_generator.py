@@ -198,9 +198,13 @@ def test_bulk_load_restores_the_schema_and_checks_it():
         ("UPDATE demands_demand SET number = %s WHERE id = %s", [first[1], second[0]]),
         ("UPDATE demands_demandevent SET demand_id = %s WHERE demand_id = %s", [10**12, first[0]]),
     ]:
-        with pytest.raises(IntegrityError), transaction.atomic():
-            with bulk_load([Demand, DemandTask, DemandEvent]), connection.cursor() as cursor:
-                cursor.execute(sql, params)
+        with (
+            pytest.raises(IntegrityError),
+            transaction.atomic(),
+            bulk_load([Demand, DemandTask, DemandEvent]),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, params)
         assert _schema() == before
 
 
