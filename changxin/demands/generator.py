@@ -375,7 +375,11 @@ class _WorkClock:
         if self.ends[index] == base:
             return base
         t = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 + local.microsecond
-        return base + sum(min(max(t - a, 0), b - a) for a, b in self.periods)
+        for a, b in self.periods:  # (a loop, not sum() over a generator: called per deadline)
+            if t <= a:
+                break
+            base += (t if t < b else b) - a
+        return base
 
     def moment(self, ordinal: int) -> dt.datetime:
         index = bisect.bisect_left(self.ends, ordinal)
