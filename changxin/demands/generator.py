@@ -87,6 +87,7 @@ MAX_DEMANDS = 50_000_000
 MAX_MONTHS = 120
 BULK_THRESHOLD = 50_000
 ACTOR_NAME = "generator"
+GENERATED_ONLY = '{"generated": true}'  # the data of an event whose payload is empty
 CORPUS_MAX_ROWS = 200_000  # texts held in memory at most (a larger corpus is sampled)
 
 
@@ -127,31 +128,19 @@ class Summary:
     open: int = 0
     first_number: str = ""
     cursors_moved: list[str] = field(default_factory=list)
+    # seconds: write (building and COPY), build_wait (of the writer for the builders), copy, and on a
+    # bulk load indexes, unique, foreign_keys (their re-creation)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
-_PLAIN = re.compile(r'^[^"\\\x00-\x1f]*$')
-
-
-def _json_value(value) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and _PLAIN.match(value):
-        return f'"{value}"'
-    if isinstance(value, list) and all(type(v) is int for v in value):
-        return "[" + ", ".join(map(str, value)) + "]"
-    return json.dumps(value, ensure_ascii=False)
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # the C encoder, built once
 
 
 def _json(data: dict) -> str:
-    """json.dumps for the flat payloads (ints, booleans, None, short strings, lists of ints): the
-    json module's general path cost more than the rest of an event's row."""
-    return "{" + ", ".join(f'"{k}": {_json_value(v)}' for k, v in data.items()) + "}"
+    """json.dumps(data, ensure_ascii=False) for the flat payloads: the json module's C encoder built
+    once (json.dumps with a non-default argument builds a new encoder per call, and a hand-written
+    encoder in Python cost more than the rest of an event's row)."""
+    return _ENCODE(data)
 
 
 # --- the mixes ------------------------------------------------------------------------------------
@@ -386,7 +375,11 @@ class _WorkClock:
         if self.ends[index] == base:
             return base
         t = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 + local.microsecond
-        return base + sum(min(max(t - a, 0), b - a) for a, b in self.periods)
+        for a, b in self.periods:  # (a loop, not sum() over a generator: called per deadline)
+            if t <= a:
+                break
+            base += (t if t < b else b) - a
+        return base
 
     def moment(self, ordinal: int) -> dt.datetime:
         index = bisect.bisect_left(self.ends, ordinal)
@@ -539,8 +532,10 @@ def copy_text(rows: list[list]) -> str:
 
 def compile_formatter(table: _Table) -> Callable[[list], str]:
     """A function formatting one row of `table` as a COPY text line, with each column's conversion
-    inlined (the generic `copy_text` calls a function per value; this is ~3x faster)."""
-    parts = []
+    inlined (the generic `copy_text` calls a function per value; this is ~3x faster). The text
+    columns of a row are checked for characters COPY must escape in one search over them all; a row
+    without any (nearly all) is joined as is, one with some takes the escaping path."""
+    plain, escaped, texts = [], [], []
     for i, f in enumerate(table.fields):
         kind = f.get_internal_type()
         v = f"r[{i}]"
@@ -551,22 +546,32 @@ def compile_formatter(table: _Table) -> Callable[[list], str]:
         elif kind == "BooleanField":
             expr = f"('\\\\N' if {v} is None else 't' if {v} else 'f')"
         elif kind in ("CharField", "TextField", "JSONField"):
-            expr = f"('\\\\N' if {v} is None else (_escape({v}) if _special({v}) else {v}))"
+            texts.append(v)
+            plain.append(f"('\\\\N' if {v} is None else {v})")
+            escaped.append(f"('\\\\N' if {v} is None else _escape({v}))")
+            continue
         else:
             expr = f"('\\\\N' if {v} is None else str({v}))"
-        parts.append(expr)
-    code = "def fmt(r):\n    return " + " + '\\t' + ".join(parts) + " + '\\n'\n"
+        plain.append(expr)
+        escaped.append(expr)
+    code = "def fmt(r):\n"
+    if texts:
+        code += "    if _special(f'" + "".join("{" + v + "}" for v in texts) + "'):\n"
+        code += "        return " + " + '\\t' + ".join(escaped) + " + '\\n'\n"
+    code += "    return " + " + '\\t' + ".join(plain) + " + '\\n'\n"
     namespace = {"_special": _SPECIAL, "_escape": _escape}
     exec(compile(code, f"<copy formatter {table.model._meta.db_table}>", "exec"), namespace)  # noqa: S102
     return namespace["fmt"]
 
 
 @contextmanager
-def bulk_load(models) -> Iterator[None]:
-    """PostgreSQL: drop the tables' secondary indexes and foreign keys for a big load in the current
-    transaction, and create them again afterwards (one sort per index and one join per key instead
-    of maintaining them row by row). Primary keys and unique constraints stay. The tables are locked
-    (ACCESS EXCLUSIVE) until the transaction ends; if re-creating fails, the transaction fails."""
+def bulk_load(models, timings: dict | None = None) -> Iterator[None]:
+    """PostgreSQL: drop the tables' secondary indexes, unique constraints and foreign keys for a big
+    load in the current transaction, and create them again afterwards (one sort per index and one
+    join per key instead of maintaining them row by row; a duplicate or a dangling key fails the
+    re-creation, so the transaction). Primary keys stay, and unique constraints that a foreign key of
+    another table relies on. The tables are locked (ACCESS EXCLUSIVE) until the transaction ends.
+    `timings` receives the seconds the re-creation took (indexes, unique, foreign_keys)."""
     if connection.vendor != "postgresql":
         yield
         return
@@ -587,18 +592,60 @@ def bulk_load(models) -> Iterator[None]:
             [tables],
         )
         keys = cursor.fetchall()
+        cursor.execute(
+            """SELECT c.relname, k.conname, pg_get_constraintdef(k.oid)
+                 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+                WHERE c.relname = ANY(%s) AND k.contype = 'u'
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint f JOIN pg_class fc ON fc.oid = f.conrelid
+                                   WHERE f.contype = 'f' AND f.conindid = k.conindid
+                                     AND fc.relname <> ALL(%s))""",
+            [tables, tables],
+        )
+        uniques = cursor.fetchall()
         qn = connection.ops.quote_name
-        for table, name, _definition in keys:
+        for table, name, _definition in keys + uniques:
             cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
         for _table, name, _definition in indexes:
             cursor.execute(f"DROP INDEX {qn(name)}")
     yield
+    timings = timings if timings is not None else {}
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        # one sort in memory per index (a million demands' events sort in well under 1 GB), and the
+        # parallel maintenance workers the server allows (at least 2: the builders are idle by now)
+        cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        cursor.execute(
+            "SELECT set_config('max_parallel_maintenance_workers',"
+            " greatest(current_setting('max_parallel_maintenance_workers')::int, 2)::text, true)"
+        )
+        started = time.perf_counter()
         for _table, _name, definition in indexes:
             cursor.execute(definition)
+        timings["indexes"] = time.perf_counter() - started
+        started = time.perf_counter()
+        for table, name, definition in uniques:
+            cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+        timings["unique"] = time.perf_counter() - started
+        started = time.perf_counter()
         for table, name, definition in keys:
             cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+        timings["foreign_keys"] = time.perf_counter() - started
+
+
+def _row_maker(table: _Table, params: list[str], **constants) -> Callable[..., list]:
+    """A function taking `params` (attnames) and returning a row of `table` in column order, the
+    other columns at `constants` or their defaults (one list display instead of copying the
+    defaults and setting each column by its index)."""
+    values = {}
+    items = []
+    for i, f in enumerate(table.fields):
+        if f.attname in params:
+            items.append(f.attname)
+        else:
+            values[f"_c{i}"] = constants.get(f.attname, table.defaults[i])
+            items.append(f"_c{i}")
+    code = f"def make({', '.join(params)}):\n    return [{', '.join(items)}]\n"
+    exec(compile(code, f"<row maker {table.model._meta.db_table}>", "exec"), values)  # noqa: S102
+    return values["make"]
 
 
 # --- the generator ----------------------------------------------------------------------------------
@@ -613,11 +660,12 @@ class Generator:
     def __init__(self, options: Options, *, progress: Callable[[int], None] | None = None, workers: int = 1):
         options.check()
         self.workers = workers
-        self.timings = {"build_wait": 0.0, "copy": 0.0}
         self.options = options
         self.progress = progress
         self.rng = random.Random(options.seed)
         self.summary = Summary()
+        self.timings = self.summary.timings
+        self.timings.update(build_wait=0.0, copy=0.0)
 
     # -- set-up --
 
@@ -672,6 +720,21 @@ class Generator:
         self.events = _Table(DemandEvent, with_id=False)
         self.demand_ids, self.task_ids = _Ids(Demand), _Ids(DemandTask)
         self.writers = [_Writer(self.demands), _Writer(self.tasks), _Writer(self.events)]
+        self.make_event = _row_maker(
+            self.events,
+            [
+                "demand_id",
+                "at",
+                "actor_unit_id",
+                "action",
+                "from_state",
+                "to_state",
+                "note",
+                "data",
+                "automatic",
+            ],
+            actor_name=ACTOR_NAME,
+        )
 
     def _seed_calendar(self) -> None:
         """Load the official schedule of the span's years when the calendar lacks them (the package
@@ -734,7 +797,7 @@ class Generator:
         self, i: int, demand_id: int, task_ids: list[int], masters: list[tuple[int, str, dt.datetime]]
     ):
         """The rows of one demand: (demand row, [task rows], [event rows]). See the module docstring."""
-        rng, ref, D, E, T = self.rng, self.ref, self.demands, self.events, self.tasks
+        rng, ref, D, T = self.rng, self.ref, self.demands, self.tasks
         di = D.index
         d = D.row()
         received = (
@@ -747,7 +810,7 @@ class Generator:
         channel = self.pick_channel()
         kind = self.pick_kind()
         street = self.pick_street()
-        communities = ref.communities[street.pk]
+        communities = ref.communities[street.id]
         community = communities[rng.randrange(len(communities))] if communities else None
         if ref.texts:
             text = ref.texts[rng.randrange(len(ref.texts))]
@@ -761,7 +824,7 @@ class Generator:
             content = f"{place}居民反映：{content}"
         if kind == RequesterKind.ENTERPRISE:
             channel = Channel.ENTERPRISE_PORTAL if rng.random() < 0.5 else channel
-        lat, lng = ref.street_centre[street.pk]
+        lat, lng = ref.street_centre[street.id]
         local = received.astimezone(self.tz)
 
         d[di["id"]] = demand_id
@@ -772,7 +835,7 @@ class Generator:
         d[di["urgency"]] = urgency
         d[di["title"]] = title
         d[di["content"]] = content
-        d[di["category_id"]] = category.pk if category else None
+        d[di["category_id"]] = category.id if category else None
         d[di["requester_kind"]] = kind
         if kind != RequesterKind.ANONYMOUS:
             d[di["requester_name"]] = SURNAMES[rng.randrange(len(SURNAMES))] + (
@@ -786,8 +849,8 @@ class Generator:
         d[di["address"]] = (
             f"北京市丰台区{street.name}{ROADS[rng.randrange(len(ROADS))]}{rng.randint(1, 300)}号"
         )
-        d[di["street_id"]] = street.pk
-        d[di["community_id"]] = community.pk if community else None
+        d[di["street_id"]] = street.id
+        d[di["community_id"]] = community.id if community else None
         d[di["latitude"]] = f"{lat + rng.uniform(-0.01, 0.01):.6f}"
         d[di["longitude"]] = f"{lng + rng.uniform(-0.012, 0.012):.6f}"
         d[di["received_at"]] = received
@@ -795,29 +858,23 @@ class Generator:
 
         events: list[list] = []
         tasks: list[list] = []
-        ei = E.index
+        make_event = self.make_event
         state = ""
         now = self.now
-        centre_id = ref.centre.pk if ref.centre else None
+        centre_id = ref.centre.id if ref.centre else None
 
         def step(at, action, to_state, data, note="", unit_id=None, automatic=False) -> bool:
             nonlocal state
             if at > now:
                 return False
-            e = E.row()
-            e[ei["demand_id"]] = demand_id
-            e[ei["at"]] = at
-            e[ei["actor_name"]] = ACTOR_NAME
-            e[ei["actor_unit_id"]] = unit_id
-            e[ei["action"]] = action
-            e[ei["from_state"]] = state
-            e[ei["to_state"]] = to_state or state
-            e[ei["note"]] = note
-            data["generated"] = True
-            e[ei["data"]] = _json(data)
-            e[ei["automatic"]] = automatic
-            events.append(e)
-            state = to_state or state
+            if data:
+                data["generated"] = True
+                text = _json(data)
+            else:
+                text = GENERATED_ONLY
+            new = to_state or state
+            events.append(make_event(demand_id, at, unit_id, action, state, new, note, text, automatic))
+            state = new
             return True
 
         def finish():
@@ -870,21 +927,21 @@ class Generator:
                 roll = rng.random()
                 if roll < 0.7:
                     unit = street
-                    if exclude is not None and unit.pk == exclude:
+                    if exclude is not None and unit.id == exclude:
                         unit = self.pick_street()
                 elif roll < 0.93 or not ref.companies:
                     unit = ref.departments[rng.randrange(len(ref.departments))]
                 else:
                     unit = ref.companies[rng.randrange(len(ref.companies))]
-                if exclude is None or unit.pk != exclude:
+                if exclude is None or unit.id != exclude:
                     return unit
 
         def assign(action, at, lead, co_units, extra) -> bool:
             contact_due, finish_due, estimated = self._deadlines(demand_type, urgency, at)
             data = {
-                "lead_unit": lead.pk,
+                "lead_unit": lead.id,
                 "lead_unit_name": lead.name,
-                "co_units": [u.pk for u in co_units],
+                "co_units": [u.id for u in co_units],
                 "contact_due": contact_due.isoformat(),
                 "finish_due": finish_due.isoformat(),
                 "deadline_estimated": estimated,
@@ -899,7 +956,7 @@ class Generator:
                     t[ti["withdraw_reason"]] = "Re-assigned: a new round of handling began."
             if not step(at, action, State.DISPATCHED, data, unit_id=centre_id):
                 return False
-            d[di["lead_unit_id"]] = lead.pk
+            d[di["lead_unit_id"]] = lead.id
             d[di["dispatched_at"]] = d[di["lead_assigned_at"]] = at  # (re-)dispatch: the 三率's round
             d[di["acknowledged_at"]] = d[di["contacted_at"]] = None
             d[di["lead_first_contact_at"]] = d[di["lead_first_contact_on_time"]] = None
@@ -912,7 +969,7 @@ class Generator:
                 t = T.row()
                 t[ti["id"]] = task_ids.pop()
                 t[ti["demand_id"]] = demand_id
-                t[ti["unit_id"]] = unit.pk
+                t[ti["unit_id"]] = unit.id
                 t[ti["role"]] = role
                 t[ti["state"]] = TaskState.PENDING
                 t[ti["assigned_at"]] = at
@@ -923,7 +980,7 @@ class Generator:
         lead = pick_lead()
         co_units = []
         if rng.random() < 0.08:
-            co_units = [u for u in rng.sample(ref.departments, rng.randint(1, 2)) if u.pk != lead.pk]
+            co_units = [u for u in rng.sample(ref.departments, rng.randint(1, 2)) if u.id != lead.id]
         at = self._office(received, rng.uniform(5, 90))
         if not assign("dispatch", at, lead, co_units, {}):
             return finish()
@@ -937,14 +994,14 @@ class Generator:
                 at,
                 "dispute",
                 State.DISPUTED,
-                {"reason": reason, "unit": lead.pk, "clock": "running"},
+                {"reason": reason, "unit": lead.id, "clock": "running"},
                 note="不属于本单位职责",
-                unit_id=lead.pk,
+                unit_id=lead.id,
             ):
                 return finish()
             at = self._office(at, rng.uniform(30, 240))
             if rng.random() < 0.6:
-                previous = lead.pk
+                previous = lead.id
                 lead = pick_lead(exclude=previous)
                 if not assign("redispatch", at, lead, [], {"dispute_upheld_for": previous}):
                     return finish()
@@ -955,7 +1012,7 @@ class Generator:
                     at,
                     "reject_dispute",
                     State.ACKNOWLEDGED,
-                    {"dispute_rejected_for": lead.pk},
+                    {"dispute_rejected_for": lead.id},
                     note="经核实属于该单位职责",
                     unit_id=centre_id,
                 ):
@@ -965,7 +1022,7 @@ class Generator:
 
         if state == State.DISPATCHED:
             at = at + dt.timedelta(minutes=rng.uniform(5, 120))
-            if not step(at, "acknowledge", State.ACKNOWLEDGED, {}, unit_id=lead.pk):
+            if not step(at, "acknowledge", State.ACKNOWLEDGED, {}, unit_id=lead.id):
                 return finish()
             d[di["acknowledged_at"]] = at
             lead_task[ti["state"]], lead_task[ti["acknowledged_at"]] = TaskState.ACKNOWLEDGED, at
@@ -988,16 +1045,16 @@ class Generator:
                 contact_at,
                 "contact",
                 State.CONTACTED,
-                {"on_time": on_time, "unit": lead.pk},
+                {"on_time": on_time, "unit": lead.id},
                 note="已电话联系诉求人",
-                unit_id=lead.pk,
+                unit_id=lead.id,
             ):
                 return finish()
             d[di["contacted_at"]] = at = contact_at
             d[di["lead_first_contact_at"]], d[di["lead_first_contact_on_time"]] = contact_at, on_time
             if rng.random() < 0.6:
                 at = at + dt.timedelta(hours=rng.uniform(0.5, 24))
-                if not step(at, "start", State.IN_PROGRESS, {}, unit_id=lead.pk):
+                if not step(at, "start", State.IN_PROGRESS, {}, unit_id=lead.id):
                     return finish()
 
         for t in co_tasks:
@@ -1024,7 +1081,7 @@ class Generator:
                 None,
                 {"days": days},
                 note="需协调多个部门，申请延期",
-                unit_id=lead.pk,
+                unit_id=lead.id,
             ):
                 return finish()
             d[di["extension_state"]], d[di["extension_days"]] = ExtensionState.PENDING, days
@@ -1066,7 +1123,7 @@ class Generator:
         reply_at = at + dt.timedelta(seconds=rng.uniform(0.1, 0.97 if rng.random() < 0.9 else 1.6) * span)
         reply = REPLIES[rng.randrange(len(REPLIES))]
         if not step(
-            reply_at, "reply", State.REPLIED, {"on_time": reply_at <= finish_due}, note=reply, unit_id=lead.pk
+            reply_at, "reply", State.REPLIED, {"on_time": reply_at <= finish_due}, note=reply, unit_id=lead.id
         ):
             return finish()
         d[di["reply"]], d[di["replied_at"]] = reply, reply_at
@@ -1106,7 +1163,7 @@ class Generator:
                 at,
                 "return_visit",
                 State.VISITED,
-                {"resolution": resolution, "satisfaction": satisfaction, "unit": lead.pk},
+                {"resolution": resolution, "satisfaction": satisfaction, "unit": lead.id},
                 unit_id=centre_id,
             ):
                 return finish()
@@ -1157,8 +1214,10 @@ class Generator:
                     cursor.execute("SET LOCAL synchronous_commit = off")
                 first_event = DemandEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             bulk = options.bulk if options.bulk is not None else options.demands >= BULK_THRESHOLD
-            with bulk_load([Demand, DemandTask, DemandEvent]) if bulk else nullcontext():
+            with bulk_load([Demand, DemandTask, DemandEvent], self.timings) if bulk else nullcontext():
+                started = time.perf_counter()
                 self._write_all(summary)
+                self.timings["write"] = time.perf_counter() - started
             last_event = DemandEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             summary.cursors_moved = settle_subscribers(first_event, last_event)
         return summary

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from changxin.core import events as bus
 from changxin.core.models import EventCursor
@@ -18,6 +18,7 @@ from changxin.demands.generator import (
     Generator,
     GeneratorError,
     Options,
+    bulk_load,
     compile_formatter,
     copy_text,
     generate,
@@ -163,6 +164,48 @@ def test_copy_text_from_worker_batches_matches_rows():
         fmt(["1", None, None, "a\tb\\c\nd", None, "x", "", "", "", "{}", True]).split("\t")[3]
         == "a\\tb\\\\c\\nd"
     )
+
+
+def _schema():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.relname, i.relname, x.indisunique, x.indkey::text, x.indnkeyatts, x.indpred IS NULL,
+                      i.relam, x.indclass::text
+                 FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+                WHERE c.relname LIKE 'demands_demand%%' ORDER BY 1, 2"""
+        )  # (not pg_get_indexdef: a re-created partial index's predicate is printed differently)
+        indexes = cursor.fetchall()
+        cursor.execute(
+            """SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid)
+                 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+                WHERE c.relname LIKE 'demands_demand%%' ORDER BY 1, 2"""
+        )
+        return indexes, cursor.fetchall()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="bulk_load drops and rebuilds on PostgreSQL")
+def test_bulk_load_restores_the_schema_and_checks_it():
+    with connection.cursor() as cursor:  # the units loaded in this test's transaction: checked now,
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # so their tables can be altered (as after a commit)
+    before = _schema()
+    assert any(kind == "u" for _t, _n, kind, _d in before[1])  # unique constraints are dropped too
+    run(n=120, bulk=True)
+    assert _schema() == before
+    assert Demand.objects.count() == 120 and DemandEvent.objects.filter(demand__isnull=True).count() == 0
+    first, second = Demand.objects.order_by("pk").values_list("pk", "number")[:2]
+    # a duplicate or a dangling key written during the load fails the re-creation (all or nothing)
+    for sql, params in [
+        ("UPDATE demands_demand SET number = %s WHERE id = %s", [first[1], second[0]]),
+        ("UPDATE demands_demandevent SET demand_id = %s WHERE demand_id = %s", [10**12, first[0]]),
+    ]:
+        with (
+            pytest.raises(IntegrityError),
+            transaction.atomic(),
+            bulk_load([Demand, DemandTask, DemandEvent]),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, params)
+        assert _schema() == before
 
 
 def test_corpus_texts_and_category_mix(tmp_path):
