@@ -456,7 +456,7 @@ def run(args) -> int:
         record(
             "dashboards",
             figures,
-            note="bench/dashboards_bench.py; machine shared with other engineers' tests",
+            note="bench/dashboards_bench.py; load average alongside",
         )
     return 0
 

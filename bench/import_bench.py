@@ -190,8 +190,11 @@ def worker(
                 f"{prefix}rows_per_cpu_s": round(result.written / cpu),
                 f"{prefix}peak_rss_mb": round(peak_rss_mb()),
                 f"{prefix}load_average": round(load, 1),
+                **({f"{prefix}server_cpu_s": round(server, 1)} if server is not None else {}),
+                # each path keeps its own note: the default and the --rebuild-indexes runs share the section
+                f"{prefix}note": f"{path} path, batch {batch_size}, {result.written:,} synthetic rows; "
+                f"load average {load:.1f}",
             },
-            note=f"{path} path, batch {batch_size}, {result.written:,} synthetic rows; load average {load:.1f}",
         )
 
 

@@ -632,7 +632,7 @@ def main() -> int:
                 if args.threads > 1
                 else f"{WORKERS} sync workers"
             )
-            + "; no job worker during the rounds; shared, loaded machine",
+            + "; no job worker during the rounds",
         )
     return 0
 

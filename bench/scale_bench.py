@@ -288,7 +288,7 @@ def main() -> int:
         for key, value in figures.items():
             section, name = key.split(".", 1)
             sections.setdefault(section, {})[name] = round(value, 2)
-        note = f"bench/scale_bench.py on {args.demands:,} generated demands; shared machine, loaded"
+        note = f"bench/scale_bench.py on {args.demands:,} generated demands; load average alongside"
         for section, values in sections.items():
             record(section, values, note=note)
     return 0
