@@ -382,8 +382,8 @@ def time_workbench(repeat: int) -> dict[str, float]:
     def by_orm():
         # as the queue does (demands/views.py): one grouped count gives the chips and the total
         counts = selectors.counts_by_state(selectors.list_demands(user, flt, read_all=True))
-        demands = selectors.list_demands(user, flt).order_by("-received_at", "-id")
-        paginator = CountedPaginator(demands.values_list(*selectors.ROW_COLUMNS), 50, sum(counts.values()))
+        rows = selectors.list_rows(user, flt).order_by("-received_at", "-id")
+        paginator = CountedPaginator(rows, 50, sum(counts.values()))
         page = selectors.row_page(paginator, 1)
         rows = [(d.pk, d.number, d.category, d.lead_unit and d.lead_unit.name) for d in page]
         return rows, page.paginator.count, counts
@@ -437,8 +437,8 @@ def time_officer_list(repeat: int) -> dict[str, float]:
         user.__dict__.pop("_scope_subtree", None)  # a new request: its user looks the subtree up again
         # as the queue does (demands/views.py): one grouped count gives the chips and the total
         counts = selectors.counts_by_state(selectors.list_demands(user, flt, read_all=True))
-        demands = selectors.list_demands(user, flt).order_by("-received_at", "-id")
-        paginator = CountedPaginator(demands.values_list(*selectors.ROW_COLUMNS), 50, sum(counts.values()))
+        rows = selectors.list_rows(user, flt).order_by("-received_at", "-id")
+        paginator = CountedPaginator(rows, 50, sum(counts.values()))
         page = selectors.row_page(paginator, 1)
         rows = [(d.pk, d.number, d.category, d.lead_unit and d.lead_unit.name) for d in page]
         return rows, page.paginator.count, counts

@@ -465,10 +465,8 @@ def queue(request):
     default_view = not any(name in request.GET for name in selectors.DemandFilter.FIELDS)
     if default_view:
         flt.view = "centre"
-    demands = selectors.list_demands(user, flt)
-    demands = (
-        demands.order_by("received_at", "id") if default_view else demands.order_by("-received_at", "-id")
-    )
+    rows = selectors.list_rows(user, flt)
+    rows = rows.order_by("received_at", "id") if default_view else rows.order_by("-received_at", "-id")
     # one grouped count gives the chips and the list's total (the list is the chips' rows cut to
     # its state or view), so the page reads every visible row once, not twice
     counts = selectors.counts_by_state(
@@ -478,10 +476,7 @@ def queue(request):
     if flt.state:
         states = {flt.state} if states is None else states & {flt.state}
     total = sum(counts.values()) if states is None else sum(counts.get(s, 0) for s in states)
-    page = selectors.row_page(
-        CountedPaginator(demands.values_list(*selectors.ROW_COLUMNS), PAGE_SIZE, total),
-        request.GET.get("page"),
-    )
+    page = selectors.row_page(CountedPaginator(rows, PAGE_SIZE, total), request.GET.get("page"))
     base = _query_without(request, "state", "page")
     chips = [
         {
@@ -641,12 +636,9 @@ def overdue(request):
     flt = selectors.DemandFilter.from_params(request.GET)
     if flt.due not in ("overdue", "soon"):
         flt.due = "overdue"
-    demands = selectors.list_demands(request.user, flt).order_by("finish_due", "id")
+    rows = selectors.list_rows(request.user, flt).order_by("finish_due", "id")
     total = selectors.list_demands(request.user, flt, read_all=True).count()
-    page = selectors.row_page(
-        CountedPaginator(demands.values_list(*selectors.ROW_COLUMNS), PAGE_SIZE, total),
-        request.GET.get("page"),
-    )
+    page = selectors.row_page(CountedPaginator(rows, PAGE_SIZE, total), request.GET.get("page"))
     return render(
         request,
         "demands/overdue.html",
