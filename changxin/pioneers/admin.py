@@ -37,8 +37,9 @@ class PartyMemberAdmin(ScopedAdmin):
     raw_id_fields = ("organisation", "user")
     filter_horizontal = ("areas",)
     # never shown unmasked in the admin, and no lookup or search may touch them (PersonalDataAdmin);
-    # unmasking is the audited action on the member page
-    personal_fields = {"id_number": "id_masked", "phone": "phone_masked"}
+    # unmasking is the audited action on the member page. The birth date is exactly the eight digits
+    # the masked ID number hides (110106********0031), so it is never shown or filtered on either.
+    personal_fields = {"id_number": "id_masked", "phone": "phone_masked", "birth_date": None}
 
     @admin.display(description=_("ID number"))
     def id_masked(self, obj):
@@ -68,7 +69,8 @@ class DevelopmentCaseAdmin(WrittenByServices, ScopedAdmin):
     )
     list_filter = ("stage",)
     list_select_related = ("organisation",)
-    personal_fields = {"id_number": None}  # a candidate's ID number: never shown, filtered or searched
+    # a candidate's ID number and birth date (the number's middle digits): never shown, filtered or searched
+    personal_fields = {"id_number": None, "birth_date": None}
 
 
 @admin.register(PipelineEvent)

@@ -1,6 +1,8 @@
 """Scoped admin of branch life, dues, transfers and volunteering: read in the admin, written by the
 services (branch_life, dues, transfers, volunteering). The dues base's income is personal data:
-never shown, filtered or searched in the admin (the dues page shows it to the branch's keepers)."""
+never shown, filtered or searched in the admin (the dues page shows it to the branch's keepers).
+Nor are the amounts derived from it (the monthly dues, its rate, a payment): the admin names the
+member, and the dues over the rate is the income; the dues page masks names for readers instead."""
 
 from django.contrib import admin
 
@@ -27,16 +29,17 @@ class MeetingAdmin(WrittenByServices, ScopedAdmin):
 
 @admin.register(DuesBase)
 class DuesBaseAdmin(WrittenByServices, ScopedAdmin):
-    list_display = ("member", "year", "category", "rate", "monthly_due", "set_by")
+    list_display = ("member", "year", "category", "set_by")
     list_filter = ("year", "category")
     list_select_related = ("member", "set_by")
-    personal_fields = {"monthly_income": None}
+    personal_fields = {"monthly_income": None, "monthly_due": None, "rate": None}
 
 
 @admin.register(DuesPayment)
 class DuesPaymentAdmin(WrittenByServices, ScopedAdmin):
-    list_display = ("member", "month", "amount", "paid_on", "recorded_by")
+    list_display = ("member", "month", "paid_on", "recorded_by")
     list_select_related = ("member", "recorded_by")
+    personal_fields = {"amount": None}
 
 
 @admin.register(Transfer)

@@ -596,7 +596,7 @@ class DuesBase(models.Model):
         constraints = [models.UniqueConstraint(fields=["member", "year"], name="dues_base_once_per_year")]
 
     def __str__(self) -> str:
-        return f"{self.member} {self.year}: {self.monthly_due}"
+        return f"{self.member} {self.year}"  # no amount: with the name, the dues give the income away
 
 
 class DuesPayment(models.Model):
@@ -626,7 +626,7 @@ class DuesPayment(models.Model):
         constraints = [models.UniqueConstraint(fields=["member", "month"], name="dues_paid_once_per_month")]
 
     def __str__(self) -> str:
-        return f"{self.member} {self.month:%Y-%m}: {self.amount}"
+        return f"{self.member} {self.month:%Y-%m}"  # no amount, as DuesBase
 
 
 # --- 组织关系转接 (transfers.py) --------------------------------------------------------------------

@@ -117,6 +117,28 @@ def test_dues_page_masks_names_and_incomes_for_readers_and_refuses_their_posts(c
     assert "周婷" in page and "8000" in page
 
 
+@pytest.mark.parametrize("username", ["leader", "party", "admin"])
+def test_the_admin_never_ties_a_named_member_to_their_dues(client, world, username):
+    """The dues page masks names for readers; the admin shows names, so it shows no amount: the
+    monthly dues over the rate is the income (120.00 at 1.5% is 8000)."""
+    dues.set_base(world["member"], 2026, category="wage", monthly_income="8000", actor=world["party"])
+    dues.record_payment(
+        world["member"], dt.date(2026, 1, 1), paid_on=dt.date(2026, 1, 5), actor=world["party"]
+    )
+    client.force_login(world[username])
+    for model in ("duesbase", "duespayment"):
+        url = reverse(f"admin:pioneers_{model}_changelist")
+        page = client.get(url).content.decode()
+        assert "周婷" in page and "120.00" not in page, model
+        obj = (DuesBase if model == "duesbase" else DuesPayment).objects.get(member=world["member"])
+        change = client.get(reverse(f"admin:pioneers_{model}_change", args=[obj.pk])).content.decode()
+        assert "120.00" not in change and "8000" not in change, model
+    base_url = reverse("admin:pioneers_duesbase_changelist")
+    for lookup in ("monthly_due__gte", "rate", "monthly_income__gt", "member__dues_payments__amount__gte"):
+        assert client.get(base_url, {lookup: "1"}).status_code == 400, lookup
+    assert client.get(reverse("admin:pioneers_duespayment_changelist"), {"amount": "120"}).status_code == 400
+
+
 def test_party_staff_record_dues_through_the_page(client, world):
     client.force_login(world["party"])
     year = timezone.localdate().year

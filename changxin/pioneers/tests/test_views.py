@@ -223,6 +223,29 @@ def test_the_admin_is_scoped_and_never_shows_personal_data(client, world):
     assert "周婷" in page and "张卫东" not in page
 
 
+@pytest.mark.parametrize("username", ["admin", "leader", "party"])
+def test_the_admin_never_gives_away_the_digits_an_id_number_is_masked_by(client, world, username):
+    """The masked ID number (110106********0031) hides exactly the birth date; a birth date shown,
+    filtered on or searched in the admin would rebuild the whole number."""
+    from changxin.pioneers.models import PartyMember
+
+    member = world["outsider"]
+    PartyMember.objects.filter(pk=member.pk).update(birth_date=dt.date(1975, 11, 30))
+    client.force_login(world[username])
+    page = client.get(reverse("admin:pioneers_partymember_change", args=[member.pk])).content.decode()
+    assert "1975-11-30" not in page and "1975年11月30日" not in page and "birth_date" not in page
+    url = reverse("admin:pioneers_partymember_changelist")
+    for lookup, value in [
+        ("birth_date", "1975-11-30"),
+        ("birth_date__year", "1975"),
+        ("birth_date__gte", "1975-01-01"),
+        ("organisation__members__birth_date__month", "11"),
+    ]:
+        assert client.get(url, {lookup: value}).status_code == 400, lookup
+    case_url = reverse("admin:pioneers_developmentcase_changelist")
+    assert client.get(case_url, {"birth_date__year": "1990"}).status_code == 400
+
+
 def test_party_staff_request_an_adjustment_and_another_approves_it_on_screen(client, world):
     from changxin.core.models import Role
     from changxin.core.tests.builders import make_user
