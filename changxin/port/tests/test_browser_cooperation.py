@@ -89,3 +89,26 @@ def test_enterprise_posts_a_need_and_sees_the_match_with_its_reason(phone_page, 
     assert_accessible(page)
     assert_fits(page)
     shot(page, "port-coop-match-phone")
+
+
+def test_a_manager_reads_the_pipeline_on_a_phone(phone_page, live_server, port_world):
+    """The per-zone counts of the year (three meters a row) are cards on a phone. As a table they
+    pushed a 390 px desktop-mode window to 448 px (the walk of every screen found it); the emulated
+    phone here fits either way, so this guards the page against regressions on a phone."""
+    page = phone_page
+    services.register_project(
+        {
+            "name": "丽泽数字金融产业园",
+            "zone": "lize",
+            "street": port_world["ours"].street,
+            "amount": 50000,
+            "manager": port_world["manager"],
+            "enterprise": port_world["ours"],
+        },
+        actor=None,
+    )
+    login(page, live_server, "manager", next_url="/port/projects/")
+    page.goto(live_server.url + "/port/projects/")
+    assert page.locator("#batch-table tbody tr").count() >= 1
+    assert_fits(page)
+    shot(page, "port-pipeline-phone")
