@@ -21,7 +21,8 @@ def test_a_citizen_sees_their_own_demands(client, demo_world):
 def test_an_officer_sees_what_is_due_today(client, demo_world):
     due = new_demand(demo_world["dispatcher"], street_code=LUGOUQIAO, title="今天到期的事")
     task = due.tasks.get()
-    task.due_at = timezone.now() + dt.timedelta(minutes=30)
+    # Late tonight in Beijing, whenever the suite runs: "now + 30 minutes" is tomorrow after 23:30.
+    task.due_at = timezone.localtime().replace(hour=23, minute=59, second=0, microsecond=0)
     task.save(update_fields=["due_at"])
     later = new_demand(demo_world["dispatcher"], street_code=LUGOUQIAO, title="下周才到期")
     later.tasks.update(due_at=timezone.now() + dt.timedelta(days=7))
