@@ -9,5 +9,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("units/", views.unit_list, name="units"),
     path("units/<str:code>/", views.unit_detail, name="unit-detail"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),  # load balancer / monitoring probe
 ]

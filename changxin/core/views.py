@@ -1,8 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connections
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -64,6 +65,12 @@ def ratelimited(request, exception=None):
 def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: Django's own page is in English and outside the site's layout."""
     return render(request, "403_csrf.html", status=403)
+
+
+@require_GET
+def favicon(request):
+    """`/favicon.ico`, which browsers ask for on pages that name no icon (a PDF, the API's JSON)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 @require_GET

@@ -46,3 +46,18 @@ def test_the_404_page_is_chinese(page, live_server, demo_world):
     assert page.inner_text("h1") == "页面不存在"
     page.click("text=返回首页")
     page.wait_for_url(live_server.url + "/")
+
+
+def test_the_site_has_an_icon_and_the_browser_asks_for_nothing_missing(page, live_server, demo_world):
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page.goto(live_server.url + "/login/")
+    icon = page.locator('link[rel="icon"]').get_attribute("href")
+    assert icon.endswith("/img/favicon.svg")
+    response = page.request.get(live_server.url + icon)
+    assert response.status == 200 and response.headers["content-type"].startswith("image/svg+xml")
+    # a page that names no icon (the API's JSON): the browser's /favicon.ico goes to the same picture
+    redirected = page.request.get(live_server.url + "/favicon.ico")
+    assert redirected.ok and redirected.url.endswith("/img/favicon.svg")
+    page.wait_for_load_state("networkidle")
+    assert missing == []

@@ -127,6 +127,7 @@ VIEWS: dict[str, View] = {
     "logout": view(EVERYONE, anonymous=405, own=405),  # GET is refused; POST logs out
     "units": view(SIGNED_IN),  # the public roles get an empty list
     "unit-detail": view(STAFF, target="unit"),
+    "favicon": view(EVERYONE, anonymous=301, own=301),  # to the static icon
     "healthz": view(EVERYONE, anonymous=200),  # the load balancer's probe: JSON, no personal data
     "demands:index": view(STAFF, own=302, refused=403),  # sends each role to its own list
     "demands:queue": view(CENTRE | {"leadership"}, refused=403),

@@ -93,14 +93,8 @@ def test_every_dashboard_draws_its_charts(request, viewport, live_server, demo_w
     page = request.getfixturevalue(viewport)
     some_demands(demo_world)
     errors = []
-    # (the browser's own request for /favicon.ico, which the site does not serve, is no page error)
     page.on(
-        "console",
-        lambda m: (
-            errors.append(f"{m.text} {m.location.get('url')}")
-            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico")
-            else None
-        ),
+        "console", lambda m: errors.append(f"{m.text} {m.location.get('url')}") if m.type == "error" else None
     )
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status == 404 else None)
