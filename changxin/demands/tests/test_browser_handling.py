@@ -216,3 +216,19 @@ def test_suggestion_box_and_duplicate_merge_on_phone(phone_page, live_server, de
     demand.refresh_from_db()
     assert demand.state == State.MERGED and demand.master_id == master.pk
     assert phone_page.locator("#merge-links a", has_text=master.number).is_visible()
+
+
+@pytest.mark.browser
+def test_an_estimated_deadline_note_wraps_on_a_phone(phone_page, live_server, demo_world):
+    """A deadline in a year the work calendar does not know (a demand of 31 December) carries a
+    sentence-long note; as a one-line badge it pushed a 390 px page to 462 px."""
+    from changxin.core.tests.browser import assert_fits, shot
+    from changxin.core.tests.builders import LUGOUQIAO, new_demand
+
+    demand = new_demand(demo_world["dispatcher"], street_code=LUGOUQIAO)
+    Demand.objects.filter(pk=demand.pk).update(deadline_estimated=True)
+    login(phone_page, live_server, "dispatcher", next_url=f"/demands/{demand.pk}/")
+    phone_page.goto(f"{live_server.url}/demands/{demand.pk}/")
+    assert phone_page.locator("#deadline-estimated").is_visible()
+    shot(phone_page, "demand-deadline-estimated-390")
+    assert_fits(phone_page)
