@@ -62,10 +62,11 @@ def load_demo(enterprises, stdout=None) -> int:
         (env, [(e0, today)]),
     ):
         items = basis[user.unit.code]
+        # one row per enterprise and month: in January "earlier" is in today's month, and a second
+        # row for the same month is refused (the whole plan with it)
+        months = dict.fromkeys((e.credit_code, d.year, d.month) for e, d in rows)
         lines = ["年度,月份,统一社会信用代码,检查事项,法律依据"]
-        lines += [
-            f"{d.year},{d.month},{e.credit_code},{items['items']},{items['legal_basis']}" for e, d in rows
-        ]
+        lines += [f"{y},{m},{code},{items['items']},{items['legal_basis']}" for code, y, m in months]
         upload = io.BytesIO("\n".join(lines).encode())
         import_plans(upload, department=user.unit, actor=user, name="plan.csv")
 
@@ -123,6 +124,8 @@ def load_demo(enterprises, stdout=None) -> int:
     # refused: over the cap (e2 is grade A: one planned visit a year), and without plan or trigger
     refused = 0
     later = today + dt.timedelta(days=3)
+    if later.year != today.year:  # the cap counts a year's visits: keep the refused ones in the year
+        later = today + dt.timedelta(hours=8)
     for user, enterprise, start in ((market, e2, later), (market, e1, later)):
         try:
             register(user, enterprise, start)

@@ -264,7 +264,8 @@ def inspection_rows(users, n):
     inspector = users["inspector"]
     if not inspector.inspector_certificates.exists():
         certified_inspector(inspector.username)
-    tomorrow = timezone.now() + dt.timedelta(days=1)
+    # from now: the list shows the year of the planned start (tomorrow is next year on 31 December)
+    start = timezone.now()
     for enterprise in _inspected_enterprises(users, n):
         register_inspection(
             enterprise,
@@ -272,8 +273,8 @@ def inspection_rows(users, n):
             inspectors=[inspector],
             legal_basis="《食品安全法》",
             items="检查",
-            planned_from=tomorrow,
-            planned_until=tomorrow + dt.timedelta(hours=2),
+            planned_from=start,
+            planned_until=start + dt.timedelta(hours=2),
             trigger="risk",
             trigger_ref="R-1",
         )

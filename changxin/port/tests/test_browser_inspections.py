@@ -29,8 +29,16 @@ def test_cap_refused_code_scanned_result_and_rating(page, phone_page, live_serve
     inspections.set_credit_grade(ours, "A", actor=None)  # one planned visit a year
     now = timezone.localtime()
     earlier = now - dt.timedelta(hours=1) if now.hour >= 1 else now
+    # the planned visits on the 10th and 12th of next month, under that month's plan: "tomorrow"
+    # and "in two days" crossed into a month without a plan when the suite ran at a month's end
+    next_month = (now.date().replace(day=1) + dt.timedelta(days=32)).replace(day=10)
+    planned = timezone.make_aware(dt.datetime.combine(next_month, dt.time(9)))
     InspectionPlan.objects.create(
-        department=inspector.unit, year=now.year, month=now.month, enterprise=ours, items="食品安全检查"
+        department=inspector.unit,
+        year=planned.year,
+        month=planned.month,
+        enterprise=ours,
+        items="食品安全检查",
     )
     inspections.register_inspection(
         ours,
@@ -38,8 +46,8 @@ def test_cap_refused_code_scanned_result_and_rating(page, phone_page, live_serve
         inspectors=[inspector],
         legal_basis="《食品安全法》第一百一十条",
         items="食品经营许可检查",
-        planned_from=now + dt.timedelta(days=1),
-        planned_until=now + dt.timedelta(days=1, hours=2),
+        planned_from=planned,
+        planned_until=planned + dt.timedelta(hours=2),
     )
 
     # 1. over the cap: refused, the rule named (desktop)
@@ -49,8 +57,8 @@ def test_cap_refused_code_scanned_result_and_rating(page, phone_page, live_serve
     page.check("#id_basis_0")  # annual plan
     page.fill("#id_legal_basis", "《食品安全法》第一百一十条")
     page.fill("#id_items", "食品经营许可复查")
-    page.fill("#id_planned_from", _local(now + dt.timedelta(days=2)))
-    page.fill("#id_planned_until", _local(now + dt.timedelta(days=2, hours=2)))
+    page.fill("#id_planned_from", _local(planned + dt.timedelta(days=2)))
+    page.fill("#id_planned_until", _local(planned + dt.timedelta(days=2, hours=2)))
     page.click("#register-form button[type=submit]")
     alert = page.locator("article.message.error")
     assert "频次上限" in alert.inner_text() and "A" in alert.inner_text()
