@@ -1,9 +1,9 @@
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.paginator import Paginator
 from django.db import connections
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
-from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -70,7 +70,7 @@ def csrf_failure(request, reason=""):
 @require_GET
 def favicon(request):
     """`/favicon.ico`, which browsers ask for on pages that name no icon (a PDF, the API's JSON)."""
-    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+    return HttpResponsePermanentRedirect(staticfiles_storage.url("img/favicon.svg"))
 
 
 @require_GET
