@@ -485,6 +485,7 @@ class DemandImporter:
         self.result = self._run.report
         self._seen: dict[str, int] = {}
         self._copier: _CopyWriter | None = None
+        self._prepared: _Prepared | None = None  # the COPY texts of the batch being checked
         self._policies: dict[tuple[str, str], object] = {}
         self._calendar: WorkCalendar | None = None
         self._file = ""
@@ -542,6 +543,7 @@ class DemandImporter:
                 if self.rebuild_indexes:
                     stack.enter_context(bulk_load([Demand, DemandEvent, DemandTask]))
                 self._stream = stack.enter_context(_CopyStream())
+                self._copy_writer()
                 yield
         finally:
             self._stream = None
@@ -572,13 +574,29 @@ class DemandImporter:
         return self._table.header_of(key)
 
     def _check_existing(self, batch: list[Parsed]) -> list[RowError]:
-        """Rows whose work-order number is already in the database (one query per batch)."""
+        """Rows whose work-order number is already in the database (one query per batch).
+
+        On the COPY path the batch's COPY texts are made first (`_CopyWriter.prepare`, Python
+        only: its ids were reserved while the connection was last free), while the previous batch's
+        COPY still runs on the server; then the query waits for that COPY (it needs the
+        connection), and the ids of the next batch are reserved before the connection is busy
+        again. So the server loads one batch while this process parses and formats the next."""
+        copier = self._copier if self._stream is not None and self.writing else None
+        if copier is not None:
+            if not copier.ids.has(
+                len(batch)
+            ):  # the first batch, or a bigger one: nothing in flight to wait for
+                self._stream.sync()
+                copier.ids.reserve(len(batch))
+            self._prepared = copier.prepare(self, [_Good(p.line, p.value) for p in batch])
         if self._stream is not None:
             # the previous batch's COPY first (this query would wait for it anyway, as it needs the
             # connection), so that a failed COPY is raised as itself, not as an aborted transaction
             self._stream.sync()
         numbers = [item.value.number for item in batch]
         existing = set(Demand.objects.filter(number__in=numbers).values_list("number", flat=True))
+        if copier is not None:
+            copier.ids.reserve(self.batch_size)
         return [
             RowError(
                 item.line,
@@ -592,7 +610,14 @@ class DemandImporter:
 
     def _write(self, good: list[_Good]) -> int:
         if self.copy:
-            return self._copy_writer().write(self, good)
+            copier = self._copy_writer()
+            prepared, self._prepared = self._prepared, None
+            if prepared is None or prepared.lines != [item.line for item in good]:
+                # nothing made ahead, or the check took rows out (duplicates): the connection is
+                # free here (the check waited for the last COPY), so ids may be reserved
+                copier.ids.reserve(len(good))
+                prepared = copier.prepare(self, good)
+            return copier.send(prepared, self._stream)
         demands = Demand.objects.bulk_create(
             [Demand(**g.demand.values()) for g in good], batch_size=self.batch_size
         )
@@ -992,7 +1017,7 @@ class _CopyWriter:
         self.demands = _Writer(_Table(Demand, with_id=True))
         self.tasks = _Writer(_Table(DemandTask, with_id=False))
         self.events = _Writer(_Table(DemandEvent, with_id=False))
-        self.ids = _Ids(Demand)
+        self.ids = _IdPool(Demand)
         table = self.demands.table
         self._demand_index = table.index
         self._tracking = table.index["tracking_code"]
@@ -1036,13 +1061,17 @@ class _CopyWriter:
             row[index[key]] = value
         return row
 
-    def write(self, importer: DemandImporter, good: list[_Good]) -> int:
+    def prepare(self, importer: DemandImporter, good: list[_Good]) -> _Prepared:
+        """The batch's COPY texts (demands, lead tasks, events). Python only: the ids come from the
+        pool (`_IdPool.reserve` beforehand), so this runs while a COPY holds the connection."""
         now = timezone.now()  # what auto_now gives the ORM path's bulk_create
         ids = self.ids.take(len(good))
         codes = tracking_codes(len(good))
         demands, tasks, events = [], [], []
         for item, pk, code in zip(good, ids, codes, strict=True):
             draft = item.demand
+            if "pk" in vars(draft):  # made before, for the batch the duplicate check then cut
+                del draft.pk
             row = self._fill(self.demands, draft.values())
             draft.pk = pk  # after: not a column name
             row[self._pk], row[self._tracking], row[self._updated] = pk, code, now
@@ -1051,29 +1080,62 @@ class _CopyWriter:
             if task is not None:
                 tasks.append(self._fill(self.tasks, task))
             events.extend(importer._history(item.line, draft, self.event_line))
-        stream = importer._stream
         texts = (
             (self.demands.copy_sql, "".join(map(self.demands.format, demands))),
             (self.tasks.copy_sql, "".join(map(self.tasks.format, tasks))),
             (self.events.copy_sql, "".join(events)),
         )
-        for sql, lines in texts:
-            if not lines:
-                continue
+        return _Prepared([item.line for item in good], [(sql, body) for sql, body in texts if body])
+
+    @staticmethod
+    def send(prepared: _Prepared, stream: _CopyStream | None) -> int:
+        """COPY the texts: through the background stream, or here and now without one."""
+        for sql, body in prepared.texts:
             if stream is None:
                 with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-                    copy.write(lines)
+                    copy.write(body)
             else:
-                stream.send(sql, lines)
-        return len(demands)
+                stream.send(sql, body)
+        return len(prepared.lines)
+
+
+@dataclass
+class _Prepared:
+    """One batch's COPY texts, made ahead, and the file lines of its rows."""
+
+    lines: list[int]
+    texts: list[tuple[str, str]]
+
+
+class _IdPool(_Ids):
+    """Demand ids reserved ahead from the table's sequence (`_Ids`), so a batch's COPY texts can
+    be made while the connection is busy with the previous COPY; `reserve` only when it is free."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self._pool: list[int] = []
+
+    def has(self, n: int) -> bool:
+        return len(self._pool) >= n
+
+    def reserve(self, n: int) -> None:
+        if len(self._pool) < n:
+            self._pool.extend(super().take(n - len(self._pool)))
+
+    def take(self, n: int) -> list[int]:
+        if len(self._pool) < n:
+            raise AssertionError(f"{n} ids wanted, {len(self._pool)} reserved")
+        ids, self._pool = self._pool[:n], self._pool[n:]
+        return ids
 
 
 class _CopyStream:
     """COPY texts written by a background thread on the import's own connection, so the server
-    loads one batch while this process parses the next (psycopg releases the GIL while it waits
-    for the server). The psycopg connection's lock serialises the thread's COPY with the main
+    loads one batch while this process parses and formats the next (psycopg releases the GIL
+    while it waits for the server). The psycopg connection's lock serialises the thread's COPY with the main
     thread's queries (the duplicate check, the id reservation), all in the one transaction. The
-    duplicate check `sync`s first, so at most one batch is in flight (memory stays bounded) and a
+    duplicate check `sync`s first, so at most one batch is in flight and one more made ahead
+    (`_CopyWriter.prepare`: memory stays bounded), and a
     failed COPY is raised in the main thread as itself (at `sync`, `send` or `drain`), so the
     transaction rolls back."""
 

@@ -197,6 +197,31 @@ def test_copy_writes_exactly_what_the_orm_writes(world, history_file, batch_size
     assert AuditEntry.objects.filter(detail__contains="history 2024.csv: 200 demands").count() == 1
 
 
+@postgres_only
+def test_a_batch_made_ahead_is_made_again_without_the_rows_already_in_the_database(world, tmp_path):
+    """The COPY path makes a batch's rows before the duplicate check answers (while the previous
+    COPY runs); rows the check then takes out leave the batch made again from the rest, with the
+    same rows, tasks and events the ORM path writes."""
+    rows = fixture_rows(60)
+    whole = write_csv(tmp_path / "whole.csv", rows, header=HEADER)
+    with transaction.atomic():
+        assert DemandImporter(copy=False, now=NOW).run(whole).written == 60
+        orm = snapshot()
+        transaction.set_rollback(True)
+    # rows 10–29 are already in: they fall in the first and second batches of 16
+    first = DemandImporter(copy=True, now=NOW, batch_size=16)
+    assert first.run(write_csv(tmp_path / "part.csv", rows[10:30], header=HEADER)).written == 20
+    earlier = snapshot()
+    result = DemandImporter(copy=True, now=NOW, batch_size=16, keep_good=True).run(whole)
+    assert result.written == 40 and result.bad == 20
+    assert [e.line for e in result.errors] == lines_of(rows)[10:30]
+    copied = snapshot()
+    assert list(copied) == list(orm)
+    for number in orm:
+        # the 20 already in are untouched (their events name the file they came from)
+        assert copied[number] == earlier.get(number, orm[number]), number
+
+
 def test_bad_rows_are_reported_by_line_and_nothing_is_written(world, tmp_path):
     rows = fixture_rows(120)
     rows[10][HEADER.index("phone")] = "999"
