@@ -15,7 +15,8 @@ Every demand is made through the real services (`demands.services.create_demand`
 Demands: `new_demand(actor, street_code=…)` (hotline intake, optionally dispatched),
 `SmallWorld.demand(**overrides)`, `FengtaiWorld.new/handle`, `station_demand` /
 `station_replied_demand` (portal intake), and `demand_in_state(state, users, street_code=…)` which
-walks any demand to any state of the main path through the services.
+walks any demand to any state of the main path through the services. `ThisMonth(span)` gives
+"recent" moments that stay in the running month at any hour (the suite runs at 00:10 on the 1st).
 """
 
 from __future__ import annotations
@@ -38,6 +39,27 @@ from changxin.demands.services import create_demand, transition
 from changxin.demands.taxonomy import load_taxonomy
 
 TZ = ZoneInfo("Asia/Shanghai")
+
+
+class ThisMonth:
+    """Recent moments for a test whose history must count in "this month" whenever it runs.
+
+    `ago(hours=2)` is now minus 2 hours, unless the month (Beijing time) began less than `span`
+    ago: then every `ago` is scaled by the same factor, so the moments keep their order and all
+    fall between the month's first moment and now. `span` is the longest `ago` the test uses.
+    """
+
+    def __init__(self, span: dt.timedelta):
+        from django.utils import timezone
+
+        self.now = timezone.now()
+        month = dt.datetime.combine(timezone.localdate(self.now).replace(day=1), dt.time.min, TZ)
+        self.scale = min(1.0, (self.now - month) / span)
+
+    def ago(self, **delta) -> dt.datetime:
+        return self.now - dt.timedelta(**delta) * self.scale
+
+
 PASSWORD = "pw-for-tests"
 _phones = itertools.count(1000)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from changxin.core.models import OrgUnit
-from changxin.core.tests.browser import assert_accessible, login
+from changxin.core.tests.browser import assert_accessible, assert_fits, login
+from changxin.core.tests.builders import ThisMonth
 from changxin.demands.services import create_demand, transition
 
 
@@ -17,7 +17,7 @@ def test_rankings_and_dashboard_on_a_phone(phone_page, live_server, demo_world, 
     settings.CHANGXIN_RANKING_MIN_DEMANDS = 1  # one rated demand ranks the street (the chart shows)
     users = demo_world
     street = OrgUnit.objects.get(code="110106017")
-    now = timezone.now()
+    month = ThisMonth(dt.timedelta(minutes=30))  # the ranking is of this month
     demand, _ = create_demand(
         {
             "demand_type": "complaint",
@@ -28,19 +28,19 @@ def test_rankings_and_dashboard_on_a_phone(phone_page, live_server, demo_world, 
             "requester_phone": "13812345678",
         },
         actor=users["dispatcher"],
-        received_at=now - dt.timedelta(minutes=30),
+        received_at=month.ago(minutes=30),
     )
-    transition(demand, "dispatch", users["dispatcher"], lead_unit=street, now=now - dt.timedelta(minutes=20))
-    transition(demand, "acknowledge", users["lugouqiao"], now=now - dt.timedelta(minutes=15))
-    transition(demand, "contact", users["lugouqiao"], note="电话联系", now=now - dt.timedelta(minutes=10))
-    transition(demand, "reply", users["lugouqiao"], note="已修复", now=now - dt.timedelta(minutes=8))
+    transition(demand, "dispatch", users["dispatcher"], lead_unit=street, now=month.ago(minutes=20))
+    transition(demand, "acknowledge", users["lugouqiao"], now=month.ago(minutes=15))
+    transition(demand, "contact", users["lugouqiao"], note="电话联系", now=month.ago(minutes=10))
+    transition(demand, "reply", users["lugouqiao"], note="已修复", now=month.ago(minutes=8))
     transition(
         demand,
         "return_visit",
         users["dispatcher"],
         resolution="resolved",
         satisfaction="satisfied",
-        now=now - dt.timedelta(minutes=5),
+        now=month.ago(minutes=5),
     )
 
     page = phone_page
@@ -48,7 +48,7 @@ def test_rankings_and_dashboard_on_a_phone(phone_page, live_server, demo_world, 
     page.goto(live_server.url + "/insight/")
     page.wait_for_selector("#chart-daily canvas")
     page.wait_for_selector("#chart-ranking canvas")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_fits(page)
     assert_accessible(page)
     row = page.locator('#ranking-table tr[data-unit="110106017"]')
     assert row.locator('[data-col="response-rate"]').inner_text() == "100.00%"

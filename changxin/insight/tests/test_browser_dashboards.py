@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from changxin.core.models import OrgUnit
 from changxin.core.tests.browser import assert_accessible, login, shot
-from changxin.core.tests.builders import LUGOUQIAO, hot_spot_in, party_member, party_organisation
+from changxin.core.tests.builders import LUGOUQIAO, ThisMonth, hot_spot_in, party_member, party_organisation
 from changxin.demands.services import create_demand, transition
 from changxin.insight import tasks
 from changxin.port.services import register_enterprise, register_project
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 def some_demands(users, n=4):
     street = OrgUnit.objects.get(code=LUGOUQIAO)
-    now = timezone.now()
+    month = ThisMonth(dt.timedelta(hours=2 + n))  # the dashboards count this month's
     made = []
     for i in range(n):
         demand, _ = create_demand(
@@ -36,11 +36,9 @@ def some_demands(users, n=4):
                 "requester_phone": "13812345678",
             },
             actor=users["dispatcher"],
-            received_at=now - dt.timedelta(hours=2 + i),
+            received_at=month.ago(hours=2 + i),
         )
-        transition(
-            demand, "dispatch", users["dispatcher"], lead_unit=street, now=now - dt.timedelta(hours=1 + i)
-        )
+        transition(demand, "dispatch", users["dispatcher"], lead_unit=street, now=month.ago(hours=1 + i))
         made.append(demand)
     hot_spot_in(LUGOUQIAO, demands=made)
     organisation = party_organisation(LUGOUQIAO)
