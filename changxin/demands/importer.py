@@ -583,9 +583,9 @@ class DemandImporter:
         again. So the server loads one batch while this process parses and formats the next."""
         copier = self._copier if self._stream is not None and self.writing else None
         if copier is not None:
-            if not copier.ids.has(
-                len(batch)
-            ):  # the first batch, or a bigger one: nothing in flight to wait for
+            # no ids reserved yet (the first batch, or a bigger one): reserve them now, after
+            # waiting for any COPY in flight, since the reservation is a query
+            if not copier.ids.has(len(batch)):
                 self._stream.sync()
                 copier.ids.reserve(len(batch))
             self._prepared = copier.prepare(self, [_Good(p.line, p.value) for p in batch])
