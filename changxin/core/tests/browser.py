@@ -118,6 +118,8 @@ def assert_fits(page) -> None:
         const doc = document.documentElement;
         if (doc.scrollWidth > width + 1) out.push(`page ${doc.scrollWidth}px > ${width}px`);
         document.querySelectorAll('.table-wrap, table').forEach((el) => {
+            // not a closed <details>' content (laid out but not rendered) nor anything hidden
+            if (!el.checkVisibility()) return;
             if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== 'inline')
                 out.push(`${el.id || el.className || el.tagName}: ${el.scrollWidth}px in ${el.clientWidth}px`);
         });

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from changxin.core.models import OrgUnit
-from changxin.core.tests.browser import assert_accessible, login, shot
+from changxin.core.tests.browser import assert_accessible, assert_fits, login, shot
 from changxin.core.tests.builders import LUGOUQIAO, ThisMonth, hot_spot_in, party_member, party_organisation
 from changxin.demands.services import create_demand, transition
 from changxin.insight import tasks
@@ -102,11 +102,12 @@ def test_every_dashboard_draws_its_charts(request, viewport, live_server, demo_w
         page.goto(live_server.url + url)
         for key in charts:
             page.wait_for_selector(f"#chart-{key} canvas")
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
+        assert_fits(page)  # against the viewport asked for, not a phone's widened innerWidth
         # the data behind a chart, as a table
         first = charts[0]
         page.locator(f"#table-{first} summary").click()
         assert page.locator(f"#table-{first} tbody tr").count() >= 1
+        assert_fits(page)  # the table, opened
         assert_accessible(page)
         shot(page, f"dashboard-{name}-{viewport}")
     assert not errors, errors

@@ -2,7 +2,7 @@
 
 import pytest
 
-from changxin.core.tests.browser import artifact_path, assert_accessible, login
+from changxin.core.tests.browser import artifact_path, assert_accessible, assert_fits, login
 from changxin.core.tests.builders import png_bytes
 from changxin.demands.models import Channel, Demand, State, Urgency
 
@@ -63,7 +63,7 @@ def test_citizen_files_and_tracks_a_demand_on_a_phone(phone_page, live_server, d
     assert page.inner_text("#timeline").strip()
     assert "韩梅梅" not in page.inner_text("body")
     # no horizontal scrolling on the phone
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_fits(page)
 
 
 def test_operator_takes_calls_with_the_keyboard_only(page, live_server, demo_world, request):
@@ -143,4 +143,4 @@ def test_requester_rates_the_reply_on_a_phone(phone_page, live_server, demo_worl
     page.wait_for_selector("#rating-done")
     demand.refresh_from_db()
     assert (demand.state, demand.resolution, demand.satisfaction) == (State.VISITED, "partly", "basic")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_fits(page)
